@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set-up for a fresh clone: a virtual environment in .venv with LatentBench and its test extras.
+# torch resolves to a CPU build: a CPU wheel already on this machine's disk if pip can find one offline
+# (`pip install --no-index torch==2.13.0`), otherwise PyTorch's CPU wheel index. An importable torch is kept,
+# so a user who wants a CUDA build installs it into .venv first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+PIP=".venv/bin/python -m pip"
+if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+  $PIP install --quiet --no-index "torch==2.13.0" 2>/dev/null \
+    || $PIP install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+fi
+$PIP install --quiet -e ".[test,lightning]"

@@ -1,0 +1,246 @@
+"""The `latentbench` command: list, run, leaderboard, publish, check-method, compare, merge, export."""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from .errors import LatentBenchError
+
+EXIT_ERROR = 2
+
+
+def _store(args):
+    from .results import ResultsStore
+
+    return ResultsStore(args.store)
+
+
+def cmd_list(args) -> int:
+    from .registry import FAMILIES, methods, methods_for, tasks
+
+    all_tasks = tasks()
+    for family in FAMILIES:
+        fam = [t for t in all_tasks.values() if t.family == family]
+        if not fam:
+            continue
+        print(f"{family}")
+        for t in fam:
+            head = t.headline
+            print(f"  {t.name:<42} headline: {head.name} ({head.unit}, {head.direction} is better)  tiers: {', '.join(t.tiers)}")
+            if args.methods:
+                for m in methods_for(t):
+                    print(f"      {m.name:<28} {m.description}")
+    if args.methods:
+        users = [m for m in methods().values() if not m.reference]
+        for m in users:
+            print(f"  (plugin) {m.name} [{m.family}]")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .leaderboard import leaderboard, render
+    from .registry import select_tasks
+    from .runner import parse_params, run
+
+    console = Console(stderr=True)
+    store = _store(args)
+    params = parse_params(args.params)
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TextColumn("{task.fields[current]}"), console=console,
+                        disable=not console.is_terminal and not os.environ.get("LATENTBENCH_PROGRESS"))
+    bar = {}
+
+    def on_plan(cells):
+        bar["id"] = progress.add_task("cells", total=len(cells), current="")
+
+    def on_result(res):
+        mark = "ok" if res.status == "ok" else "ERROR"
+        progress.update(bar["id"], advance=1, current=f"{res.cell.task} × {res.cell.method} s{res.cell.seed}: {mark}")
+        if res.status != "ok":
+            console.print(f"[red]error[/red] {res.cell}: {res.error}")
+
+    with progress:
+        summary = run(args.target, methods=args.method or None, tier=args.tier, seeds=args.seeds, store=store,
+                      executor=args.executor, jobs=args.jobs, params=params, on_result=on_result, on_plan=on_plan)
+    console.print(f"{summary.planned} cells: {summary.ok} ran ok, {len(summary.errors)} errors, "
+                  f"{summary.skipped} already in {store.path} (skipped)")
+    if not args.no_leaderboard:
+        out_dir = Path(args.out) if args.out else None
+        for task in select_tasks(args.target):
+            board = leaderboard(task, store, tier=args.tier)
+            if board.empty:
+                continue
+            text = render(board, task, "markdown")
+            print(f"\n## {task.name} ({args.tier})\n\n{text}")
+            if out_dir:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                stem = task.name.replace("/", "-")
+                (out_dir / f"{stem}.md").write_text(text + "\n")
+                board.to_csv(out_dir / f"{stem}.csv", index=False)
+        if out_dir:
+            console.print(f"leaderboards written to {out_dir}/")
+    return 1 if summary.errors and args.strict else 0
+
+
+def cmd_leaderboard(args) -> int:
+    from .leaderboard import leaderboard, render
+    from .registry import select_tasks
+
+    store = _store(args)
+    if not store.path.exists():
+        raise LatentBenchError(f"no results store at {store.path} (run `latentbench run ...` first or pass --store)")
+    shown = 0
+    for task in select_tasks(args.task):
+        board = leaderboard(task, store, tier=args.tier, include_reference=not args.no_reference)
+        if board.empty:
+            continue
+        shown += 1
+        if args.format == "markdown":
+            print(f"## {task.name}\n")
+        print(render(board, task, args.format))
+        print()
+    if not shown:
+        print(f"no results for {args.task} in {store.path}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from .publish import publish
+
+    command = "latentbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if args.record_command else ""
+    files = publish(_store(args), args.out, figures=not args.no_figures, command=command)
+    if not files:
+        print(f"nothing to publish: {args.store or 'the store'} has no results", file=sys.stderr)
+        return 1
+    print(f"wrote {len(files)} files under {args.out}/")
+    return 0
+
+
+def cmd_check_method(args) -> int:
+    from .check_method import check_method
+
+    checks = check_method(args.file, args.task)
+    for c in checks:
+        print(c)
+    failed = [c for c in checks if not c.ok]
+    print(f"\n{len(checks) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare, load_rows
+
+    flags = compare(load_rows(args.baseline), load_rows(args.current), time_ratio=args.time_ratio,
+                    min_seconds=args.min_seconds)
+    for f in flags:
+        print(f"REGRESSION {f}")
+    if flags:
+        print(f"{len(flags)} regressions", file=sys.stderr)
+        return 1
+    print("no regressions")
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from .results import ResultsStore
+
+    target = ResultsStore(args.into)
+    for src in args.sources:
+        counts = target.merge_from(src)
+        print(f"{src}: {counts['added']} cells added, {counts['replaced']} errors replaced, {counts['skipped']} already present")
+    return 0
+
+
+def cmd_export(args) -> int:
+    path = _store(args).export(args.path, task=args.task)
+    print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="latentbench", description=__doc__)
+    p.add_argument("--version", action="version", version=f"latentbench {__version__}")
+    sub = p.add_subparsers(dest="verb", required=True)
+    store_help = "results store (SQLite); default $LATENTBENCH_RESULTS or results/latentbench.sqlite"
+
+    s = sub.add_parser("list", help="list the tasks by family")
+    s.add_argument("--methods", action="store_true", help="also list each task's reference methods")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("run", help="run tasks × methods × seeds at a tier")
+    s.add_argument("target", help="all, a family, or family/task")
+    s.add_argument("--method", action="append", help="a registered method or path/to/file.py:Class (repeatable)")
+    s.add_argument("--params", help="JSON keyword arguments for the method constructors")
+    s.add_argument("--tier", default="smoke", choices=["smoke", "quick", "paper"])
+    s.add_argument("--seeds", type=int, default=1)
+    s.add_argument("--jobs", type=int, default=1)
+    s.add_argument("--executor", default="local", help="local, process or dask://HOST:PORT")
+    s.add_argument("--store", help=store_help)
+    s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
+    s.add_argument("--no-leaderboard", action="store_true")
+    s.add_argument("--strict", action="store_true", help="exit 1 if any cell errored")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("leaderboard", help="show a task's (or family's) leaderboard")
+    s.add_argument("task")
+    s.add_argument("--format", default="markdown", choices=["markdown", "csv", "html"])
+    s.add_argument("--tier")
+    s.add_argument("--no-reference", action="store_true")
+    s.add_argument("--store", help=store_help)
+    s.set_defaults(func=cmd_leaderboard)
+
+    s = sub.add_parser("publish", help="regenerate leaderboards/ from a store")
+    s.add_argument("--store", help=store_help)
+    s.add_argument("--out", default="leaderboards")
+    s.add_argument("--no-figures", action="store_true")
+    s.add_argument("--no-record-command", dest="record_command", action="store_false")
+    s.set_defaults(func=cmd_publish)
+
+    s = sub.add_parser("check-method", help="check a method file against a task protocol on smoke data")
+    s.add_argument("file", help="path/to/file.py[:Class]")
+    s.add_argument("--task")
+    s.set_defaults(func=cmd_check_method)
+
+    s = sub.add_parser("compare", help="flag metric and time regressions between two result sets")
+    s.add_argument("baseline")
+    s.add_argument("current")
+    s.add_argument("--time-ratio", type=float, default=1.5)
+    s.add_argument("--min-seconds", type=float, default=0.05, help="ignore times below this in the baseline")
+    s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("merge", help="merge result stores by cell hash")
+    s.add_argument("sources", nargs="+")
+    s.add_argument("--into", required=True)
+    s.set_defaults(func=cmd_merge)
+
+    s = sub.add_parser("export", help="export tidy rows to CSV or parquet")
+    s.add_argument("path")
+    s.add_argument("--task")
+    s.add_argument("--store", help=store_help)
+    s.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LatentBenchError as exc:
+        print(f"latentbench: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("latentbench: interrupted; finished cells are stored, re-run to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

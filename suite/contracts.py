@@ -1,0 +1,160 @@
+"""The standard's contracts: metrics, tiers, budgets, measurements and the Task base class every family implements."""
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable, Literal, Mapping
+
+Direction = Literal["lower", "higher"]
+TIERS: tuple[str, ...] = ("smoke", "quick", "paper")
+DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A measured quantity: its unit, which direction is better, and how much change `compare` tolerates."""
+
+    name: str
+    unit: str
+    direction: Direction
+    headline: bool = False
+    description: str = ""
+    tolerance: float = 0.0  # absolute worsening tolerated by `latentbench compare`
+    rel_tolerance: float = 0.05  # relative worsening tolerated (of |baseline|)
+    summary: bool = True  # False: a diagnostic shown in curves/figures, not a leaderboard column
+    timing: bool = False  # True: depends on the machine (throughput, seconds); excluded from determinism checks
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("lower", "higher"):
+            raise ValueError(f"metric {self.name!r}: direction must be 'lower' or 'higher', not {self.direction!r}")
+
+    def worsening(self, baseline: float, current: float) -> float:
+        """How much worse `current` is than `baseline` (positive = worse), in the metric's unit."""
+        return (current - baseline) if self.direction == "lower" else (baseline - current)
+
+    def regressed(self, baseline: float, current: float) -> bool:
+        allowed = max(self.tolerance, self.rel_tolerance * abs(baseline))
+        return self.worsening(baseline, current) > allowed + 1e-12
+
+    @property
+    def label(self) -> str:
+        arrow = "↓" if self.direction == "lower" else "↑"
+        return f"{self.name} [{self.unit}] {arrow}" if self.unit else f"{self.name} {arrow}"
+
+
+class Budget(Mapping[str, Any]):
+    """The budgets of one tier (sample counts, iterations, items, a wall-time limit), read by key or attribute."""
+
+    def __init__(self, tier: str, values: Mapping[str, Any]):
+        self._tier = tier
+        self._values = dict(values)
+        self._values.setdefault("time_limit_s", 600.0)
+
+    @property
+    def tier(self) -> str:
+        return self._tier
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(f"budget of tier {self._tier!r} has no {key!r}") from None
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Budget({self._tier!r}, {self._values!r})"
+
+    def __reduce__(self):
+        return (Budget, (self._tier, self._values))
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured value of one metric; `point` is the x of a curve (β, K, depth, items coded) or None."""
+
+    metric: str
+    value: float
+    point: float | str | None = None
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What data a cell used: the copy's label and the checksums that make it exact (hashed into the cell key)."""
+
+    copy: str
+    checksums: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"copy": self.copy, "checksums": dict(sorted(self.checksums.items()))}
+
+
+class Task(ABC):
+    """A standard task: it owns its data, its protocol, its metrics and the evaluation; methods never score themselves.
+
+    Subclasses set the class attributes and implement `data` and `evaluate`. A tier changes budgets only.
+    """
+
+    name: ClassVar[str]  # "family/task"
+    description: ClassVar[str] = ""
+    protocol: ClassVar[type]  # the method protocol (typing.Protocol) this task drives
+    metrics: ClassVar[tuple[Metric, ...]]
+    tiers: ClassVar[Mapping[str, Mapping[str, Any]]]
+    version: ClassVar[str] = "1"  # bump when data, protocol or a metric's definition changes
+    paper: ClassVar[str] = ""  # the paper the task comes from
+
+    @property
+    def family(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def headline(self) -> Metric:
+        heads = [m for m in self.metrics if m.headline]
+        return heads[0] if heads else self.metrics[0]
+
+    def metric(self, name: str) -> Metric:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(f"task {self.name} has no metric {name!r}")
+
+    def budget(self, tier: str) -> Budget:
+        if tier not in self.tiers:
+            raise ValueError(f"task {self.name} has no tier {tier!r} (tiers: {', '.join(self.tiers)})")
+        return Budget(tier, self.tiers[tier])
+
+    def data_info(self, tier: str) -> DataInfo:
+        """The data copy and checksums for `tier`; called before a cell runs so the cell key names its data."""
+        return DataInfo(copy="generated", checksums={})
+
+    @abstractmethod
+    def data(self, tier: str, seed: int) -> Any:
+        """Load (checksummed) and split the data of `tier`."""
+
+    @abstractmethod
+    def evaluate(self, method: Any, data: Any, budget: Budget, seed: int) -> Iterable[Measurement]:
+        """Run the protocol on `method` and yield measurements of this task's metrics."""
+
+    def figure(self, rows: Any) -> Any:
+        """A matplotlib Figure from this task's tidy result rows (a DataFrame), or None if it has none."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Task {self.name}>"
+
+
+def is_finite_number(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,137 @@
+"""Run one cell as a pure function: build the method, load data, evaluate, validate, time — never raise."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import random
+import resource
+import signal
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .cell import Cell
+from .contracts import Measurement
+from .errors import MethodError
+from .provenance import environment
+
+
+@dataclass
+class CellResult:
+    """What a finished cell produced: its measurements (or the error), timing and provenance."""
+
+    cell: Cell
+    status: str  # "ok" | "error"
+    measurements: list[tuple[str, float, str, Any]] = field(default_factory=list)  # metric, value, unit, point
+    error: str = ""
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_mem_mb: float = 0.0
+    provenance: dict = field(default_factory=dict)
+    finished_at: float = 0.0
+
+
+class _Timeout(BaseException):
+    """Raised by SIGALRM inside a cell that overran its wall-time budget (BaseException: methods can't swallow it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    usable = seconds and seconds > 0 and threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
+    if not usable:
+        yield
+        return
+
+    def _handler(signum, frame):
+        raise _Timeout()
+
+    previous = signal.signal(signal.SIGALRM, _handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed the global generators a method might use despite being handed an `rng` (torch only if imported)."""
+    import sys
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_data(task_name: str, tier: str, seed: int, key: str) -> Any:
+    from .registry import get_task
+
+    return get_task(task_name).data(tier, seed)
+
+
+def _peak_mem_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024.0  # Linux reports KiB
+
+
+def run_cell(cell: Cell) -> CellResult:
+    """Evaluate `cell`; a method that raises, returns NaN or overruns its budget yields status 'error'."""
+    from .registry import get_task, resolve_method
+
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    result = CellResult(cell=cell, status="ok")
+    try:
+        task = get_task(cell.task)
+        budget = task.budget(cell.tier)
+        limit = float(budget.get("time_limit_s", 0) or 0)
+        data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
+        spec = resolve_method(cell.method_ref, task.family)
+        seed_everything(cell.seed)
+        try:
+            method = spec.resolve_factory()(**{**spec.params, **cell.params})
+        except Exception as exc:
+            raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
+        with _time_limit(limit):
+            measurements = list(task.evaluate(method, data, budget, cell.seed))
+        wall = time.perf_counter() - wall0
+        if limit and wall > limit:
+            raise MethodError(f"ran {wall:.1f} s, past the {cell.tier} budget of {limit:g} s")
+        units = {m.name: m.unit for m in task.metrics}
+        for m in measurements:
+            if not isinstance(m, Measurement):
+                raise MethodError(f"task {task.name} yielded {type(m).__name__}, not Measurement")
+            if m.metric not in units:
+                raise MethodError(f"task {task.name} yielded unknown metric {m.metric!r}")
+            value = float(m.value)
+            if not math.isfinite(value):
+                raise MethodError(f"metric {m.metric!r} is {value} (point={m.point}): the method returned NaN/inf")
+            result.measurements.append((m.metric, value, units[m.metric], m.point))
+        if not result.measurements:
+            raise MethodError(f"task {task.name} produced no measurement")
+    except _Timeout:
+        result.status = "error"
+        result.error = f"MethodError: ran past the {cell.tier} wall-time budget of {limit:g} s"
+        result.measurements = []
+    except Exception as exc:  # the run goes on: the error becomes a row
+        result.status = "error"
+        name = type(exc).__name__
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if not isinstance(exc, MethodError):
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            msg = f"{msg} (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
+        result.error = f"{name}: {msg}"
+        result.measurements = []
+    result.wall_s = time.perf_counter() - wall0
+    result.cpu_s = time.process_time() - cpu0
+    result.peak_mem_mb = _peak_mem_mb()
+    result.provenance = environment()
+    result.finished_at = time.time()
+    return result

@@ -1,0 +1,137 @@
+"""Leaderboards: tidy rows -> one row per method (mean ± std over seeds), ranked by the task's headline metric.
+
+Reference numbers from papers come from `leaderboards/reference/*.csv` and appear as separate, labelled rows.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from .contracts import Task
+from .registry import get_task
+from .results import ResultsStore, params_label
+
+REFERENCE_COLUMNS = ["task", "method", "metric", "value", "source", "note"]
+
+
+def reference_dirs() -> list[Path]:
+    here = Path(__file__).resolve().parent.parent / "leaderboards" / "reference"
+    cwd = Path.cwd() / "leaderboards" / "reference"
+    return list(dict.fromkeys(p for p in (cwd, here) if p.is_dir()))
+
+
+def reference_rows(task: str) -> pd.DataFrame:
+    """Published numbers for `task` (labelled with their source); never mixed with measured rows."""
+    frames = []
+    for d in reference_dirs():
+        for path in sorted(d.glob("*.csv")):
+            df = pd.read_csv(path, dtype={"note": str})
+            missing = set(REFERENCE_COLUMNS[:5]) - set(df.columns)
+            if missing:
+                raise ValueError(f"{path}: reference table lacks columns {sorted(missing)}")
+            frames.append(df[df["task"] == task])
+        if frames:
+            break  # the first directory that exists wins (cwd overrides the package copy)
+    if not frames:
+        return pd.DataFrame(columns=REFERENCE_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    if "note" not in out:
+        out["note"] = ""
+    return out
+
+
+def summarize(rows: pd.DataFrame, task: Task) -> pd.DataFrame:
+    """Numeric leaderboard: per (tier, method label) the mean, std and seed count of each summary metric."""
+    ok = rows[(rows["status"] == "ok") & rows["point"].isna()].copy()
+    metrics = [m for m in task.metrics if m.summary]
+    base_cols = ["tier", "method", "n_seeds", "errors"]
+    if ok.empty and rows.empty:
+        return pd.DataFrame(columns=base_cols + [m.name for m in metrics])
+    rows = rows.copy()
+    rows["label"] = [params_label(m, p) for m, p in zip(rows["method"], rows["params"])]
+    ok["label"] = [params_label(m, p) for m, p in zip(ok["method"], ok["params"])]
+    errors = rows[rows["status"] == "error"].groupby(["tier", "label"])["cell_hash"].nunique()
+    seeds = ok.groupby(["tier", "label"])["seed"].nunique()
+    out = pd.DataFrame(index=seeds.index.union(errors.index))
+    out["n_seeds"] = seeds.reindex(out.index).fillna(0).astype(int)
+    out["errors"] = errors.reindex(out.index).fillna(0).astype(int)
+    for m in metrics:
+        per_seed = ok[ok["metric"] == m.name].groupby(["tier", "label", "seed"])["value"].mean()
+        grouped = per_seed.groupby(level=["tier", "label"])
+        out[m.name] = grouped.mean().reindex(out.index)
+        out[m.name + "_std"] = grouped.std(ddof=1).reindex(out.index)
+    out = out.reset_index().rename(columns={"label": "method"})
+    head = task.headline
+    out = out.sort_values(
+        ["tier", head.name, "method"], ascending=[True, head.direction == "lower", True], na_position="last"
+    )
+    out.insert(0, "rank", out.groupby("tier").cumcount() + 1)
+    out.loc[out[head.name].isna(), "rank"] = pd.NA
+    out["source"] = "measured"
+    return out.reset_index(drop=True)
+
+
+def leaderboard(task: str | Task, store: ResultsStore | str | None = None, tier: str | None = None,
+                include_reference: bool = True) -> pd.DataFrame:
+    """The leaderboard of one task as a DataFrame: measured rows ranked, then labelled reference rows."""
+    task_obj = task if isinstance(task, Task) else get_task(task)
+    st = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    rows = st.rows(task=task_obj.name, tier=tier)
+    board = summarize(rows, task_obj)
+    if include_reference:
+        ref = reference_rows(task_obj.name)
+        if not ref.empty:
+            wide = ref.pivot_table(index=["method", "source"], columns="metric", values="value", aggfunc="first")
+            wide = wide.reset_index()
+            wide["source"] = "reference: " + wide["source"].astype(str)
+            wide["tier"] = "reference"
+            notes = ref.groupby(["method", "source"])["note"].first().reset_index()
+            notes["source"] = "reference: " + notes["source"].astype(str)
+            wide = wide.merge(notes, on=["method", "source"], how="left")
+            board = pd.concat([board, wide], ignore_index=True)
+    return board
+
+
+def _fmt(value: float, std: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    def g(x: float) -> str:
+        if x == 0:
+            return "0"
+        a = abs(x)
+        return f"{x:.4g}" if 1e-3 <= a < 1e5 else f"{x:.3e}"
+    if std is None or (isinstance(std, float) and math.isnan(std)):
+        return g(value)
+    return f"{g(value)} ± {g(std)}"
+
+
+def format_board(board: pd.DataFrame, task: Task) -> pd.DataFrame:
+    """Display form: one `mean ± std` text column per metric, labelled with unit and direction."""
+    cols = ["rank", "method", "tier", "n_seeds"]
+    out = pd.DataFrame({c: board[c] if c in board else "" for c in cols})
+    out["rank"] = [("" if pd.isna(r) else str(int(r))) for r in board.get("rank", [pd.NA] * len(board))]
+    out["n_seeds"] = [("" if pd.isna(n) else str(int(n))) for n in board.get("n_seeds", [pd.NA] * len(board))]
+    for m in task.metrics:
+        if not m.summary or m.name not in board:
+            continue
+        stds = board[m.name + "_std"] if m.name + "_std" in board else [None] * len(board)
+        out[m.label] = [_fmt(v, s) for v, s in zip(board[m.name], stds)]
+    if "errors" in board and board["errors"].fillna(0).astype(int).sum() > 0:
+        out["errors"] = [("" if pd.isna(e) or int(e) == 0 else str(int(e))) for e in board["errors"]]
+    out["source"] = board["source"].fillna("")
+    if "note" in board:
+        out["note"] = board["note"].fillna("")
+    return out
+
+
+def render(board: pd.DataFrame, task: Task, fmt: str = "markdown") -> str:
+    table = format_board(board, task)
+    if fmt == "markdown":
+        return table.to_markdown(index=False)
+    if fmt == "csv":
+        return board.to_csv(index=False)
+    if fmt == "html":
+        return table.to_html(index=False, classes="leaderboard", border=0, escape=True)
+    raise ValueError(f"unknown format {fmt!r}: markdown, csv or html")

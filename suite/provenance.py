@@ -1,0 +1,75 @@
+"""Where a row came from: package version and git commit, library versions, hardware; computed once per process."""
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+from . import __version__
+
+LIBRARIES = ("numpy", "scipy", "pandas", "torch", "pennylane", "constriction", "scikit-learn")
+
+
+def _git_commit() -> str:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+        if not commit:
+            return "unknown"
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=5,
+        ).stdout.strip()
+        return commit + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for lib in LIBRARIES:
+        try:
+            out[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> dict:
+    """Package, code and hardware facts shared by every row this process writes."""
+    gpu = None
+    try:  # only report a GPU if torch is already imported by a task (never import it just for this)
+        import sys
+
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            gpu = torch.cuda.get_device_name(0)
+    except Exception:
+        gpu = None
+    return {
+        "latentbench": __version__,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "libraries": _versions(),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "gpu": gpu,
+        "hostname": platform.node(),
+    }

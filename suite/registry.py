@@ -1,0 +1,295 @@
+"""Names to tasks and methods: built-ins, third-party entry points, and a user's model loaded from one file.
+
+Built-in tasks live in `suite.tasks`; built-in baselines register through the `latentbench.plugins` entry point
+of this distribution (so `suite/` never imports `baselines/` directly). A method reference is either a
+registered name or `path/to/file.py:ClassName`.
+"""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import os
+import sys
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .contracts import Task
+from .errors import PluginError, UnknownNameError
+
+ENTRY_POINT_GROUP = "latentbench.plugins"
+FAMILIES = ("bnn-search", "lossless", "rd-curve", "bounds", "representation")
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A registered method: a factory (class or 'module:attr') with default keyword arguments."""
+
+    name: str
+    family: str
+    factory: Any  # a callable, or "module:attr"
+    params: dict = field(default_factory=dict)
+    tasks: tuple[str, ...] = ("*",)  # glob patterns of the task names it applies to
+    version: str = "1"
+    description: str = ""
+    reference: bool = True  # a suite baseline (False: a user's method)
+    source: str = "builtin"
+
+    def applies_to(self, task_name: str) -> bool:
+        return task_name.split("/", 1)[0] == self.family and any(
+            fnmatch.fnmatchcase(task_name, pat) or fnmatch.fnmatchcase(task_name.split("/", 1)[1], pat)
+            for pat in self.tasks
+        )
+
+    def resolve_factory(self) -> Callable[..., Any]:
+        if callable(self.factory):
+            return self.factory
+        return _import_attr(self.factory)
+
+    def build(self, **overrides: Any) -> Any:
+        params = {**self.params, **overrides}
+        return self.resolve_factory()(**params)
+
+
+_tasks: dict[str, Task] = {}
+_methods: dict[str, MethodSpec] = {}
+_loaded = False
+_lock = threading.RLock()
+
+
+def register_task(task_cls: type[Task]) -> type[Task]:
+    """Register a Task subclass (usable as a decorator)."""
+    task = task_cls()
+    family = task.family
+    if family not in FAMILIES:
+        raise PluginError(f"task {task.name!r}: unknown family {family!r} (families: {', '.join(FAMILIES)})")
+    _tasks[task.name] = task
+    return task_cls
+
+
+def register_method(
+    name: str,
+    family: str,
+    factory: Any,
+    params: dict | None = None,
+    tasks: tuple[str, ...] | list[str] = ("*",),
+    version: str = "1",
+    description: str = "",
+    reference: bool = True,
+    source: str = "builtin",
+) -> MethodSpec:
+    """Register a method under `name` for the tasks of `family` matching `tasks` (globs)."""
+    if family not in FAMILIES:
+        raise PluginError(f"method {name!r}: unknown family {family!r} (families: {', '.join(FAMILIES)})")
+    spec = MethodSpec(name, family, factory, dict(params or {}), tuple(tasks), version, description, reference, source)
+    _methods[name] = spec
+    return spec
+
+
+def _ensure_loaded() -> None:
+    global _loaded
+    with _lock:
+        if _loaded:
+            return
+        _loaded = True
+        importlib.import_module("suite.tasks")
+        found_builtin = False
+        try:
+            eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        except Exception:  # pragma: no cover - broken metadata
+            eps = []
+        for ep in eps:
+            if ep.value.split(":")[0] == "baselines":
+                found_builtin = True
+            try:
+                obj = ep.load()
+                if callable(obj):
+                    obj()
+            except Exception as exc:  # a broken third-party plugin must not break the suite
+                warnings.warn(f"latentbench plugin {ep.name!r} ({ep.value}) failed to load: {exc}", stacklevel=2)
+        if not found_builtin:  # running from a source tree that was not pip-installed
+            importlib.import_module("baselines").register()
+        for item in filter(None, os.environ.get("LATENTBENCH_PLUGINS", "").split(os.pathsep)):
+            load_plugin(item)
+
+
+def load_plugin(item: str) -> None:
+    """Import a plugin given as a module name or a .py file; call its `register()` if it defines one."""
+    if item.endswith(".py"):
+        path = Path(item).expanduser().resolve()
+        if not path.is_file():
+            raise PluginError(f"plugin file not found: {item} (from LATENTBENCH_PLUGINS)")
+        module = _import_file(path, hashlib.sha256(path.read_bytes()).hexdigest()[:16])
+    else:
+        try:
+            module = importlib.import_module(item)
+        except Exception as exc:
+            raise PluginError(f"plugin module {item!r} failed to import: {type(exc).__name__}: {exc}") from exc
+    hook = getattr(module, "register", None)
+    if callable(hook):
+        hook()
+
+
+def tasks() -> dict[str, Task]:
+    _ensure_loaded()
+    return dict(sorted(_tasks.items()))
+
+
+def methods() -> dict[str, MethodSpec]:
+    _ensure_loaded()
+    return dict(sorted(_methods.items()))
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.4)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def get_task(name: str) -> Task:
+    all_tasks = tasks()
+    if name in all_tasks:
+        return all_tasks[name]
+    raise UnknownNameError(f"unknown task {name!r}{_suggest(name, list(all_tasks))} (see `latentbench list`)")
+
+
+def select_tasks(selector: str) -> list[Task]:
+    """`all`, a family name, a full task name `family/task`, or a glob over task names."""
+    all_tasks = tasks()
+    if selector == "all":
+        return list(all_tasks.values())
+    if selector in FAMILIES:
+        return [t for t in all_tasks.values() if t.family == selector]
+    if selector in all_tasks:
+        return [all_tasks[selector]]
+    matched = [t for n, t in all_tasks.items() if fnmatch.fnmatchcase(n, selector)]
+    if matched:
+        return matched
+    raise UnknownNameError(
+        f"unknown task or family {selector!r}{_suggest(selector, list(all_tasks) + list(FAMILIES))} "
+        "(see `latentbench list`)"
+    )
+
+
+def get_method(name: str) -> MethodSpec:
+    all_methods = methods()
+    if name in all_methods:
+        return all_methods[name]
+    raise UnknownNameError(f"unknown method {name!r}{_suggest(name, list(all_methods))} (see `latentbench list --methods`)")
+
+
+def methods_for(task: Task) -> list[MethodSpec]:
+    """The reference methods that apply to `task`."""
+    return [m for m in methods().values() if m.reference and m.applies_to(task.name)]
+
+
+def is_file_ref(ref: str) -> bool:
+    path = ref.rsplit(":", 1)[0] if ":" in ref else ref
+    return path.endswith(".py")
+
+
+def load_file_method(ref: str, family: str | None = None) -> MethodSpec:
+    """Load `path/to/file.py[:ClassName]` as a method spec whose version is the file's content hash."""
+    if ref.endswith(".py"):
+        path_text, attr = ref, ""
+    else:
+        path_text, _, attr = ref.rpartition(":")
+    path = Path(path_text).expanduser().resolve()
+    if not path.is_file():
+        raise PluginError(f"method file not found: {path_text}")
+    source = path.read_bytes()
+    digest = hashlib.sha256(source).hexdigest()[:16]
+    module = _import_file(path, digest)
+    if attr:
+        if not hasattr(module, attr):
+            classes = [n for n, o in vars(module).items() if inspect.isclass(o) and o.__module__ == module.__name__]
+            raise PluginError(
+                f"{path_text} defines no {attr!r}{_suggest(attr, classes)} (classes defined: {', '.join(classes) or 'none'})"
+            )
+        obj = getattr(module, attr)
+    else:
+        candidates = [
+            o for o in vars(module).values() if inspect.isclass(o) and o.__module__ == module.__name__
+        ]
+        if len(candidates) != 1:
+            names = ", ".join(c.__name__ for c in candidates) or "none"
+            raise PluginError(f"{path_text}: name the class as FILE:CLASS (classes defined: {names})")
+        obj = candidates[0]
+        attr = obj.__name__
+    name = getattr(obj, "method_name", None) or attr
+    fam = family or getattr(obj, "family", None) or _guess_family(obj)
+    return MethodSpec(
+        name=name,
+        family=fam or "bounds",
+        factory=f"file:{path}:{attr}",
+        params={},
+        tasks=("*",),
+        version=digest,
+        description=(inspect.getdoc(obj) or "").split("\n")[0],
+        reference=False,
+        source=f"file:{path}",
+    )
+
+
+def _guess_family(obj: Any) -> str | None:
+    from .protocols import FAMILY_PROTOCOLS
+
+    for family, protos in FAMILY_PROTOCOLS.items():
+        for proto in protos:
+            if all(callable(getattr(obj, m, None)) for m in _members(proto)):
+                return family
+    return None
+
+
+def _members(proto: type) -> list[str]:
+    from .protocols import protocol_members
+
+    return protocol_members(proto)
+
+
+def _import_file(path: Path, digest: str):
+    modname = f"latentbench_user_{path.stem}_{digest}"
+    if modname in sys.modules:
+        return sys.modules[modname]
+    spec = importlib.util.spec_from_file_location(modname, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"cannot import {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[modname]
+        raise PluginError(f"{path} failed to import: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _import_attr(target: str) -> Callable[..., Any]:
+    if target.startswith("file:"):
+        _, rest = target.split(":", 1)
+        path_text, _, attr = rest.rpartition(":")
+        path = Path(path_text)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        return getattr(_import_file(path, digest), attr)
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise PluginError(f"cannot import {module_name!r}: {type(exc).__name__}: {exc}") from exc
+    obj: Any = module
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def resolve_method(ref: str, family: str | None = None) -> MethodSpec:
+    """A registered method name or a `file.py[:Class]` reference."""
+    if is_file_ref(ref):
+        return load_file_method(ref, family)
+    return get_method(ref)

@@ -1,0 +1,241 @@
+"""The results store: SQLite in WAL mode, one transaction per finished cell, keyed by the cell's content hash.
+
+Resume skips finished cells; stores from several machines merge by hash without duplicates; tidy rows export
+to CSV or parquet. Nothing here ever deletes an ``ok`` cell.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from .cell import Cell, canonical_json
+from .errors import StoreError
+from .execute import CellResult
+
+SCHEMA_VERSION = "1"
+DEFAULT_STORE = "results/latentbench.sqlite"
+ROW_COLUMNS = [
+    "cell_hash", "task", "tier", "method", "params", "seed", "metric", "value", "unit", "point", "status",
+    "error", "wall_s", "cpu_s", "peak_mem_mb", "data_copy", "provenance",
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cells (
+    cell_hash TEXT PRIMARY KEY, task TEXT NOT NULL, tier TEXT NOT NULL, method TEXT NOT NULL,
+    method_ref TEXT NOT NULL, params TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
+    error TEXT NOT NULL, wall_s REAL, cpu_s REAL, peak_mem_mb REAL, data_copy TEXT, data TEXT,
+    provenance TEXT, finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS measurements (
+    cell_hash TEXT NOT NULL REFERENCES cells(cell_hash) ON DELETE CASCADE, idx INTEGER NOT NULL,
+    metric TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, point, PRIMARY KEY (cell_hash, idx)
+);
+CREATE INDEX IF NOT EXISTS cells_task ON cells(task, tier);
+"""
+
+
+def default_store_path() -> Path:
+    return Path(os.environ.get("LATENTBENCH_RESULTS") or DEFAULT_STORE)
+
+
+class ResultsStore:
+    """An append-only store of finished cells; open it with a path (created on first write)."""
+
+    def __init__(self, path: str | os.PathLike | None = None, timeout: float = 30.0):
+        self.path = Path(path) if path is not None else default_store_path()
+        self.timeout = timeout
+        self._conn: sqlite3.Connection | None = None
+
+    # ------------------------------------------------------------ connection
+    def connect(self, create: bool = True) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"no results store at {self.path} (run `latentbench run ...` first or pass --store)")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.executescript(_SCHEMA)
+            row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            elif row[0] != SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: results store schema {row[0]}, this version reads {SCHEMA_VERSION}")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise StoreError(f"results store {self.path} is locked by another process ({exc})") from exc
+            raise StoreError(f"cannot open results store {self.path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a LatentBench results store or is corrupt ({exc})") from exc
+        self._conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> "ResultsStore":
+        self.connect()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _execute(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        try:
+            return self.connect().execute(sql, args)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreError(f"results store {self.path} is locked by another process ({exc})") from exc
+            raise StoreError(f"results store {self.path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"results store {self.path} is corrupt ({exc})") from exc
+
+    # ------------------------------------------------------------ writing
+    def finished(self, keys: Iterable[str] | None = None) -> set[str]:
+        """Hashes of the cells finished with status ok (those are never recomputed)."""
+        rows = self._execute("SELECT cell_hash FROM cells WHERE status='ok'").fetchall()
+        done = {r[0] for r in rows}
+        return done if keys is None else done & set(keys)
+
+    def write(self, result: CellResult) -> None:
+        """Store one finished cell in one transaction; an ok cell already stored is kept, an error is replaced."""
+        cell: Cell = result.cell
+        conn = self.connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            prev = conn.execute("SELECT status FROM cells WHERE cell_hash=?", (cell.key,)).fetchone()
+            if prev is not None and prev[0] == "ok":
+                conn.execute("ROLLBACK")
+                return
+            if prev is not None:
+                conn.execute("DELETE FROM measurements WHERE cell_hash=?", (cell.key,))
+                conn.execute("DELETE FROM cells WHERE cell_hash=?", (cell.key,))
+            conn.execute(
+                "INSERT INTO cells VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    cell.key, cell.task, cell.tier, cell.method, cell.method_ref, cell.params_json, cell.seed,
+                    result.status, result.error, result.wall_s, result.cpu_s, result.peak_mem_mb,
+                    cell.data.get("copy", ""), canonical_json(cell.data), canonical_json(result.provenance),
+                    result.finished_at,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO measurements VALUES (?,?,?,?,?,?)",
+                [(cell.key, i, m, v, u, p) for i, (m, v, u, p) in enumerate(result.measurements)],
+            )
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass
+            raise StoreError(f"could not write to results store {self.path}: {exc}") from exc
+
+    # ------------------------------------------------------------ reading
+    def rows(self, task: str | None = None, family: str | None = None, tier: str | None = None,
+             include_errors: bool = True) -> pd.DataFrame:
+        """Tidy rows: one per (cell, metric, point); an error cell is one row with its message and no value."""
+        where, args = [], []
+        if task:
+            where.append("c.task = ?")
+            args.append(task)
+        if family:
+            where.append("c.task LIKE ?")
+            args.append(f"{family}/%")
+        if tier:
+            where.append("c.tier = ?")
+            args.append(tier)
+        if not include_errors:
+            where.append("c.status = 'ok'")
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        sql = f"""
+            SELECT c.cell_hash, c.task, c.tier, c.method, c.params, c.seed, m.metric, m.value, m.unit, m.point,
+                   c.status, c.error, c.wall_s, c.cpu_s, c.peak_mem_mb, c.data_copy, c.provenance
+            FROM cells c LEFT JOIN measurements m ON m.cell_hash = c.cell_hash
+            {clause} ORDER BY c.task, c.method, c.params, c.seed, c.cell_hash, m.idx
+        """
+        if not self.path.exists():
+            return pd.DataFrame(columns=ROW_COLUMNS)
+        data = self._execute(sql, tuple(args)).fetchall()
+        return pd.DataFrame(data, columns=ROW_COLUMNS)
+
+    def cells(self) -> pd.DataFrame:
+        if not self.path.exists():
+            return pd.DataFrame()
+        cur = self._execute("SELECT * FROM cells ORDER BY task, method, seed")
+        return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+
+    def count(self) -> dict[str, int]:
+        rows = self._execute("SELECT status, COUNT(*) FROM cells GROUP BY status").fetchall()
+        return {status: n for status, n in rows}
+
+    # ------------------------------------------------------------ merge / export
+    def merge_from(self, other: "ResultsStore | str | os.PathLike") -> dict[str, int]:
+        """Copy in the cells of another store by hash: new cells are added, an ok cell replaces an error cell."""
+        src = other if isinstance(other, ResultsStore) else ResultsStore(other)
+        src_conn = src.connect(create=False)
+        added = replaced = skipped = 0
+        mine = dict(self._execute("SELECT cell_hash, status FROM cells").fetchall())
+        try:
+            theirs = src_conn.execute("SELECT * FROM cells").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{src.path} is not a LatentBench results store or is corrupt ({exc})") from exc
+        conn = self.connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for row in theirs:
+                key, status = row[0], row[7]
+                if key in mine and (mine[key] == "ok" or status != "ok"):
+                    skipped += 1
+                    continue
+                if key in mine:
+                    conn.execute("DELETE FROM measurements WHERE cell_hash=?", (key,))
+                    conn.execute("DELETE FROM cells WHERE cell_hash=?", (key,))
+                    replaced += 1
+                else:
+                    added += 1
+                conn.execute(f"INSERT INTO cells VALUES ({','.join('?' * len(row))})", row)
+                ms = src_conn.execute("SELECT * FROM measurements WHERE cell_hash=?", (key,)).fetchall()
+                conn.executemany("INSERT INTO measurements VALUES (?,?,?,?,?,?)", ms)
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+        return {"added": added, "replaced": replaced, "skipped": skipped}
+
+    def export(self, path: str | os.PathLike, **filters) -> Path:
+        """Write the tidy rows to CSV or parquet (by extension)."""
+        path = Path(path)
+        df = self.rows(**filters)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".parquet":
+            try:
+                df.to_parquet(path, index=False)
+            except ImportError as exc:
+                raise StoreError(f"parquet export needs pyarrow (pip install pyarrow): {exc}") from exc
+        elif path.suffix == ".csv":
+            df.to_csv(path, index=False)
+        else:
+            raise StoreError(f"export to {path.suffix or 'no extension'}: use .csv or .parquet")
+        return path
+
+
+def params_label(method: str, params: str) -> str:
+    """`method` or `method(k=v, ...)` for display."""
+    p = json.loads(params) if params else {}
+    if not p:
+        return method
+    inner = ", ".join(f"{k}={v}" for k, v in sorted(p.items()))
+    return f"{method}({inner})"

@@ -1,0 +1,106 @@
+"""The runner: expand (tasks × methods × seeds × tier) into cells, skip finished ones, execute, store each result."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from .cell import Cell
+from .contracts import TIERS, Task
+from .errors import LatentBenchError
+from .execute import CellResult
+from .executors import execute
+from .registry import MethodSpec, methods_for, resolve_method, select_tasks
+from .results import ResultsStore
+
+
+@dataclass
+class RunSummary:
+    """Counts of one `run`: cells planned, skipped as already finished, finished ok, finished with an error."""
+
+    planned: int = 0
+    skipped: int = 0
+    ok: int = 0
+    errors: list[CellResult] = field(default_factory=list)
+
+
+def build_cells(
+    tasks: Sequence[Task],
+    method_refs: Sequence[str] | None = None,
+    tier: str = "smoke",
+    seeds: int | Sequence[int] = 1,
+    params: dict | None = None,
+) -> list[Cell]:
+    """The grid. With no `method_refs`, each task's registered reference methods."""
+    if tier not in TIERS:
+        raise LatentBenchError(f"unknown tier {tier!r} (tiers: {', '.join(TIERS)})")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    cells: list[Cell] = []
+    for task in tasks:
+        if tier not in task.tiers:
+            raise LatentBenchError(f"task {task.name} has no tier {tier!r}")
+        specs: list[tuple[str, MethodSpec]]
+        if method_refs:
+            specs = []
+            for ref in method_refs:
+                spec = resolve_method(ref, task.family)
+                if spec.reference and not spec.applies_to(task.name):
+                    continue  # a named baseline of another family: skip it for this task
+                specs.append((spec.factory[len("file:"):] if spec.source.startswith("file:") else spec.name, spec))
+        else:
+            specs = [(s.name, s) for s in methods_for(task)]
+        info = task.data_info(tier).as_dict()
+        for ref, spec in specs:
+            for seed in seed_list:
+                cells.append(
+                    Cell(
+                        task=task.name, method=spec.name, method_ref=ref, params=dict(params or {}), seed=seed,
+                        tier=tier, task_version=task.version, method_version=spec.version, data=info,
+                    )
+                )
+    return cells
+
+
+def run(
+    selector: str = "all",
+    methods: Sequence[str] | None = None,
+    tier: str = "smoke",
+    seeds: int | Sequence[int] = 1,
+    store: ResultsStore | str | None = None,
+    executor: str = "local",
+    jobs: int = 1,
+    params: dict | None = None,
+    on_result: Callable[[CellResult], None] | None = None,
+    on_plan: Callable[[list[Cell]], None] | None = None,
+) -> RunSummary:
+    """Run a grid and store each finished cell at once (one transaction), so an interrupted run resumes exactly."""
+    store = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    cells = build_cells(select_tasks(selector), methods, tier, seeds, params)
+    summary = RunSummary(planned=len(cells))
+    unique = list({c.key: c for c in cells}.values())
+    done = store.finished(c.key for c in unique)
+    todo = [c for c in unique if c.key not in done]
+    summary.skipped = len(unique) - len(todo)
+    if on_plan:
+        on_plan(todo)
+    for result in execute(todo, executor, jobs):
+        store.write(result)
+        if result.status == "ok":
+            summary.ok += 1
+        else:
+            summary.errors.append(result)
+        if on_result:
+            on_result(result)
+    return summary
+
+
+def parse_params(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LatentBenchError(f"--params must be a JSON object: {exc}") from exc
+    if not isinstance(value, dict):
+        raise LatentBenchError("--params must be a JSON object, e.g. '{\"K\": 10}'")
+    return value

@@ -1,0 +1,17 @@
+"""Test-wide set-up: the toy plugin is loaded the way a third-party plugin file is, and data stays offline."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+TOY_PLUGIN = Path(__file__).parent / "core" / "toy_plugin.py"
+os.environ["LATENTBENCH_PLUGINS"] = str(TOY_PLUGIN)
+os.environ.setdefault("LATENTBENCH_DOWNLOAD", "0")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "results.sqlite"

@@ -1,0 +1,42 @@
+"""The CLI as a user meets it: list, run, leaderboard, a user's file, and one-line errors."""
+from __future__ import annotations
+
+from suite.cli import main
+
+
+def test_list_shows_families_and_headlines(capsys):
+    assert main(["list", "--methods"]) == 0
+    out = capsys.readouterr().out
+    assert "bounds\n" in out and "bounds/toy-mean" in out and "abs_error" in out and "toy-exact" in out
+
+
+def test_run_then_leaderboard(tmp_path, capsys):
+    store = str(tmp_path / "s.sqlite")
+    assert main(["run", "bounds/toy-mean", "--seeds", "3", "--store", store, "--out", str(tmp_path / "lb")]) == 0
+    out = capsys.readouterr().out
+    assert "## bounds/toy-mean (smoke)" in out and "±" in out
+    assert (tmp_path / "lb" / "bounds-toy-mean.md").exists()
+    assert main(["leaderboard", "bounds/toy-mean", "--store", store, "--format", "csv"]) == 0
+    assert "toy-exact" in capsys.readouterr().out
+
+
+def test_user_file_method_runs_without_editing_the_suite(tmp_path, capsys):
+    f = tmp_path / "my_model.py"
+    f.write_text("from suite.protocols import Estimate\nclass MyModel:\n"
+                 "    def estimate(self, problem, budget, rng):\n        return Estimate(value=1.25)\n")
+    store = str(tmp_path / "s.sqlite")
+    assert main(["run", "bounds/toy-mean", "--method", f"{f}:MyModel", "--store", store]) == 0
+    assert "MyModel" in capsys.readouterr().out
+
+
+def test_one_line_errors(tmp_path, capsys):
+    assert main(["run", "bounds/toy-maen", "--store", str(tmp_path / "s.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did you mean 'bounds/toy-mean'" in err
+    assert main(["leaderboard", "bounds/toy-mean", "--store", str(tmp_path / "none.sqlite")]) == 2
+    assert "no results store" in capsys.readouterr().err
+    bad = tmp_path / "bad.sqlite"
+    bad.write_text("garbage" * 50)
+    assert main(["leaderboard", "bounds/toy-mean", "--store", str(bad)]) == 2
+    assert "corrupt" in capsys.readouterr().err
+    assert main(["run", "bounds/toy-mean", "--method", str(tmp_path / "nofile.py"), "--store", str(bad)]) == 2

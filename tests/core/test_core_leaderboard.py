@@ -1,0 +1,56 @@
+"""Leaderboards: mean ± std over seeds, ranking in the headline's direction, labelled reference rows, publish."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from suite.leaderboard import leaderboard, render
+from suite.publish import publish
+from suite.registry import get_task
+from suite.results import ResultsStore
+from suite.runner import run
+
+
+def _ref(tmp_path, monkeypatch):
+    ref = tmp_path / "leaderboards" / "reference"
+    ref.mkdir(parents=True)
+    pd.DataFrame([{"task": "bounds/toy-mean", "method": "Paper et al.", "metric": "abs_error", "value": 0.5,
+                   "source": "Paper 2020, Table 1", "note": "different data"}]).to_csv(ref / "toy.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_leaderboard_stats_rank_and_reference(tmp_path, monkeypatch, store_path):
+    _ref(tmp_path, monkeypatch)
+    run("bounds/toy-mean", tier="smoke", seeds=4, store=store_path)
+    board = leaderboard("bounds/toy-mean", store_path)
+    measured = board[board["source"] == "measured"]
+    assert list(measured["method"]) == ["toy-exact", "toy-noisy"]  # abs_error: lower is better
+    assert list(measured["rank"]) == [1, 2] and (measured["n_seeds"] == 4).all()
+    rows = ResultsStore(store_path).rows()
+    noisy = rows.query("method == 'toy-noisy' and metric == 'abs_error'")["value"].to_numpy()
+    got = measured.set_index("method").loc["toy-noisy"]
+    assert np.isclose(got["abs_error"], noisy.mean()) and np.isclose(got["abs_error_std"], noisy.std(ddof=1))
+    ref = board[board["source"] != "measured"]
+    assert list(ref["source"]) == ["reference: Paper 2020, Table 1"] and ref["rank"].isna().all()
+    text = render(board, get_task("bounds/toy-mean"), "markdown")
+    assert "±" in text and "reference: Paper 2020, Table 1" in text and "abs_error [nats] ↓" in text
+    assert "curve" not in text  # curve-only metrics stay out of the table
+
+
+def test_errors_are_counted_not_ranked(store_path):
+    run("bounds/toy-mean", methods=["toy-exact", "toy-raise"], store=store_path)
+    board = leaderboard("bounds/toy-mean", store_path, include_reference=False)
+    bad = board.set_index("method").loc["toy-raise"]
+    assert bad["errors"] == 1 and pd.isna(bad["rank"]) and bad["n_seeds"] == 0
+
+
+def test_publish_writes_tables_page(tmp_path, monkeypatch, store_path):
+    _ref(tmp_path, monkeypatch)
+    run("bounds/toy-mean", seeds=2, store=store_path)
+    files = publish(store_path, tmp_path / "out", command="latentbench publish")
+    names = {f.relative_to(tmp_path / "out").as_posix() for f in files}
+    assert {"bounds/toy-mean.md", "bounds/toy-mean.csv", "index.html", "README.md"} <= names
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert "bounds/toy-mean" in html and "reference:" in html
+    csv = pd.read_csv(tmp_path / "out" / "bounds" / "toy-mean.csv")
+    assert set(csv["source"]) == {"measured", "reference: Paper 2020, Table 1"}
