@@ -11,7 +11,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 PIP=".venv/bin/python -m pip"
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
-  $PIP install --quiet --no-index "torch==2.13.0" 2>/dev/null \
-    || $PIP install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+  if $PIP install --quiet --no-index --no-deps "torch==2.13.0" >/dev/null 2>&1; then
+    $PIP install --quiet "torch==2.13.0"  # its dependencies, from the configured index
+  else
+    $PIP install --quiet torch --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple
+  fi
 fi
 $PIP install --quiet -e ".[test,lightning]"
