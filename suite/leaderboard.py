@@ -52,7 +52,11 @@ def summarize(rows: pd.DataFrame, task: Task) -> pd.DataFrame:
     rows = rows.copy()
     rows["label"] = [params_label(m, p) for m, p in zip(rows["method"], rows["params"])]
     ok["label"] = [params_label(m, p) for m, p in zip(ok["method"], ok["params"])]
-    errors = rows[rows["status"] == "error"].groupby(["tier", "label"])["cell_hash"].nunique()
+    ok_seeds = set(zip(ok["tier"], ok["label"], ok["seed"]))
+    err = rows[rows["status"] == "error"]
+    err = err[pd.Series([k not in ok_seeds for k in zip(err["tier"], err["label"], err["seed"])], index=err.index,
+                        dtype=bool)]  # later fixed: not counted
+    errors = err.groupby(["tier", "label"])["seed"].nunique()
     seeds = ok.groupby(["tier", "label"])["seed"].nunique()
     out = pd.DataFrame(index=seeds.index.union(errors.index))
     out["n_seeds"] = seeds.reindex(out.index).fillna(0).astype(int)

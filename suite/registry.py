@@ -168,7 +168,12 @@ def select_tasks(selector: str) -> list[Task]:
         return [t for t in all_tasks.values() if t.family == selector]
     if selector in all_tasks:
         return [all_tasks[selector]]
-    matched = [t for n, t in all_tasks.items() if fnmatch.fnmatchcase(n, selector)]
+    matched = [
+        t for n, t in all_tasks.items()
+        if fnmatch.fnmatchcase(n, selector)
+        or fnmatch.fnmatchcase(n.split("/", 1)[1], selector)  # a short name: `mnist-8bit`
+        or n.split("/", 1)[1].startswith(selector.rstrip("/") + "/")  # a sub-family: `semisup`
+    ]
     if matched:
         return matched
     raise UnknownNameError(

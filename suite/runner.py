@@ -49,7 +49,10 @@ def build_cells(
                 specs.append((spec.factory[len("file:"):] if spec.source.startswith("file:") else spec.name, spec))
         else:
             specs = [(s.name, s) for s in methods_for(task)]
-        info = task.data_info(tier).as_dict()
+        try:
+            info = task.data_info(tier).as_dict()
+        except LatentBenchError as exc:  # data missing or corrupt: the cells become error rows, the run goes on
+            info = {"copy": "unavailable", "error": str(exc)}
         for ref, spec in specs:
             for seed in seed_list:
                 cells.append(
