@@ -6,9 +6,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Literal, Mapping
 
-Direction = Literal["lower", "higher"]
+Direction = Literal["lower", "higher", "none"]
 TIERS: tuple[str, ...] = ("smoke", "quick", "paper")
-DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better"}
+DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better", "none": "a diagnostic, neither is better"}
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,15 @@ class Metric:
     timing: bool = False  # True: depends on the machine (throughput, seconds); excluded from determinism checks
 
     def __post_init__(self) -> None:
-        if self.direction not in ("lower", "higher"):
-            raise ValueError(f"metric {self.name!r}: direction must be 'lower' or 'higher', not {self.direction!r}")
+        if self.direction not in DIRECTION_TEXT:
+            raise ValueError(f"metric {self.name!r}: direction must be 'lower', 'higher' or 'none', not {self.direction!r}")
+        if self.headline and self.direction == "none":
+            raise ValueError(f"metric {self.name!r}: a headline metric needs a direction")
 
     def worsening(self, baseline: float, current: float) -> float:
         """How much worse `current` is than `baseline` (positive = worse), in the metric's unit."""
+        if self.direction == "none":
+            return 0.0
         return (current - baseline) if self.direction == "lower" else (baseline - current)
 
     def regressed(self, baseline: float, current: float) -> bool:
@@ -39,8 +43,8 @@ class Metric:
 
     @property
     def label(self) -> str:
-        arrow = "↓" if self.direction == "lower" else "↑"
-        return f"{self.name} [{self.unit}] {arrow}" if self.unit else f"{self.name} {arrow}"
+        arrow = {"lower": "↓", "higher": "↑", "none": ""}[self.direction]
+        return (f"{self.name} [{self.unit}] {arrow}" if self.unit else f"{self.name} {arrow}").rstrip()
 
 
 class Budget(Mapping[str, Any]):

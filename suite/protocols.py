@@ -21,7 +21,9 @@ class Estimate:
     "estimate": no claim); an estimator that brackets gives both `lower` and `upper`.
     Rate-distortion tasks: `points`, an (n, 2) array of (D, R) pairs (nats); `direction` is the claim on R
     ("upper": every point lies on or above the R(D) curve, as any achievable test channel does).
-    `curve` optionally holds intermediate estimates against budget, as (budget value, estimate) pairs.
+    `curve` optionally holds intermediate estimates against budget: (budget value, estimate) pairs on the
+    estimator's `curve_axis` ("K" samples or "steps" path points), or ("K" | "steps", budget value, estimate)
+    triples that name their axis. `info` carries side information (e.g. a convergence certificate).
     """
 
     value: float | None = None
@@ -29,7 +31,9 @@ class Estimate:
     lower: float | None = None
     upper: float | None = None
     points: Any = None
-    curve: Sequence[tuple[float, float]] = field(default_factory=list)
+    curve: Sequence[tuple] = field(default_factory=list)
+    curve_axis: str = "K"
+    info: dict = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -93,11 +97,68 @@ class GenerativeModel(Protocol):
 
 
 # ---------------------------------------------------------------- representation
+@dataclass(frozen=True)
+class Labelled:
+    """`representation`: a labelled set: `x` (n, C, H, W) float32 images in [0, 1], `y` (n,) int64 in 0..n_classes-1."""
+
+    x: Any
+    y: Any
+    n_classes: int
+
+    def __len__(self) -> int:
+        return int(len(self.y))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """`representation`: what a method may know about the cell it is fitted in (passed as `fit(..., setting=)`).
+
+    `kind`: "semisup" (then `predict`), "cluster" (then `cluster`, `n_clusters` set) or "probe" (then `encode`).
+    `steps`: the tier's budget of optimiser updates (minibatches) a training method should use; `batch_size` its
+    minibatch; `budget` the tier's whole budget mapping. `image_shape` is (C, H, W).
+    """
+
+    task: str
+    kind: str
+    tier: str
+    n_classes: int
+    image_shape: tuple
+    steps: int
+    batch_size: int
+    n_clusters: int | None = None
+    budget: Any = None
+
+
 @runtime_checkable
 class RepresentationLearner(Protocol):
-    """`representation`: `fit(unlabelled, labelled)` returns self; then `predict` / `cluster` / `encode`."""
+    """`representation`: `fit(unlabelled, labelled, rng, setting)` returns self; then `predict` / `cluster` / `encode`.
+
+    `unlabelled`: (N, C, H, W) float32 in [0, 1] (possibly N = 0); `labelled`: a `Labelled` or None (cluster and
+    probe tasks fit without labels). `setting` is passed only to a `fit` that accepts it (or **kwargs).
+    """
 
     def fit(self, unlabelled: Any, labelled: Any, rng: np.random.Generator | None = None) -> "RepresentationLearner": ...
+
+
+@runtime_checkable
+class SemiSupervisedLearner(RepresentationLearner, Protocol):
+    """`representation/semisup/*`: `predict(x)` -> (N,) integer class labels in 0..n_classes-1."""
+
+    def predict(self, x: Any) -> Any: ...
+
+
+@runtime_checkable
+class Clusterer(RepresentationLearner, Protocol):
+    """`representation/cluster/*`: `cluster(x)` -> (N, n_clusters) soft assignments (rows >= 0 summing to 1)."""
+
+    def cluster(self, x: Any) -> Any: ...
+
+
+@runtime_checkable
+class Encoder(RepresentationLearner, Protocol):
+    """`representation/probe/*`: `encode(x)` -> (N, D) finite features a linear probe is trained on."""
+
+    def encode(self, x: Any) -> Any: ...
 
 
 FAMILY_PROTOCOLS: dict[str, tuple[type, ...]] = {

@@ -1,0 +1,619 @@
+"""The `bounds` family: estimators of rate–distortion functions and log-partition functions with closed-form truth.
+
+From "Likelihood Ratio Exponential Families" (Brekelmans, Nielsen, Makhzani, Galstyan, Ver Steeg, 2020) and the
+thermodynamic variational objective (Masrani, Le, Wood, 2019): both read R(D) and log Z along a one-parameter
+path (the slope β of the rate–distortion curve; the inverse temperature of the geometric path q^(1−β) p^β), and
+both give bounds whose direction is a theorem. Every task here knows its truth exactly, so it scores an
+estimator's gap and checks the direction it claims.
+
+Rate–distortion tasks (`binary-hamming`, `mary-hamming`, `gaussian-mse`): the method returns
+`Estimate(points=(n, 2) array of (D, R) in nats, direction=...)`; "upper" claims every point lies on or above
+R(D) (as does any achievable test channel).
+Log-partition tasks (`gaussian-logz`, `rbm-logz`): the method returns `Estimate(value=log Ẑ, direction=...)` or a
+bracket `Estimate(lower=..., upper=...)`, and optionally `curve` = [(budget value, log Ẑ), ...] where a 2-tuple's
+budget axis is the method's `curve_axis` attribute ("K" samples, the default, or "steps" path points) and a
+3-tuple names it: ("K" | "steps", budget value, log Ẑ).
+
+A claimed direction "holds" in a cell when the returned value lies on its side of the truth within
+DIRECTION_TOL (1e-6 nats, far above float64 rounding of these sums, far below any statistical effect). For a
+deterministic bound (Blahut–Arimoto's achievable channels) that is the theorem; for a stochastic bound
+(importance sampling, AIS: E[log Ẑ] ≤ log Z) one cell is one draw, and the mean of `direction_holds` over seeds is
+the fraction of draws on the claimed side (Markov: P(log Ẑ > log Z + c) ≤ e^(−c) for an unbiased Ẑ).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+from scipy import special
+
+from .. import closed_forms as cf
+from ..ais import FlipMetropolis, GeometricPath, HMC
+from ..contracts import Budget, DataInfo, Measurement, Metric, Task
+from ..errors import MethodError
+from ..protocols import BoundEstimator, Estimate
+from ..registry import register_task
+
+DIRECTION_TOL = 1e-6  # nats: numerical slack when checking a claimed bound direction
+CURVE_AXES = ("K", "steps")
+PAPER = (
+    "Brekelmans et al. 2020, 'Likelihood Ratio Exponential Families' (arXiv:2012.15480); "
+    "Masrani, Le & Wood 2019, 'The Thermodynamic Variational Objective' (NeurIPS; arXiv:1907.00031)"
+)
+
+
+# ================================================================================================ problems
+@dataclass(frozen=True)
+class DiscreteSource:
+    """A memoryless discrete source: `probs[i]` = p(x = i); `distortion[i, j]` = d(x = i, y = j)."""
+
+    name: str
+    probs: np.ndarray
+    distortion: np.ndarray
+
+    @property
+    def kind(self) -> str:
+        return "discrete"
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return rng.choice(len(self.probs), size=n, p=self.probs)
+
+
+@dataclass(frozen=True)
+class GaussianSource:
+    """A memoryless N(0, variance) source under squared-error distortion d(x, y) = (x − y)²."""
+
+    name: str
+    variance: float
+
+    @property
+    def kind(self) -> str:
+        return "gaussian"
+
+    @property
+    def sigma(self) -> float:
+        return math.sqrt(self.variance)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.sigma * rng.standard_normal(n)
+
+    @staticmethod
+    def distortion(x, y):
+        return (np.asarray(x) - np.asarray(y)) ** 2
+
+
+@dataclass(frozen=True)
+class DiagonalGaussian:
+    """N(mean, diag(std²)) over (..., d): a proposal to sample and score."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.mean + self.std * rng.standard_normal((n, len(self.mean)))
+
+    def log_prob(self, z):
+        u = (z - self.mean) / self.std
+        return -0.5 * np.sum(u * u, axis=-1) - np.sum(np.log(self.std)) - 0.5 * len(self.mean) * math.log(2 * math.pi)
+
+    def grad_log_prob(self, z):
+        return -(z - self.mean) / self.std**2
+
+
+@dataclass(frozen=True)
+class ProductBernoulli:
+    """Independent Bernoulli(probs[i]) over {0, 1}^d: a proposal to sample and score."""
+
+    probs: np.ndarray
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return (rng.random((n, len(self.probs))) < self.probs).astype(float)
+
+    def log_prob(self, v):
+        return v @ np.log(self.probs) + (1.0 - v) @ np.log1p(-self.probs)
+
+
+class LogPartitionProblem:
+    """What a log-partition estimator sees: an unnormalised target over z, a proposal q, and a path kernel.
+
+    - `log_joint(z)`: the unnormalised log target, z of shape (..., dim) -> (...); its normaliser is the truth.
+    - `proposal`: q(z) with `sample(n, rng)` and `log_prob(z)` (deliberately not the exact target).
+    - `path()`: the geometric path q^(1−β) · target^β as a `suite.ais.GeometricPath` (q is the base).
+    - `kernel()`: a fresh MCMC transition that leaves every f_β of that path invariant (for AIS / TVO-MCMC).
+    - `sample_target(n, rng)`: exact samples of the normalised target (where they exist), for reverse AIS.
+    """
+
+    name: str
+    dim: int
+    proposal: Any
+
+    def log_joint(self, z):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def path(self) -> GeometricPath:
+        return GeometricPath(log_base=self.proposal.log_prob, log_target=self.log_joint,
+                             sample_base=self.proposal.sample)
+
+    def kernel(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def sample_target(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError(f"{self.name}: no exact sampler of the target")
+
+    def fingerprint(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class GaussianLatentProblem(LogPartitionProblem):
+    """z ~ N(0, I_d), x | z ~ N(W z + b, σ² I) at one observed x; target = p(x, z), log Z = log p(x) (exact).
+
+    The proposal is a diagonal Gaussian with the posterior's marginal scales inflated and its mean shifted (so it
+    ignores the posterior's correlations and is off-centre); `sample_target` draws from the exact posterior.
+    """
+
+    def __init__(self, name: str, W, b, sigma: float, x, q_shift: float, q_scale: float):
+        self.name = name
+        self.W = np.asarray(W, dtype=float)
+        self.b = np.asarray(b, dtype=float)
+        self.sigma = float(sigma)
+        self.x = np.asarray(x, dtype=float)
+        self.dim = self.W.shape[1]
+        mean, cov = cf.gaussian_posterior(self.x, self.W, self.b, self.sigma)
+        self._post_mean, self._post_chol = mean, np.linalg.cholesky(cov)
+        std = np.sqrt(np.diag(cov))
+        self.proposal = DiagonalGaussian(mean=mean + q_shift * std, std=q_scale * std)
+        prec_p = np.eye(self.dim) + self.W.T @ self.W / self.sigma**2
+        lam_max = max(np.linalg.eigvalsh(prec_p).max(), float(np.max(1.0 / self.proposal.std**2)))
+        self._step = 1.0 / math.sqrt(lam_max)  # leapfrog step inside the stability limit 2/sqrt(λ_max)
+        self._log_norm = -0.5 * (self.dim + len(self.x)) * math.log(2 * math.pi) - len(self.x) * math.log(self.sigma)
+
+    def log_joint(self, z):
+        z = np.asarray(z, dtype=float)
+        r = (self.x - self.b) - z @ self.W.T
+        return -0.5 * np.sum(z * z, axis=-1) - 0.5 * np.sum(r * r, axis=-1) / self.sigma**2 + self._log_norm
+
+    def grad_log_joint(self, z):
+        r = (self.x - self.b) - z @ self.W.T
+        return -z + (r @ self.W) / self.sigma**2
+
+    def path(self) -> GeometricPath:
+        return GeometricPath(log_base=self.proposal.log_prob, log_target=self.log_joint,
+                             sample_base=self.proposal.sample, grad_log_base=self.proposal.grad_log_prob,
+                             grad_log_target=self.grad_log_joint)
+
+    def kernel(self) -> HMC:
+        return HMC(step_size=self._step, n_leapfrog=8)
+
+    def sample_target(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self._post_mean + rng.standard_normal((n, self.dim)) @ self._post_chol.T
+
+    def log_z(self) -> float:
+        return float(cf.gaussian_log_marginal(self.x, self.W, self.b, self.sigma))
+
+    def fingerprint(self) -> str:
+        return _digest(self.W, self.b, self.x, self.sigma, self.proposal.mean, self.proposal.std)
+
+
+class RBMProblem(LogPartitionProblem):
+    """A binary RBM E(v, h) = −a·v − b·h − vᵀWh with the hidden layer summed out: target p*(v) over {0,1}^n_v.
+
+    log Z is exact by enumerating the (smaller) hidden layer. The proposal is the product of Bernoullis of the
+    base-rate model (W = 0); the kernel is single-site flip Metropolis on the geometric path;
+    `sample_target` is exact (h from its enumerated marginal, then v | h).
+    """
+
+    def __init__(self, name: str, W, a, b):
+        self.name = name
+        self.W = np.asarray(W, dtype=float)
+        self.a = np.asarray(a, dtype=float)
+        self.b = np.asarray(b, dtype=float)
+        self.dim = self.W.shape[0]
+        n_h = self.W.shape[1]
+        h = ((np.arange(2**n_h)[:, None] >> np.arange(n_h)[None, ::-1]) & 1).astype(float)  # all hidden states
+        log_ph = h @ self.b + np.logaddexp(0.0, h @ self.W.T + self.a).sum(axis=1)
+        self._h_states = h
+        self._h_probs = np.exp(log_ph - special.logsumexp(log_ph))
+        # the base-rate RBM (W = 0, no hidden units) of Salakhutdinov & Murray (2008): q(v) = Π Bernoulli(σ(a_i))
+        self.proposal = ProductBernoulli(probs=special.expit(self.a))
+
+    def log_joint(self, v):
+        return cf.rbm_log_unnormalized_visible(v, self.W, self.a, self.b)
+
+    def kernel(self) -> FlipMetropolis:
+        return FlipMetropolis(sweeps=1)
+
+    def sample_target(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        idx = rng.choice(len(self._h_probs), size=n, p=self._h_probs)
+        p_v = special.expit(self._h_states[idx] @ self.W.T + self.a)
+        return (rng.random(p_v.shape) < p_v).astype(float)
+
+    def log_z(self) -> float:
+        return cf.rbm_log_partition(self.W, self.a, self.b)
+
+    def fingerprint(self) -> str:
+        return _digest(self.W, self.a, self.b, self.proposal.probs)
+
+
+def _digest(*arrays: Any) -> str:
+    h = hashlib.sha256()
+    for arr in arrays:
+        h.update(np.ascontiguousarray(np.asarray(arr, dtype=np.float64)).tobytes())
+    return h.hexdigest()[:16]
+
+
+# ================================================================================================ validation
+def _call_estimator(method: Any, problem: Any, budget: Budget, seed: int) -> Estimate:
+    fn = getattr(method, "estimate", None)
+    if not callable(fn):
+        raise MethodError(f"{type(method).__name__} has no estimate(problem, budget, rng) method")
+    try:
+        est = fn(problem, budget, np.random.default_rng(seed))
+    except MethodError:
+        raise
+    except Exception as exc:
+        raise MethodError(f"{type(method).__name__}.estimate raised {type(exc).__name__}: {exc}") from exc
+    if not isinstance(est, Estimate):
+        raise MethodError(
+            f"{type(method).__name__}.estimate returned {type(est).__name__}, expected suite.protocols.Estimate"
+        )
+    if est.direction not in ("lower", "upper", "estimate"):
+        raise MethodError(f"Estimate.direction is {est.direction!r}; it must be 'lower', 'upper' or 'estimate'")
+    return est
+
+
+def _finite(name: str, value: Any) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise MethodError(f"Estimate.{name} must be a real number, got {type(value).__name__}") from None
+    if not math.isfinite(out):
+        raise MethodError(f"Estimate.{name} is {out} (NaN or infinite)")
+    return out
+
+
+def _curve(est: Estimate, method: Any) -> list[tuple[str, float, float]]:
+    default_axis = getattr(method, "curve_axis", None) or getattr(est, "curve_axis", "K")
+    out = []
+    try:
+        items = list(est.curve or [])
+    except TypeError:
+        raise MethodError(f"Estimate.curve must be a sequence of tuples, got {type(est.curve).__name__}") from None
+    for i, item in enumerate(items):
+        if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+            raise MethodError(f"Estimate.curve[{i}] must be (budget, estimate) or (axis, budget, estimate), got {item!r}")
+        axis, x, y = (default_axis, *item) if len(item) == 2 else item
+        if axis not in CURVE_AXES:
+            raise MethodError(f"Estimate.curve[{i}] has axis {axis!r}; it must be one of {CURVE_AXES}")
+        x = _finite(f"curve[{i}] budget", x)
+        if x <= 0:
+            raise MethodError(f"Estimate.curve[{i}] budget must be positive, got {x}")
+        out.append((axis, x, _finite(f"curve[{i}] estimate", y)))
+    return out
+
+
+def _points(est: Estimate, strictly_positive_d: bool) -> np.ndarray:
+    if est.points is None:
+        raise MethodError("a rate–distortion Estimate needs points: an (n, 2) array of (D, R) pairs in nats")
+    try:
+        pts = np.asarray(est.points, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise MethodError(f"Estimate.points is not a numeric array: {exc}") from None
+    if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] < 1:
+        raise MethodError(f"Estimate.points must have shape (n, 2) with n ≥ 1, got {pts.shape}")
+    bad = ~np.isfinite(pts)
+    if bad.any():
+        i = int(np.argwhere(bad)[0][0])
+        raise MethodError(f"Estimate.points has NaN or inf (row {i}: {pts[i].tolist()})")
+    if strictly_positive_d and np.any(pts[:, 0] <= 0):
+        raise MethodError("Estimate.points has a distortion D ≤ 0, where this source's R(D) is infinite")
+    if np.any(pts[:, 0] < 0):
+        raise MethodError("Estimate.points has a negative distortion D")
+    return pts
+
+
+# ================================================================================================ figures
+def _new_figure(ncols: int = 1):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.2 * ncols, 4.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    return fig, axes
+
+
+def _ok_rows(rows: Any, task_name: str, metric: str):
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    if df.empty or "metric" not in df:
+        return df.iloc[0:0]
+    if "task" in df:
+        df = df[df["task"] == task_name]
+    if "status" in df:
+        df = df[df["status"] == "ok"]
+    df = df[df["metric"] == metric].copy()
+    df["value"] = pd.to_numeric(df["value"], errors="coerce")
+    df["point"] = pd.to_numeric(df["point"], errors="coerce") if "point" in df else np.nan
+    return df.dropna(subset=["value"])
+
+
+# ================================================================================================ tasks
+RD_METRICS = (
+    Metric("worst_gap", "nats", "lower", headline=True, tolerance=1e-6, rel_tolerance=0.05,
+           description="max over the returned points of |R − R(D)|, R(D) the closed form"),
+    Metric("mean_gap", "nats", "lower", tolerance=1e-6, rel_tolerance=0.05,
+           description="mean over the returned points of |R − R(D)|"),
+    Metric("n_points", "", "higher", rel_tolerance=0.0, description="number of (D, R) points returned"),
+    Metric("coverage", "", "higher", tolerance=0.02, rel_tolerance=0.0,
+           description="fraction of [0, D_max] spanned by the returned distortions (a gap at one point is cheap)"),
+    Metric("direction_holds", "", "higher", rel_tolerance=0.0,
+           description=f"1 if every point is on the claimed side of R(D) (tolerance {DIRECTION_TOL:g} nats), else 0"),
+    Metric("rate", "nats", "lower", summary=False, description="the returned R at distortion D (point = D)"),
+    Metric("gap_vs_D", "nats", "lower", summary=False, description="R − R(D) at distortion D (point = D)"),
+)
+
+
+class _RateDistortionTask(Task):
+    protocol = BoundEstimator
+    metrics = RD_METRICS
+    paper = PAPER + "; Blahut 1972 / Arimoto 1972"
+    strictly_positive_d = False
+
+    @functools.cached_property
+    def problem(self):
+        return self.make_problem()
+
+    def make_problem(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def rate_distortion(self, D):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def max_distortion(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def data_info(self, tier: str) -> DataInfo:
+        return DataInfo(copy="generated", checksums={"source": self.fingerprint()})
+
+    def fingerprint(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def data(self, tier: str, seed: int):
+        self.budget(tier)  # validates the tier; the source is the same for every tier and seed
+        return self.problem
+
+    def evaluate(self, method: Any, data: Any, budget: Budget, seed: int) -> Iterator[Measurement]:
+        est = _call_estimator(method, data, budget, seed)
+        pts = _points(est, self.strictly_positive_d)
+        D, R = pts[:, 0], pts[:, 1]
+        truth = np.asarray(self.rate_distortion(D), dtype=float)
+        gap = R - truth
+        yield Measurement("worst_gap", float(np.max(np.abs(gap))))
+        yield Measurement("mean_gap", float(np.mean(np.abs(gap))))
+        yield Measurement("n_points", float(len(pts)))
+        dmax = self.max_distortion()
+        yield Measurement("coverage", float(np.clip((min(D.max(), dmax) - min(D.min(), dmax)) / dmax, 0.0, 1.0)))
+        if est.direction == "upper":
+            yield Measurement("direction_holds", float(np.all(gap >= -DIRECTION_TOL)))
+        elif est.direction == "lower":
+            yield Measurement("direction_holds", float(np.all(gap <= DIRECTION_TOL)))
+        for d, r, g in sorted(zip(D.tolist(), R.tolist(), gap.tolist())):
+            yield Measurement("rate", r, point=d)
+            yield Measurement("gap_vs_D", g, point=d)
+
+    def figure(self, rows: Any):
+        fig, (ax,) = _new_figure()
+        dmax = self.max_distortion()
+        grid = np.linspace(dmax * 1e-3, dmax * 1.15, 400)
+        ax.plot(grid, self.rate_distortion(grid), color="black", lw=1.5, label="R(D), closed form")
+        df = _ok_rows(rows, self.name, "rate")
+        for i, (method, sub) in enumerate(df.groupby("method", sort=True)):
+            ax.scatter(sub["point"], sub["value"], s=14, marker="os^vD<>"[i % 7], label=method, zorder=3)
+        ax.set_xlabel("distortion D")
+        ax.set_ylabel("rate R [nats]")
+        ax.set_title(self.name)
+        ax.set_xlim(0, dmax * 1.15)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        return fig
+
+
+RD_TIERS = {  # discrete sources: slopes near the R = 0 end converge slowly, so iterations are generous
+    "smoke": {"n_points": 12, "max_iter": 3000, "time_limit_s": 60},
+    "quick": {"n_points": 40, "max_iter": 20000, "time_limit_s": 600},
+    "paper": {"n_points": 100, "max_iter": 100000, "time_limit_s": 3600},
+}
+GAUSSIAN_RD_TIERS = {  # `grid`: the cells a discretising method may use (a budget: the gap falls like 1/grid²)
+    "smoke": {"n_points": 12, "max_iter": 300, "grid": 96, "time_limit_s": 60},
+    "quick": {"n_points": 40, "max_iter": 3000, "grid": 384, "time_limit_s": 600},
+    "paper": {"n_points": 100, "max_iter": 10000, "grid": 1024, "time_limit_s": 3600},
+}
+
+
+@register_task
+class BinaryHamming(_RateDistortionTask):
+    name = "bounds/binary-hamming"
+    description = "R(D) of a Bernoulli(0.2) source under Hamming distortion: H(p) − H(D) for D ≤ min(p, 1−p)."
+    tiers = RD_TIERS
+    P = 0.2
+
+    def make_problem(self):
+        return DiscreteSource(self.name, np.array([1 - self.P, self.P]), 1.0 - np.eye(2))
+
+    def rate_distortion(self, D):
+        return cf.rd_binary_hamming(D, self.P)
+
+    def max_distortion(self) -> float:
+        return min(self.P, 1 - self.P)
+
+    def fingerprint(self) -> str:
+        return _digest(self.problem.probs, self.problem.distortion)
+
+
+@register_task
+class MaryHamming(_RateDistortionTask):
+    name = "bounds/mary-hamming"
+    description = "R(D) of a uniform 5-ary source under Hamming distortion: log m − H(D) − D log(m−1)."
+    tiers = RD_TIERS
+    M = 5
+
+    def make_problem(self):
+        return DiscreteSource(self.name, np.full(self.M, 1.0 / self.M), 1.0 - np.eye(self.M))
+
+    def rate_distortion(self, D):
+        return cf.rd_mary_hamming(D, self.M)
+
+    def max_distortion(self) -> float:
+        return (self.M - 1.0) / self.M
+
+    def fingerprint(self) -> str:
+        return _digest(self.problem.probs, self.problem.distortion)
+
+
+@register_task
+class GaussianMSE(_RateDistortionTask):
+    name = "bounds/gaussian-mse"
+    description = "R(D) of an N(0, 1) source under squared error: ½ log(σ²/D) for D ≤ σ²."
+    tiers = GAUSSIAN_RD_TIERS
+    strictly_positive_d = True
+    VARIANCE = 1.0
+
+    def make_problem(self):
+        return GaussianSource(self.name, self.VARIANCE)
+
+    def rate_distortion(self, D):
+        return cf.rd_gaussian_mse(D, self.VARIANCE)
+
+    def max_distortion(self) -> float:
+        return self.VARIANCE
+
+    def fingerprint(self) -> str:
+        return _digest(self.VARIANCE)
+
+
+LOGZ_METRICS = (
+    Metric("abs_gap", "nats", "lower", headline=True, tolerance=0.02, rel_tolerance=0.25,
+           description="|log Ẑ − log Z| (a bracket is scored at its midpoint unless it gives a value)"),
+    Metric("signed_gap", "nats", "none", summary=False,
+           description="log Ẑ − log Z: negative below the truth, positive above (read with direction_holds)"),
+    Metric("direction_holds", "", "higher", tolerance=0.5, rel_tolerance=0.0,
+           description=f"1 if the value lies on its claimed side of log Z (bracket: lower ≤ log Z ≤ upper), "
+                       f"tolerance {DIRECTION_TOL:g} nats; per cell, so its mean over seeds is a frequency"),
+    Metric("bracket_width", "nats", "lower", tolerance=0.02, rel_tolerance=0.25,
+           description="upper − lower of a bracketing estimator (BDMC)"),
+    Metric("gap_vs_K", "nats", "lower", summary=False, description="log Ẑ − log Z with K samples (point = K)"),
+    Metric("gap_vs_steps", "nats", "lower", summary=False,
+           description="log Ẑ − log Z with this many path points / AIS steps (point = steps)"),
+)
+
+LOGZ_TIERS = {  # samples: K draws of q; partitions: TVO intervals; chains × steps: AIS transitions per chain
+    "smoke": {"samples": 4096, "partitions": 20, "chains": 64, "steps": 100, "time_limit_s": 60},
+    "quick": {"samples": 100000, "partitions": 50, "chains": 256, "steps": 1000, "time_limit_s": 600},
+    "paper": {"samples": 1000000, "partitions": 100, "chains": 1024, "steps": 10000, "time_limit_s": 7200},
+}
+
+
+class _LogPartitionTask(Task):
+    protocol = BoundEstimator
+    metrics = LOGZ_METRICS
+    tiers = LOGZ_TIERS
+    paper = PAPER + "; Neal 2001 (AIS); Grosse et al. 2015 (BDMC)"
+
+    @functools.cached_property
+    def problem(self) -> LogPartitionProblem:
+        return self.make_problem()
+
+    @functools.cached_property
+    def log_z(self) -> float:
+        return self.problem.log_z()
+
+    def make_problem(self) -> LogPartitionProblem:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def data_info(self, tier: str) -> DataInfo:
+        return DataInfo(copy="generated", checksums={"problem": self.problem.fingerprint()})
+
+    def data(self, tier: str, seed: int) -> LogPartitionProblem:
+        self.budget(tier)  # validates the tier; the problem is the same for every tier and seed
+        return self.problem
+
+    def evaluate(self, method: Any, data: Any, budget: Budget, seed: int) -> Iterator[Measurement]:
+        est = _call_estimator(method, data, budget, seed)
+        truth = self.log_z
+        bracket = est.lower is not None and est.upper is not None
+        if bracket:
+            lo, hi = _finite("lower", est.lower), _finite("upper", est.upper)
+            value = _finite("value", est.value) if est.value is not None else 0.5 * (lo + hi)
+        elif est.value is None:
+            raise MethodError("a log-partition Estimate needs a value (or both lower and upper for a bracket)")
+        else:
+            value = _finite("value", est.value)
+        curve = _curve(est, method)
+        yield Measurement("abs_gap", abs(value - truth))
+        yield Measurement("signed_gap", value - truth)
+        if bracket:
+            yield Measurement("direction_holds", float(lo <= truth + DIRECTION_TOL and hi >= truth - DIRECTION_TOL))
+            yield Measurement("bracket_width", hi - lo)
+        elif est.direction == "lower":
+            yield Measurement("direction_holds", float(value <= truth + DIRECTION_TOL))
+        elif est.direction == "upper":
+            yield Measurement("direction_holds", float(value >= truth - DIRECTION_TOL))
+        for axis, x, y in curve:
+            yield Measurement(f"gap_vs_{axis}", y - truth, point=x)
+
+    def figure(self, rows: Any):
+        fig, axes = _new_figure(ncols=2)
+        for ax, axis in zip(axes, CURVE_AXES):
+            df = _ok_rows(rows, self.name, f"gap_vs_{axis}")
+            for i, (method, sub) in enumerate(df.groupby("method", sort=True)):
+                g = sub.groupby("point")["value"]
+                mean, sd = g.mean(), g.std().fillna(0.0)
+                ax.errorbar(mean.index, mean.values, yerr=sd.values, marker="os^vD<>"[i % 7], ms=4, capsize=2,
+                            label=method)
+            ax.axhline(0.0, color="black", lw=1.0, label=f"log Z = {self.log_z:.4f}")
+            ax.set_xscale("log")
+            ax.set_xlabel("samples K" if axis == "K" else "path points / AIS steps")
+            ax.set_ylabel("log Ẑ − log Z [nats]")
+            ax.set_title(f"{self.name}: gap vs {axis}")
+            ax.legend(fontsize=7)
+        return fig
+
+
+@register_task
+class GaussianLogZ(_LogPartitionTask):
+    name = "bounds/gaussian-logz"
+    description = (
+        "log p(x) of a linear-Gaussian latent model (z ~ N(0, I_6), x | z ~ N(Wz + b, 0.3² I_12)), exact; "
+        "proposal: an off-centre diagonal Gaussian"
+    )
+
+    def make_problem(self) -> GaussianLatentProblem:
+        rng = np.random.default_rng(20201230)
+        d_z, d_x, sigma = 6, 12, 0.3
+        W = rng.standard_normal((d_x, d_z)) / math.sqrt(d_z)
+        b = 0.5 * rng.standard_normal(d_x)
+        z = rng.standard_normal(d_z)
+        x = W @ z + b + sigma * rng.standard_normal(d_x)
+        return GaussianLatentProblem(self.name, W, b, sigma, x, q_shift=1.0, q_scale=1.5)
+
+
+@register_task
+class RBMLogZ(_LogPartitionTask):
+    name = "bounds/rbm-logz"
+    description = (
+        "log Z of a binary RBM (20 visible, 10 hidden units; hidden summed out, exact by enumerating the hidden "
+        "layer); proposal: the base-rate product of Bernoullis σ(a)"
+    )
+
+    def make_problem(self) -> RBMProblem:
+        rng = np.random.default_rng(20191210)
+        n_v, n_h = 20, 10
+        W = 3.0 / math.sqrt(n_h) * rng.standard_normal((n_v, n_h))
+        a = 0.3 * rng.standard_normal(n_v)
+        b = 0.3 * rng.standard_normal(n_h)
+        return RBMProblem(self.name, W, a, b)
