@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contracts import Task
+from .contracts import TIERS, Task
 from .registry import get_task
 from .results import ResultsStore, params_label
 
@@ -68,9 +68,10 @@ def summarize(rows: pd.DataFrame, task: Task) -> pd.DataFrame:
         out[m.name + "_std"] = grouped.std(ddof=1).reindex(out.index)
     out = out.reset_index().rename(columns={"label": "method"})
     head = task.headline
+    out["_tier_order"] = [TIERS.index(t) if t in TIERS else -1 for t in out["tier"]]  # paper, quick, smoke
     out = out.sort_values(
-        ["tier", head.name, "method"], ascending=[True, head.direction == "lower", True], na_position="last"
-    )
+        ["_tier_order", head.name, "method"], ascending=[False, head.direction == "lower", True], na_position="last"
+    ).drop(columns="_tier_order")
     out.insert(0, "rank", out.groupby("tier").cumcount() + 1)
     out.loc[out[head.name].isna(), "rank"] = pd.NA
     out["source"] = "measured"

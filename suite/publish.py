@@ -5,6 +5,7 @@ import html
 import time
 from pathlib import Path
 
+from .contracts import TIERS
 from .leaderboard import leaderboard, render
 from .registry import tasks
 from .results import ResultsStore
@@ -43,7 +44,11 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             header += f"Paper: {task.paper}\n"
         fig_rel = None
         if figures:
-            fig = task.figure(rows[rows["status"] == "ok"])
+            ok = rows[rows["status"] == "ok"]
+            tiers = [t for t in reversed(TIERS) if t in set(ok["tier"])]
+            fig = task.figure(ok[ok["tier"] == tiers[0]]) if tiers else None  # the highest tier run
+            if fig is not None and fig.axes:
+                fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:
                 fig_dir = out / "figures"
                 fig_dir.mkdir(parents=True, exist_ok=True)
