@@ -62,7 +62,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         md.write_text(header + "\n" + text + "\n" + (f"\n![{name}](../{fig_rel})\n" if fig_rel else ""))
         board.to_csv(csv, index=False)
         written += [md, csv]
-        index_md.append(f"- [{name}]({md.relative_to(out)}) — {task.description.split('.')[0]}")
+        index_md.append(f"- [{name}]({md.relative_to(out)}) — {task.description.split('. ')[0].split('; ')[0]}")
         sections.append(
             f"<h2 id='{_safe(name)}'>{html.escape(name)}</h2><p>{html.escape(task.description)}</p>"
             + render(board, task, "html")
