@@ -67,7 +67,8 @@ def cmd_run(args) -> int:
 
     with progress:
         summary = run(args.target, methods=args.method or None, tier=args.tier, seeds=args.seeds, store=store,
-                      executor=args.executor, jobs=args.jobs, params=params, on_result=on_result, on_plan=on_plan)
+                      executor=args.executor, jobs=args.jobs, params=params, threads=args.threads,
+                      on_result=on_result, on_plan=on_plan)
     console.print(f"{summary.planned} cells: {summary.ok} ran ok, {len(summary.errors)} errors, "
                   f"{summary.skipped} already in {store.path} (skipped)")
     if not args.no_leaderboard:
@@ -184,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=int, default=1)
     s.add_argument("--jobs", type=int, default=1)
     s.add_argument("--executor", default="local", help="local, process or dask://HOST:PORT")
+    s.add_argument("--threads", type=int, help="torch/BLAS threads per cell (default: all cores; cores//jobs on a pool)")
     s.add_argument("--store", help=store_help)
     s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
     s.add_argument("--no-leaderboard", action="store_true")

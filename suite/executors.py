@@ -12,7 +12,7 @@ from .execute import CellResult, run_cell
 
 
 def _worker_init(threads: int) -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # effective for BLAS pools not yet started
     try:
         import torch
 
@@ -21,13 +21,15 @@ def _worker_init(threads: int) -> None:
         pass
 
 
-def run_local(cells: Sequence[Cell]) -> Iterator[CellResult]:
+def run_local(cells: Sequence[Cell], threads: int | None = None) -> Iterator[CellResult]:
+    if threads:
+        _worker_init(threads)
     for cell in cells:
         yield run_cell(cell)
 
 
-def run_process(cells: Sequence[Cell], jobs: int) -> Iterator[CellResult]:
-    threads = max(1, (os.cpu_count() or 1) // max(jobs, 1))
+def run_process(cells: Sequence[Cell], jobs: int, threads: int | None = None) -> Iterator[CellResult]:
+    threads = threads or max(1, (os.cpu_count() or 1) // max(jobs, 1))
     ctx = multiprocessing.get_context("spawn")  # no fork-after-threads hazards with torch / BLAS
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(threads,)) as pool:
         futures = {pool.submit(run_cell, cell): cell for cell in cells}
@@ -60,14 +62,18 @@ def run_dask(cells: Sequence[Cell], address: str) -> Iterator[CellResult]:
         client.close()
 
 
-def execute(cells: Sequence[Cell], executor: str = "local", jobs: int = 1) -> Iterator[CellResult]:
-    """Yield results as cells finish; `executor` is `local`, `process` or `dask://HOST:PORT`."""
+def execute(cells: Sequence[Cell], executor: str = "local", jobs: int = 1,
+            threads: int | None = None) -> Iterator[CellResult]:
+    """Yield results as cells finish; `executor` is `local`, `process` or `dask://HOST:PORT`.
+
+    `threads` caps torch/BLAS threads per cell (default: all cores locally, cores // jobs on a process pool;
+    a dask cluster's workers keep their own settings)."""
     if not cells:
         return iter(())
     if executor == "local":
-        return run_local(cells)
+        return run_local(cells, threads)
     if executor == "process":
-        return run_process(cells, max(1, jobs))
+        return run_process(cells, max(1, jobs), threads)
     if executor.startswith("dask://") or executor.startswith("tcp://"):
         address = executor.replace("dask://", "tcp://", 1)
         return run_dask(cells, address)

@@ -49,7 +49,9 @@ class SearchResult:
     """What a `bnn-search` method returns: a distribution over all 2^n configurations, or returned configurations.
 
     `probs`: float array of length 2^n summing to 1 (index = configuration, first parameter = most significant
-    bit). `configs`: int array of returned configuration indices. Exactly one of the two is set.
+    bit), or one distribution per restart as a (runs, 2^n) array. `configs`: int array of returned configuration
+    indices (one per run). Exactly one of the two is set. `info["curves"]` may carry extra scored curves (e.g.
+    distributions under noise strengths λ), as the task documents.
     """
 
     probs: Any = None

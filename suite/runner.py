@@ -73,6 +73,7 @@ def run(
     executor: str = "local",
     jobs: int = 1,
     params: dict | None = None,
+    threads: int | None = None,
     on_result: Callable[[CellResult], None] | None = None,
     on_plan: Callable[[list[Cell]], None] | None = None,
 ) -> RunSummary:
@@ -86,7 +87,7 @@ def run(
     summary.skipped = len(unique) - len(todo)
     if on_plan:
         on_plan(todo)
-    for result in execute(todo, executor, jobs):
+    for result in execute(todo, executor, jobs, threads):
         store.write(result)
         if result.status == "ok":
             summary.ok += 1

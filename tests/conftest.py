@@ -10,6 +10,10 @@ TOY_PLUGIN = Path(__file__).parent / "core" / "toy_plugin.py"
 os.environ["LATENTBENCH_PLUGINS"] = str(TOY_PLUGIN)
 os.environ.setdefault("LATENTBENCH_DOWNLOAD", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
+if "LATENTBENCH_CACHE" not in os.environ:  # derived artefacts of a test session stay out of the checkout
+    import tempfile
+
+    os.environ["LATENTBENCH_CACHE"] = tempfile.mkdtemp(prefix="latentbench-cache-")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from suite.data.base import (
     DatasetBase,
     Located,
     Split,
+    cache_root,
     data_root,
     download_allowed,
     fingerprint_hash,
@@ -63,6 +64,7 @@ def unavailable_reason(name: str, **kwargs: Any) -> str | None:
 
 
 __all__ = [
+    "cache_root",
     "BinarizedMNIST",
     "CIFAR10",
     "CopySpec",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from suite.contracts import DataInfo
 
 ENV_ROOT = "LATENTBENCH_DATA"
+ENV_CACHE = "LATENTBENCH_CACHE"
 ENV_DOWNLOAD = "LATENTBENCH_DOWNLOAD"
 _FALSE = {"0", "false", "no", "off"}
 
@@ -30,6 +31,12 @@ Checksums = Mapping[str, Mapping[str, Any]]
 def data_root() -> Path:
     """The data folder: $LATENTBENCH_DATA, else ``data/`` relative to the current directory."""
     return Path(os.environ.get(ENV_ROOT) or "data")
+
+
+def cache_root() -> Path:
+    """Where the suite writes derived artefacts (landscapes, trained weights): $LATENTBENCH_CACHE, else
+    ``data/cache/`` relative to the current directory. Never the data root, which may be a read-only shared copy."""
+    return Path(os.environ.get(ENV_CACHE) or Path("data") / "cache")
 
 
 def download_allowed() -> bool:

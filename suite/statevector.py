@@ -1,0 +1,411 @@
+"""A fast torch statevector simulator of the quantum-hypernetwork ansatz, with adjoint gradients for diagonal costs.
+
+The ansatz (reference: GitHub carrasqu/binncode, ``variationalcircuit`` in ``mps_mpo_entangled_nn.jl``) acts on
+n qubits, sites 1..n, starting from |0...0>. Step s = 1..S applies
+
+1. a CNOT brick on the open chain: CX(j -> j+1) for j = 1 + (s mod 2), 3 + (s mod 2), ... <= n - 1;
+2. RY(theta[s, j]) on every site j;
+3. RZ(phi[s, j]) on every site j.
+
+One "paper layer" is two steps (`steps_for_depth`). The cost is diagonal, C = diag(L), so the objective of a
+restart is ``sum_x C_x |psi_x|^2`` and the final RZ layer cannot change it (its gradient is exactly 0; it is not
+simulated). Qubit <-> bit map: site j carries bit ``j - 1`` of the configuration index counted from the least
+significant end (PastaQ's site 1 is the fastest index of the cost vector), i.e. site n is the first network
+parameter (most significant bit) and site 1 the last. In the C-ordered state tensor axis ``a`` is site ``n - a``,
+and on a PennyLane device wire ``w`` is site ``n - w`` (wire 0 = most significant bit of ``qml.probs``).
+
+Parameters of a batch of B restarts have shape (B, 2, S, n): ``[:, 0]`` the RY angles, ``[:, 1]`` the RZ angles,
+``[..., j]`` acting on site j + 1 (the reference's ``theta[d][j]`` / ``theta[d + depth][j]``).
+
+Speed (why it is fast): restarts are the leading batch dimension; the first step is built as a product state; a
+rotation layer is applied as a few small dense blocks (the Kronecker product of the fused RZ.RY gates of k
+consecutive qubits), each one batched matrix product that also rotates the axes, so no transposes are copied;
+the CNOT brick is one index permutation; gradients use the adjoint method (one backward sweep, the per-block
+environments reduced to 2x2 per qubit), with preallocated buffers reused across calls.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+CDTYPE = torch.complex128
+RDTYPE = torch.float64
+
+
+def steps_for_depth(depth: int) -> int:
+    """Circuit steps of a paper depth L: 2 L steps (one layer = two steps); L = 0 is the product state (1 step)."""
+    if depth < 0:
+        raise ValueError(f"depth must be >= 0, not {depth}")
+    return max(1, 2 * int(depth))
+
+
+def brick_pairs(n: int, step: int) -> list[tuple[int, int]]:
+    """(control site, target site) of the CNOT brick of `step` (1-based), as in the reference."""
+    start = 1 + (step % 2)
+    return [(j, j + 1) for j in range(start, n, 2)]
+
+
+def brick_permutation(n: int, step: int) -> np.ndarray:
+    """Index map f of the brick (an involution): new_state[x] = old_state[f[x]]."""
+    x = np.arange(1 << n, dtype=np.int64)
+    f = x.copy()
+    for c, t in brick_pairs(n, step):
+        # site j is bit j - 1 from the least significant end
+        f ^= ((f >> (c - 1)) & 1) << (t - 1)
+    return f
+
+
+def brick_axis_pairs(n: int, step: int) -> list[tuple[int, int]]:
+    """The brick's (control axis, target axis) pairs; axis a of the C-ordered state is site n - a."""
+    return [(n - c, n - t) for c, t in brick_pairs(n, step)]
+
+
+def partition(n: int, k: int, pairs: Sequence[tuple[int, int]] = ()) -> list[int]:
+    """Sizes of consecutive axis blocks of about `k` axes that never split a pair of `pairs`."""
+    partner = {}
+    for a, b in pairs:
+        partner[a], partner[b] = b, a
+    sizes, pos = [], 0
+    while pos < n:
+        end = min(pos + k, n)
+        if end < n and partner.get(end - 1) == end:
+            end = end - 1 if end - 1 > pos else end + 1
+        sizes.append(end - pos)
+        pos = end
+    return sizes
+
+
+def _block_cx_map(a0: int, k: int, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Block-local index map of the CNOTs inside axes [a0, a0 + k): (U P)[:, x] = U[:, f[x]]."""
+    f = np.arange(1 << k, dtype=np.int64)
+    for c, t in pairs:
+        if a0 <= c < a0 + k and a0 <= t < a0 + k:
+            pc, pt = a0 + k - 1 - c, a0 + k - 1 - t
+            f ^= ((f >> pc) & 1) << pt
+    return f
+
+
+@dataclass
+class _Work:
+    """Preallocated buffers for one batch size."""
+
+    states: list[torch.Tensor]
+    buf: list[torch.Tensor]
+    lam: torch.Tensor
+
+
+class BrickAnsatz:
+    """The reference ansatz on `n` qubits with `steps` steps, simulated in torch (float64 / complex128)."""
+
+    def __init__(self, n: int, steps: int, block: int | None = None, threads: int | None = None):
+        if n < 1 or steps < 1:
+            raise ValueError(f"need n >= 1 and steps >= 1 (got n={n}, steps={steps})")
+        self.n, self.steps = int(n), int(steps)
+        self.block = int(block) if block is not None else 4
+        self.threads = threads
+        # per step: the pair-aligned block partition and each block's CNOT index map (step 1 acts on |0...0>)
+        self._layout: list[list[tuple[int, int, torch.Tensor]]] = []
+        for s in range(1, self.steps + 1):
+            pairs = brick_axis_pairs(self.n, s)
+            blocks, a0 = [], 0
+            for k in partition(self.n, self.block, pairs):
+                blocks.append((a0, k, torch.from_numpy(_block_cx_map(a0, k, pairs))))
+                a0 += k
+            self._layout.append(blocks)
+        # the partition used to reduce environments to 2x2 per qubit: small block first, then full ones, and
+        # for each block the (row, column) indices that pick every qubit's 2x2 out of the block's K x K matrix
+        first = self.n % self.block or self.block
+        self._env_sizes = [first] + [self.block] * ((self.n - first) // self.block)
+        self._env_index = [_partial_index(k) for k in self._env_sizes]
+        self._work: dict[int, _Work] = {}
+        if threads is None and self.n < 16:
+            self.threads = 1  # small states: threads only add synchronisation
+
+    @property
+    def n_params(self) -> int:
+        return 2 * self.steps * self.n
+
+    def random_params(self, batch: int, rng: np.random.Generator) -> np.ndarray:
+        """Angles uniform in [0, 2 pi), as in the reference initialisation."""
+        return rng.uniform(0.0, 2 * math.pi, size=(batch, 2, self.steps, self.n))
+
+    # ------------------------------------------------------------------ gates
+    def _gates(self, params: torch.Tensor) -> torch.Tensor:
+        """Fused single-qubit gates U = RZ(phi) RY(theta) per (batch, step, axis): (B, S, n, 2, 2) complex."""
+        theta = params[:, 0].flip(-1)  # axis a <-> site n - a <-> parameter index n - 1 - a
+        phi = params[:, 1].flip(-1).clone()
+        phi[:, -1] = 0.0  # the last RZ layer does not change a diagonal cost
+        c, s = torch.cos(theta / 2), torch.sin(theta / 2)
+        em, ep = torch.exp(-0.5j * phi), torch.exp(0.5j * phi)
+        u = torch.empty(params.shape[0], self.steps, self.n, 2, 2, dtype=CDTYPE)
+        u[..., 0, 0] = em * c
+        u[..., 0, 1] = -em * s
+        u[..., 1, 0] = ep * s
+        u[..., 1, 1] = ep * c
+        return u
+
+    def _all_block_mats(self, u: torch.Tensor) -> list[list[torch.Tensor]]:
+        """Every step's blocks, (kron of the block's fused gates) x (the CNOTs inside the block), as lists of
+        (B, K, K); built once per parity of the step (the two brick layouts)."""
+        mats: list[list[torch.Tensor] | None] = [None] * self.steps
+        for parity in (0, 1):
+            idx = list(range(parity, self.steps, 2))
+            if not idx:
+                continue
+            ug = u[:, idx]  # (B, S_g, n, 2, 2)
+            bsz, sg = ug.shape[0], ug.shape[1]
+            blocks = []
+            for a, k, f in self._layout[idx[0]]:
+                m = ug[:, :, a]
+                for q in range(a + 1, a + k):
+                    m = torch.einsum("bsij,bskl->bsikjl", m, ug[:, :, q]).reshape(bsz, sg, m.shape[2] * 2, m.shape[3] * 2)
+                blocks.append(m[..., f])
+            for j, s in enumerate(idx):
+                mats[s] = [blk[:, j].contiguous() for blk in blocks]
+        return mats  # type: ignore[return-value]
+
+    def _work_for(self, batch: int) -> _Work:
+        w = self._work.get(batch)
+        if w is None:
+            size = 1 << self.n
+            w = _Work(
+                states=[torch.empty(batch, size, dtype=CDTYPE) for _ in range(self.steps)],
+                buf=[torch.empty(batch, size, dtype=CDTYPE) for _ in range(2)],
+                lam=torch.empty(batch, size, dtype=CDTYPE),
+            )
+            self._work = {batch: w}  # keep one batch size's buffers
+        return w
+
+    def _apply_layer(self, mats: Sequence[torch.Tensor], src: torch.Tensor, dst: torch.Tensor,
+                     spare: torch.Tensor) -> torch.Tensor:
+        """dst = (kron of blocks) src; `mats` are the blocks *transposed*; each block is one batched matmul
+        (out[r, i] = sum_j src[j, r] M[i, j]) that also moves its axes to the back, so after the last block the
+        axes are in their original order again."""
+        b = src.shape[0]
+        size = src.shape[1]
+        cur = src
+        nblk = len(mats)
+        for i, m in enumerate(mats):
+            kk = m.shape[-1]
+            rest = size // kk
+            target = dst if (nblk - 1 - i) % 2 == 0 else spare
+            if target is cur:  # never write over the input of this product
+                target = spare if cur is dst else dst
+            torch.bmm(cur.view(b, kk, rest).transpose(1, 2), m, out=target.view(b, rest, kk))
+            cur = target
+        if cur is not dst:
+            dst.copy_(cur)
+        return dst
+
+    # ------------------------------------------------------------------ forward
+    def _forward(self, params: torch.Tensor, w: _Work) -> tuple[torch.Tensor, list[list[torch.Tensor]]]:
+        u = self._gates(params)
+        mats = self._all_block_mats(u)
+        b = params.shape[0]
+        # step 1: CX acts trivially on |0...0>, the rotations give a product state
+        v = u[:, 0, 0, :, 0]
+        for a in range(1, self.n):
+            v = (v[:, :, None] * u[:, 0, a, None, :, 0]).reshape(b, -1)
+        w.states[0].copy_(v)
+        for s in range(1, self.steps):
+            self._apply_layer([m.transpose(1, 2).contiguous() for m in mats[s]], w.states[s - 1], w.states[s], w.buf[0])
+        return u, mats
+
+    def state(self, params: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """Final states (B, 2^n) complex128, index = configuration (without the last RZ layer)."""
+        p = torch.as_tensor(params, dtype=RDTYPE)
+        p = p.reshape(-1, 2, self.steps, self.n)
+        with _threads(self.threads), torch.no_grad():
+            w = self._work_for(p.shape[0])
+            self._forward(p, w)
+            return w.states[-1].clone()
+
+    def probs(self, params: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Born distributions (B, 2^n) float64."""
+        psi = self.state(params)
+        return (psi.real**2 + psi.imag**2).numpy()
+
+    # ------------------------------------------------------------------ objective and gradient
+    def value_and_grad(self, params: np.ndarray | torch.Tensor, cost: np.ndarray | torch.Tensor
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Objective sum_x C_x |psi_x|^2 per restart (B,) and its gradient (B, 2, S, n), by the adjoint method.
+
+        `cost` is (2^n,) shared by all restarts or (B, 2^n), one per restart.
+        """
+        p = torch.as_tensor(params, dtype=RDTYPE).reshape(-1, 2, self.steps, self.n)
+        C = torch.as_tensor(cost, dtype=RDTYPE)
+        bsz = p.shape[0]
+        with _threads(self.threads), torch.no_grad():
+            w = self._work_for(bsz)
+            u, mats = self._forward(p, w)
+            psi = w.states[-1]
+            prob = psi.real**2 + psi.imag**2
+            values = (prob * C).sum(-1) if C.ndim == 2 else prob @ C
+            lam, spare = w.lam, w.buf[1]
+            torch.mul(psi, C, out=lam)
+            grad = torch.zeros(bsz, 2, self.steps, self.n, dtype=RDTYPE)
+            for s in range(self.steps - 1, -1, -1):
+                m = self._reduced(w.states[s], lam)  # (B, n, 2, 2): M[j, i] = sum b_j conj(lam_i)
+                g = u[:, s]  # (B, n, 2, 2)
+                # U = RZ RY: dU/dtheta = (RZ A RZ^+) U, dU/dphi = (-i Z / 2) U; phase e^{i phi} = u10 / |u10| ...
+                e_iphi = _phase(g)
+                grad[:, 0, s] = (e_iphi * m[..., 0, 1] - e_iphi.conj() * m[..., 1, 0]).real
+                if s < self.steps - 1:
+                    grad[:, 1, s] = m[..., 0, 0].imag - m[..., 1, 1].imag
+                if s == 0:
+                    break
+                adj_t = [mm.conj().resolve_conj() for mm in mats[s]]  # (M^+)^T = conj(M)
+                self._apply_layer(adj_t, lam, spare, w.buf[0])
+                lam, spare = spare, lam
+            grad = grad.flip(-1)  # axes -> parameter (site) order
+        return values.numpy().copy(), grad.numpy()
+
+    def _reduced(self, b: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
+        """Per-axis 2x2 matrices M[q][j, i] = sum_{others} b[.., j, ..] conj(lam[.., i, ..]): (B, n, 2, 2)."""
+        bsz, size = b.shape
+        out = torch.empty(bsz, self.n, 2, 2, dtype=CDTYPE)
+        lc = lam.conj().resolve_conj()
+        a = blk = 0
+        for k in self._env_sizes:
+            kk = 1 << k
+            pre = 1 << a
+            post = size // (pre * kk)
+            if pre == 1:
+                e = torch.bmm(b.view(bsz, kk, post), lc.view(bsz, kk, post).transpose(1, 2))
+            elif post == 1:
+                e = torch.bmm(b.view(bsz, pre, kk).transpose(1, 2), lc.view(bsz, pre, kk))
+            else:
+                e = torch.bmm(b.view(bsz * pre, kk, post), lc.view(bsz * pre, kk, post).transpose(1, 2))
+                e = e.view(bsz, pre, kk, kk).sum(1)
+            rows, cols = self._env_index[blk]
+            out[:, a:a + k] = e[:, rows, cols].sum(-1)
+            a += k
+            blk += 1
+        return out
+
+
+def _phase(g: torch.Tensor) -> torch.Tensor:
+    """e^{i phi} of fused gates U = RZ(phi) RY(theta), read off robustly: U11 / conj(U00)-style ratio of phases."""
+    # U00 = e^{-i phi/2} c, U11 = e^{i phi/2} c, U10 = e^{i phi/2} s, U01 = -e^{-i phi/2} s
+    num = g[..., 1, 1] * g[..., 0, 0].conj() + g[..., 1, 0] * (-g[..., 0, 1]).conj()  # e^{i phi} (c^2 + s^2)
+    return num
+
+
+def _partial_index(k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row and column indices (k, 2, 2, 2^(k-1)) so that E[:, rows, cols].sum(-1) is every qubit's 2x2 reduction
+    M_t[y, z] = sum over the other qubits' (equal) indices o of E[(y at t, o), (z at t, o)]."""
+    others = np.arange(1 << (k - 1))
+    rows = np.zeros((k, 2, 2, others.size), dtype=np.int64)
+    cols = np.zeros_like(rows)
+    for t in range(k):
+        pos = k - 1 - t  # bit position of qubit t in the block-local index (first qubit = most significant)
+        low = others & ((1 << pos) - 1)
+        high = (others >> pos) << (pos + 1)
+        base = high | low
+        for y in (0, 1):
+            for z in (0, 1):
+                rows[t, y, z] = base | (y << pos)
+                cols[t, y, z] = base | (z << pos)
+    return torch.from_numpy(rows), torch.from_numpy(cols)
+
+
+class _threads:
+    """Temporarily set torch's intra-op thread count (None: leave it)."""
+
+    def __init__(self, n: int | None):
+        self.n = n
+
+    def __enter__(self):
+        if self.n:
+            self.old = torch.get_num_threads()
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        if self.n:
+            torch.set_num_threads(self.old)
+
+
+# ====================================================================== PennyLane (the independent simulator)
+def pennylane_circuit(n: int, steps: int):
+    """The same ansatz as a plain PennyLane circuit function ``circuit(params)`` (params (2, S, n)), full RZ layers."""
+    import pennylane as qml
+
+    def circuit(params):
+        for s in range(1, steps + 1):
+            for c, t in brick_pairs(n, s):
+                qml.CNOT(wires=[n - c, n - t])
+            for j in range(n):
+                qml.RY(params[0, s - 1, j], wires=n - 1 - j)
+            for j in range(n):
+                qml.RZ(params[1, s - 1, j], wires=n - 1 - j)
+
+    return circuit
+
+
+def pennylane_objective(n: int, steps: int, cost: np.ndarray, device: str = "default.qubit"):
+    """A QNode-backed objective f(params) for `device`.
+
+    ``default.qubit``: torch interface, backprop, objective = probs . C.
+    ``lightning.qubit``: adjoint differentiation, objective = expval(SparseHamiltonian(diag(C))) (lightning's adjoint
+    method does not differentiate ``qml.probs``), autograd (numpy) interface: with the torch interface PennyLane
+    0.45 returns this expectation as float32, which breaks a 1e-10 comparison.
+    Returns a callable of a (2, S, n) array; `pennylane_value_and_grad` differentiates it.
+    """
+    import pennylane as qml
+
+    circuit = pennylane_circuit(n, steps)
+    C = np.asarray(cost, dtype=np.float64)
+    if device == "default.qubit":
+        dev = qml.device("default.qubit", wires=n)
+        Ct = torch.as_tensor(C)
+
+        @qml.qnode(dev, interface="torch", diff_method="backprop")
+        def probs(params):
+            circuit(params)
+            return qml.probs(wires=range(n))
+
+        return lambda params: probs(params) @ Ct
+    if device == "lightning.qubit":
+        import scipy.sparse as sp
+
+        dev = qml.device("lightning.qubit", wires=n)
+        H = qml.SparseHamiltonian(sp.diags(C, format="csr"), wires=range(n))
+
+        @qml.qnode(dev, interface="autograd", diff_method="adjoint")
+        def energy(params):
+            circuit(params)
+            return qml.expval(H)
+
+        return energy
+    raise ValueError(f"unknown PennyLane device {device!r} (default.qubit or lightning.qubit)")
+
+
+def pennylane_value_and_grad(n: int, steps: int, cost: np.ndarray, params: np.ndarray,
+                             device: str = "default.qubit", objective=None) -> tuple[float, np.ndarray]:
+    """(objective, gradient (2, S, n)) of one restart on a PennyLane device."""
+    f = objective or pennylane_objective(n, steps, cost, device)
+    if device == "lightning.qubit":
+        import pennylane as qml
+
+        x = qml.numpy.array(np.asarray(params, dtype=np.float64).reshape(2, steps, n), requires_grad=True)
+        grad_fn = qml.grad(f)
+        grad = np.asarray(grad_fn(x))  # one forward + one adjoint sweep; the forward value is kept
+        return float(grad_fn.forward), grad
+    p = torch.tensor(np.asarray(params, dtype=np.float64).reshape(2, steps, n), requires_grad=True)
+    val = f(p)
+    val.backward()
+    return float(val.detach()), p.grad.numpy().copy()
+
+
+def lightning_available() -> bool:
+    try:
+        import pennylane as qml
+
+        qml.device("lightning.qubit", wires=1)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not installed here"
+        return False

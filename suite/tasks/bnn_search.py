@@ -1,0 +1,540 @@
+"""The `bnn-search` family: search 2^n binary-network configurations through a query-counting loss oracle.
+
+From "Quantum HyperNetworks: Training Binary Neural Networks in Quantum Superposition" (Carrasquilla et al., 2023;
+reference code GitHub carrasqu/binncode). A configuration is an integer in [0, 2^n) whose bits, most significant
+first, are the network's parameters (see `suite.bnn_landscape`); every task enumerates all 2^n losses and
+accuracies once (cached), so any method is scored exactly and instantly from that table.
+
+Tasks (real data at the quick and paper tiers):
+
+* ``gaussian-18bit``: 2-D data, class 0 ~ N((-1,-2), 0.1 I), class 1 an equal mixture of N((-2,1)), N((1,1)),
+  N((2,-2)) (0.1 I), prior 1/2; 10,000 training and an independent 10,000 test points (seed 0); a 2-4-1 net,
+  bits [W1 (2x4 row-major) | W2 (4) | b2 | b1 (4) | act], act 1 = sigmoid, 0 = ReLU; mean squared error.
+* ``mnist4x4-0v1-17bit``: official MNIST 0 vs 1 (label 1 = digit 1), 12,665 train / 2,115 test images, pixels /
+  255, bilinear resize 28 -> 4x4 (half-pixel centres, no antialias: rows/columns 3, 10, 17, 24), row-major;
+  logistic regression with 16 +-1 weights and a +-1 bias; mean binary cross-entropy.
+* ``mnist4x4-3v7-encoding-19bit``: digits 3 vs 7 (label 1 = 7), the same 17 bits plus two encoding bits choosing
+  every weight's value set: 00 {0,1}, 01 {-1,1}, 10 {-2,1}, 11 {-3,1}.
+
+Smoke tier (seconds, no download): the same tasks scaled down. Gaussian: the same mixture (1,000 + 1,000 points)
+with a 2-2-1 net (10 bits). MNIST tasks: scikit-learn's bundled 8x8 digits (same digit pairs), resized 8 -> 3x3 by
+the same bilinear rule, pixels / 16, a fixed 2/3 train - 1/3 test split (PCG64 seed 0): 10 bits (0v1) and 12 bits
+(3v7 with encoding).
+
+Protocol: ``method.search(oracle, budget, rng) -> SearchResult`` with either ``probs`` ((2^n,) or (runs, 2^n), one
+Born/model distribution per restart) or ``configs`` ((runs,), one returned configuration per independent run).
+``info["depth"]`` / ``info["noise"]`` label the result as a point of a curve; ``info["curves"] = {"noise": {lambda:
+probs}}`` adds further distributions of the same search (scored only as ``success_vs_noise`` points).
+The oracle (`LossOracle`) takes configuration indices and returns training losses, counting every index queried;
+it refuses past ``max(2^n, runs x query_budget)`` queries (the 2^n allowance is for exhaustive enumeration and for
+exact-expectation QHN, which needs all losses: an artefact of classical simulation, reported in ``queries``).
+"Optimal" means |L - L*| < 1e-5; "argmin" means L == L* exactly (ties come from pixels that are always zero).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..bnn_landscape import Landscape, LogisticSpec, MLPSpec, cached_landscape, config_bits, resize_exact
+from ..contracts import Budget, DataInfo, Measurement, Metric, Task
+from ..errors import DataError, MethodError
+from ..protocols import SearchMethod, SearchResult
+from ..registry import register_task
+
+PAPER = ("J. Carrasquilla, M. Hibat-Allah, E. Inack, A. Makhzani, K. Neklyudov, G. W. Taylor, G. Torlai, "
+         "Quantum HyperNetworks: Training Binary Neural Networks in Quantum Superposition, arXiv:2301.08292 (2023)")
+
+GAUSS_MEANS = [(-1.0, -2.0), (-2.0, 1.0), (1.0, 1.0), (2.0, -2.0)]
+GAUSS_WEIGHTS = [0.5, 1 / 6, 1 / 6, 1 / 6]
+GAUSS_VAR = 0.1
+DATA_SEED = 0
+
+# Budgets. runs: independent restarts; max_iter: optimizer iterations per restart (L-BFGS, as the reference);
+# query_budget: loss queries per run for the sample-based methods (random search, annealing, shot-based QHN,
+# the autoregressive hypernetwork), matched across them; shots: samples per shot-based iteration.
+# trajectories: Pauli trajectories per noise strength for the noisy evaluation of a circuit.
+TIERS = {
+    "smoke": {"runs": 2, "max_iter": 30, "query_budget": 256, "shots": 16, "trajectories": 4, "time_limit_s": 60.0},
+    "quick": {"runs": 3, "max_iter": 150, "query_budget": 4096, "shots": 64, "trajectories": 8,
+              "time_limit_s": 3600.0},
+    "paper": {"runs": 10, "max_iter": 500, "query_budget": 16384, "shots": 128, "trajectories": 64,
+              "time_limit_s": 86400.0},
+}
+
+METRICS = (
+    Metric("success_optimal", "prob", "higher", headline=True,
+           description="probability mass on the optimal set |L - L*| < 1e-5 (distributions), or the fraction of runs "
+                       "whose returned configuration is optimal; mean over runs", tolerance=0.05),
+    Metric("success_argmin", "prob", "higher", description="the same on the exact argmin set (L == L*)",
+           tolerance=0.05),
+    Metric("restarts_optimal", "fraction", "higher",
+           description="fraction of runs whose most likely (or returned) configuration is optimal", tolerance=0.34),
+    Metric("expected_loss", "loss", "lower", description="final expected training loss (mean over runs)"),
+    Metric("gap_to_optimum", "loss", "lower", description="expected_loss - L*", tolerance=1e-3),
+    Metric("train_accuracy", "fraction", "higher", description="train accuracy of the most likely network (mean over runs)",
+           tolerance=0.01),
+    Metric("test_accuracy", "fraction", "higher", description="test accuracy of the most likely network (mean over runs)",
+           tolerance=0.01),
+    Metric("queries", "queries", "lower", description="loss-oracle queries of the cell, all runs together",
+           rel_tolerance=0.0),
+    Metric("iterations", "iterations", "lower", description="optimizer iterations reported by the method (all runs)",
+           rel_tolerance=0.5),
+    Metric("success_std", "prob", "lower", summary=False, description="std over runs of success_optimal"),
+    Metric("success_vs_depth", "prob", "higher", summary=False, description="success_optimal at circuit depth L (point)"),
+    Metric("success_vs_noise", "prob", "higher", summary=False, description="success_optimal at noise strength lambda (point)"),
+    Metric("success_vs_queries", "prob", "higher", summary=False,
+           description="success_optimal at the cell's total number of queries (point)"),
+)
+
+
+# ====================================================================== the oracle
+class LossOracle:
+    """Training losses of configurations, counting queries: ``oracle(configs) -> losses``.
+
+    ``configs``: integer indices in [0, 2^n) of any shape; returns float64 losses of the same shape. Every index
+    counts as one query (repeats included: cache what you have seen). ``all_losses()`` queries the whole space.
+    Past ``max_queries`` the oracle raises `MethodError` (and the task reports the cell as an error).
+    """
+
+    def __init__(self, losses: np.ndarray, max_queries: int | None = None):
+        self._losses = np.array(losses, dtype=np.float64)  # a private copy
+        self._losses.setflags(write=False)
+        size = self._losses.shape[0]
+        self.n_bits = int(round(math.log2(size)))
+        if 1 << self.n_bits != size:
+            raise ValueError(f"the loss table has {size} entries, not a power of two")
+        self.max_queries = int(max_queries) if max_queries is not None else None
+        self.queries = 0
+        self.calls = 0
+        self.exceeded: str | None = None
+
+    @property
+    def size(self) -> int:
+        return 1 << self.n_bits
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.max_queries is None else max(self.max_queries - self.queries, 0)
+
+    def _charge(self, count: int) -> None:
+        if self.max_queries is not None and self.queries + count > self.max_queries:
+            self.exceeded = (f"the method asked for {self.queries + count} loss queries, past the oracle budget of "
+                             f"{self.max_queries}")
+            raise MethodError(self.exceeded)
+        self.queries += count
+        self.calls += 1
+
+    def __call__(self, configs: Any) -> np.ndarray:
+        c = np.asarray(configs)
+        if c.dtype.kind not in "iu":
+            if c.dtype.kind == "f" and c.size and np.all(np.isfinite(c)) and np.all(c == np.round(c)):
+                c = c.astype(np.int64)
+            elif c.size == 0:
+                c = c.astype(np.int64)
+            else:
+                raise MethodError(f"oracle: configurations must be integer indices, got dtype {c.dtype}")
+        if c.size and (c.min() < 0 or c.max() >= self.size):
+            bad = int(c.min() if c.min() < 0 else c.max())
+            raise MethodError(f"oracle: configuration {bad} is outside the space [0, 2^{self.n_bits})")
+        self._charge(int(c.size))
+        return self._losses[c.astype(np.int64)].copy()
+
+    def query_bits(self, bits: Any) -> np.ndarray:
+        """Losses of configurations given as (m, n) 0/1 rows (first column = most significant bit)."""
+        b = np.asarray(bits)
+        if b.ndim != 2 or b.shape[1] != self.n_bits or not np.isin(b, (0, 1)).all():
+            raise MethodError(f"oracle: bits must be an (m, {self.n_bits}) array of 0/1")
+        return self(config_index(b))
+
+    def all_losses(self) -> np.ndarray:
+        """Every configuration's loss (costs 2^n queries)."""
+        return self(np.arange(self.size, dtype=np.int64))
+
+    def bits(self, configs: Any) -> np.ndarray:
+        """(m, n) 0/1 bits of configuration indices (free: no query)."""
+        return config_bits(np.asarray(configs), self.n_bits)
+
+
+def config_index(bits: np.ndarray) -> np.ndarray:
+    b = np.asarray(bits, dtype=np.int64)
+    n = b.shape[1]
+    return (b << np.arange(n - 1, -1, -1, dtype=np.int64)).sum(axis=1)
+
+
+# ====================================================================== problems
+@dataclass
+class BnnProblem:
+    """What `data()` returns: the exact landscape and how its configurations decode."""
+
+    task: str
+    tier: str
+    landscape: Landscape
+    decoder: Any  # MLPSpec | LogisticSpec
+    description: str
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_bits(self) -> int:
+        return self.landscape.n_bits
+
+
+def _digit_pair(x: np.ndarray, y: np.ndarray, neg: int, pos: int) -> tuple[np.ndarray, np.ndarray]:
+    keep = (y == neg) | (y == pos)
+    return x[keep], (y[keep] == pos).astype(np.int64)
+
+
+def _load_mnist_pair(neg: int, pos: int):
+    from ..data import get_dataset
+
+    ds = get_dataset("mnist")
+    tr, te = ds.load("train"), ds.load("test")
+    xtr, ytr = _digit_pair(tr.x, tr.y, neg, pos)
+    xte, yte = _digit_pair(te.x, te.y, neg, pos)
+    K, s = resize_exact(xtr, 4)
+    Kt, _ = resize_exact(xte, 4)
+    return K, ytr, Kt, yte, s * 255, tr.copy
+
+
+def _load_digits_pair(neg: int, pos: int):
+    from ..data import get_dataset
+
+    d = get_dataset("digits").load("all")
+    x, y = _digit_pair(d.x, d.y, neg, pos)
+    perm = np.random.Generator(np.random.PCG64(DATA_SEED)).permutation(len(y))
+    n_train = (2 * len(y)) // 3
+    tr, te = perm[:n_train], perm[n_train:]
+    K, s = resize_exact(x, 3)
+    return K[tr], y[tr], K[te], y[te], s * 16, d.copy
+
+
+def _gaussian(sizes: dict) -> Any:
+    from ..data import GaussianMixture
+
+    return GaussianMixture(GAUSS_MEANS, GAUSS_VAR, GAUSS_WEIGHTS, sizes=sizes, seed=DATA_SEED)
+
+
+# ====================================================================== the tasks
+HONESTY = (" Exact-expectation QHN (qhn-L*) reads all 2^n losses, an artefact of classical simulation shown in the "
+           "queries column; compare methods at matched query budgets with qhn-shots, random search, annealing and the "
+           "autoregressive hypernetwork.")
+
+
+class _BnnSearchTask(Task):
+    protocol = SearchMethod
+    metrics = METRICS
+    tiers = TIERS
+    paper = PAPER
+    version = "1"
+
+    # subclasses: build_problem(tier) and data_info(tier)
+    def spec_payload(self, tier: str) -> dict:
+        raise NotImplementedError
+
+    def build(self, tier: str) -> BnnProblem:
+        raise NotImplementedError
+
+    def data(self, tier: str, seed: int) -> BnnProblem:
+        self.budget(tier)  # validates the tier
+        return self.build(tier)
+
+    def _info(self, tier: str, base: DataInfo) -> DataInfo:
+        checks = dict(base.checksums)
+        blob = json.dumps(self.spec_payload(tier), sort_keys=True, default=str)
+        import hashlib
+
+        checks["bnn-search/spec"] = "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+        return DataInfo(copy=base.copy, checksums=checks)
+
+    def evaluate(self, method: Any, data: BnnProblem, budget: Budget, seed: int) -> Iterator[Measurement]:
+        land = data.landscape
+        runs = int(budget.get("runs", 1))
+        cap = max(land.size, runs * int(budget.get("query_budget", 0)))
+        oracle = LossOracle(land.loss, cap)
+        rng = np.random.default_rng(seed)
+        result = method.search(oracle, budget, rng)
+        if oracle.exceeded:  # the method swallowed the oracle's error
+            raise MethodError(oracle.exceeded)
+        yield from score(result, land, oracle)
+
+    def figure(self, rows: Any):
+        return success_figure(self.name, rows)
+
+
+def validate(result: Any, land: Landscape) -> tuple[str, np.ndarray]:
+    """('probs', (R, 2^n)) or ('configs', (R,)) from a method's SearchResult; MethodError says what is wrong."""
+    if not isinstance(result, SearchResult) and not (hasattr(result, "probs") and hasattr(result, "configs")):
+        raise MethodError(f"search() returned {type(result).__name__}, not a SearchResult")
+    has_p, has_c = result.probs is not None, result.configs is not None
+    if has_p == has_c:
+        raise MethodError("a SearchResult must set exactly one of `probs` and `configs` "
+                          f"(got {'both' if has_p else 'neither'})")
+    size = land.size
+    if has_p:
+        try:
+            p = np.asarray(result.probs, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise MethodError(f"probs is not a numeric array: {exc}") from None
+        if p.ndim == 1:
+            p = p[None]
+        if p.ndim != 2 or p.shape[1] != size or p.shape[0] < 1:
+            raise MethodError(f"probs has shape {np.shape(result.probs)}; expected ({size},) or (runs, {size}) "
+                              f"for the 2^{land.n_bits} configurations")
+        if not np.isfinite(p).all():
+            r = int(np.flatnonzero(~np.isfinite(p).all(axis=1))[0])
+            raise MethodError(f"probs of run {r} contain NaN or inf")
+        if (p < -1e-12).any():
+            r, c = np.argwhere(p < -1e-12)[0]
+            raise MethodError(f"probs of run {r} are negative (configuration {c}: {p[r, c]:.3g})")
+        sums = p.sum(axis=1)
+        bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
+        if bad.size:
+            raise MethodError(f"probs of run {int(bad[0])} sum to {sums[bad[0]]:.9g}, not 1")
+        return "probs", np.clip(p, 0.0, None)
+    try:
+        c = np.asarray(result.configs)
+    except Exception as exc:  # noqa: BLE001
+        raise MethodError(f"configs is not an array: {exc}") from None
+    if c.ndim == 0:
+        c = c[None]
+    if c.ndim != 1 or c.size == 0:
+        raise MethodError(f"configs has shape {c.shape}; expected (runs,): one returned configuration per run")
+    if c.dtype.kind == "f":
+        if not np.isfinite(c).all():
+            raise MethodError("configs contain NaN or inf")
+        if not np.all(c == np.round(c)):
+            raise MethodError("configs must be integer configuration indices, got fractional values")
+        c = c.astype(np.int64)
+    elif c.dtype.kind not in "iu":
+        raise MethodError(f"configs must be integer configuration indices, got dtype {c.dtype}")
+    c = c.astype(np.int64)
+    out = (c < 0) | (c >= size)
+    if out.any():
+        raise MethodError(f"configuration {int(c[out][0])} is outside the space [0, 2^{land.n_bits}) "
+                          f"= [0, {size})")
+    return "configs", c
+
+
+def score(result: SearchResult, land: Landscape, oracle: LossOracle) -> Iterator[Measurement]:
+    """The task's metrics of a validated SearchResult (identical for every method)."""
+    kind, arr = validate(result, land)
+    opt, amin, L = land.optimal_mask, land.argmin_mask, land.loss
+    if kind == "probs":
+        succ = arr[:, opt].sum(axis=1)
+        succ_min = arr[:, amin].sum(axis=1)
+        picks = arr.argmax(axis=1)
+        expected = arr @ L
+    else:
+        picks = arr
+        succ = opt[picks].astype(np.float64)
+        succ_min = amin[picks].astype(np.float64)
+        expected = L[picks]
+    mean_succ = float(succ.mean())
+    yield Measurement("success_optimal", mean_succ)
+    yield Measurement("success_argmin", float(succ_min.mean()))
+    yield Measurement("restarts_optimal", float(opt[picks].mean()))
+    yield Measurement("expected_loss", float(expected.mean()))
+    yield Measurement("gap_to_optimum", float(expected.mean() - land.l_star))
+    yield Measurement("train_accuracy", float(land.train_accuracy[picks].mean()))
+    yield Measurement("test_accuracy", float(land.test_accuracy[picks].mean()))
+    yield Measurement("queries", float(oracle.queries))
+    yield Measurement("iterations", float(getattr(result, "iterations", 0) or 0))
+    yield Measurement("success_std", float(succ.std()))
+    info = getattr(result, "info", None) or {}
+    if "depth" in info:
+        yield Measurement("success_vs_depth", mean_succ, point=float(info["depth"]))
+    if "noise" in info:
+        yield Measurement("success_vs_noise", mean_succ, point=float(info["noise"]))
+    yield Measurement("success_vs_queries", mean_succ, point=float(oracle.queries))
+    # further distributions of the same search along a curve, e.g. the optimised circuit under noise lambda
+    curves = info.get("curves") or {}
+    if not isinstance(curves, dict):
+        raise MethodError("info['curves'] must map an axis ('depth', 'noise') to {x: probs}")
+    for axis, points in curves.items():
+        if axis not in ("depth", "noise"):
+            raise MethodError(f"info['curves'] has unknown axis {axis!r} (axes: depth, noise)")
+        for x, probs in dict(points).items():
+            _, p = validate(SearchResult(probs=probs), land)
+            yield Measurement(f"success_vs_{axis}", float(p[:, opt].sum(axis=1).mean()), point=float(x))
+
+
+def landscape_table(task: str, tier: str = "quick"):
+    """The enumerated landscape of `task` at `tier` as a table (NAS-Bench style): one row per configuration with its
+    bits, training loss, train/test accuracy and whether it is optimal; score any search method from it."""
+    from ..registry import get_task
+
+    return get_task(task).data(tier, 0).landscape.to_frame()
+
+
+def _base_name(method: str) -> str:
+    return re.sub(r"-L\d+$", "", method)
+
+
+def success_figure(title: str, rows: Any):
+    """Success probability against depth, noise lambda and queries (whichever the rows hold); None if empty."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    if rows is None or len(rows) == 0:
+        return None
+    spread: dict = {}
+    if "cell_hash" in rows.columns:  # within-cell spread over restarts, for the error bars
+        sd = rows[(rows["metric"] == "success_std") & rows["point"].isna()]
+        spread = dict(zip(sd["cell_hash"], pd.to_numeric(sd["value"], errors="coerce")))
+    rows = rows[rows["metric"].isin(["success_vs_depth", "success_vs_noise", "success_vs_queries"])].copy()
+    rows = rows[rows["point"].notna()]
+    if rows.empty:
+        return None
+    rows["x"] = pd.to_numeric(rows["point"], errors="coerce")
+    rows = rows[rows["x"].notna()]
+    rows["within"] = [spread.get(h, 0.0) for h in rows["cell_hash"]] if "cell_hash" in rows.columns else 0.0
+    panels = [m for m in ("success_vs_depth", "success_vs_noise", "success_vs_queries") if (rows["metric"] == m).any()]
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.0), squeeze=False)
+    labels = {"success_vs_depth": "circuit depth L (paper layers)", "success_vs_noise": "noise strength λ",
+              "success_vs_queries": "loss-oracle queries (cell total)"}
+    for ax, metric in zip(axes[0], panels):
+        sub = rows[rows["metric"] == metric].copy()
+        if metric == "success_vs_queries":
+            sub["series"] = sub["method"]
+        else:
+            sub["series"] = sub["method"].map(_base_name)
+        for i, (name, grp) in enumerate(sub.groupby("series")):
+            xs, means, errs = [], [], []
+            for x, g in grp.groupby("x"):
+                v = g["value"].to_numpy(dtype=float)
+                w = g["within"].to_numpy(dtype=float)
+                m = v.mean()
+                xs.append(x)
+                means.append(m)
+                # pooled spread over restarts and seeds: within-cell std and the scatter of cell means
+                errs.append(float(np.sqrt(np.mean(np.nan_to_num(w) ** 2 + (v - m) ** 2))))
+            if metric == "success_vs_queries":  # methods share budgets: spread them a little to keep them apart
+                xs = [x * 1.06 ** (i - 4) for x in xs]
+            ax.errorbar(xs, means, yerr=errs, marker="o", capsize=3, label=str(name),
+                        linestyle="-" if metric != "success_vs_queries" else "none")
+        ax.set_xlabel(labels[metric])
+        ax.set_ylabel("success probability (optimal set)")
+        ax.set_ylim(-0.03, 1.03)
+        if metric == "success_vs_queries":
+            ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------- the three tasks
+@register_task
+class Gaussian18(_BnnSearchTask):
+    name = "bnn-search/gaussian-18bit"
+    description = ("Find the best of 2^18 binary 2-4-1 networks (weights, biases and the hidden activation) on a 2-D "
+                   "Gaussian-mixture classification set, through a query-counting loss oracle." + HONESTY)
+
+    def _shape(self, tier: str) -> tuple[MLPSpec, dict]:
+        if tier == "smoke":
+            return MLPSpec(2, 2), {"train": 1000, "test": 1000}
+        return MLPSpec(2, 4), {"train": 10000, "test": 10000}
+
+    def spec_payload(self, tier: str) -> dict:
+        spec, sizes = self._shape(tier)
+        return {"task": self.name, "tier_shape": "smoke" if tier == "smoke" else "full", "mlp": [spec.d_in, spec.hidden],
+                "sizes": sizes, "means": GAUSS_MEANS, "var": GAUSS_VAR, "weights": GAUSS_WEIGHTS, "seed": DATA_SEED,
+                "loss": "mse", "version": self.version}
+
+    def data_info(self, tier: str) -> DataInfo:
+        _, sizes = self._shape(tier)
+        return self._info(tier, _gaussian(sizes).data_info())
+
+    def build(self, tier: str) -> BnnProblem:
+        spec, sizes = self._shape(tier)
+        gm = _gaussian(sizes)
+        tr, te = gm.load("train"), gm.load("test")
+        ytr, yte = (tr.y != 0).astype(np.int64), (te.y != 0).astype(np.int64)
+        payload = self.spec_payload(tier)
+
+        def make() -> Landscape:
+            loss, ctr, cte = spec.enumerate(tr.x, ytr, te.x, yte)
+            return Landscape(self.name + ("/smoke" if tier == "smoke" else ""), spec.n_bits, loss, ctr, cte,
+                             len(ytr), len(yte), spec.bit_names, {"spec": payload})
+
+        land = cached_landscape(self.name + ("/smoke" if tier == "smoke" else ""), payload, make)
+        return BnnProblem(self.name, tier, land, spec, self.description,
+                          {"data": "generated 2-D Gaussian mixture", "n_train": len(ytr), "n_test": len(yte)})
+
+
+class _MnistTask(_BnnSearchTask):
+    digits: tuple[int, int]
+    encoding: bool
+
+    def spec_payload(self, tier: str) -> dict:
+        if tier == "smoke":
+            src = {"data": "sklearn-digits", "resize": [8, 3], "pixel_max": 16, "split": "2/3 train, PCG64 seed 0"}
+        else:
+            src = {"data": "mnist", "resize": [28, 4], "pixel_max": 255}
+        return {"task": self.name, "digits": list(self.digits), "encoding": self.encoding, "loss": "bce",
+                "version": self.version, **src}
+
+    def data_info(self, tier: str) -> DataInfo:
+        from ..data import get_dataset
+
+        try:
+            base = get_dataset("digits" if tier == "smoke" else "mnist").data_info()
+        except DataError:
+            base = DataInfo(copy="mnist (not found)", checksums={})
+        return self._info(tier, base)
+
+    def build(self, tier: str) -> BnnProblem:
+        neg, pos = self.digits
+        K, y, Kt, yt, scale, copy = (_load_digits_pair if tier == "smoke" else _load_mnist_pair)(neg, pos)
+        spec = LogisticSpec(K.shape[1], int(scale), self.encoding)
+        payload = self.spec_payload(tier)
+        name = self.name + ("/smoke" if tier == "smoke" else "")
+        payload["data_sha256"] = _arrays_digest(K, y, Kt, yt)
+
+        def make() -> Landscape:
+            loss, ctr, cte = spec.enumerate(K, y, Kt, yt)
+            return Landscape(name, spec.n_bits, loss, ctr, cte, len(y), len(yt), spec.bit_names, {"spec": payload})
+
+        land = cached_landscape(name, payload, make)
+        return BnnProblem(self.name, tier, land, spec, self.description,
+                          {"data": copy, "n_train": len(y), "n_test": len(yt)})
+
+
+def _arrays_digest(*arrays: np.ndarray) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+@register_task
+class Mnist0v1(_MnistTask):
+    name = "bnn-search/mnist4x4-0v1-17bit"
+    description = ("Find the best of 2^17 binary logistic regressions (16 +-1 weights, a +-1 bias) on MNIST 0 vs 1 "
+                   "resized to 4x4, through a query-counting loss oracle." + HONESTY)
+    digits = (0, 1)
+    encoding = False
+
+
+@register_task
+class Mnist3v7Encoding(_MnistTask):
+    name = "bnn-search/mnist4x4-3v7-encoding-19bit"
+    description = ("Find the best of 2^19 binary logistic regressions on MNIST 3 vs 7 at 4x4, where two extra bits "
+                   "choose every weight's value set ({0,1}, {-1,1}, {-2,1}, {-3,1}), through a query-counting oracle."
+                   + HONESTY)
+    digits = (3, 7)
+    encoding = True
