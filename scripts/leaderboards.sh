@@ -8,12 +8,15 @@ STORE=${LATENTBENCH_RESULTS:-results/leaderboards.sqlite}
 LB=".venv/bin/latentbench"
 [ -x "$LB" ] || LB="latentbench"
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(bounds)
+[ ${#families[@]} -gt 0 ] || families=(bounds bnn-search)
 for family in "${families[@]}"; do
   case "$family" in
     bounds)
       $LB run bounds --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       $LB run bounds --tier quick --seeds 3 --store "$STORE" --no-leaderboard ;;
+    bnn-search)
+      $LB run bnn-search --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
+      $LB run bnn-search --tier quick --seeds 1 --threads 1 --store "$STORE" --no-leaderboard ;;
     *) echo "unknown family $family" >&2; exit 2 ;;
   esac
 done
