@@ -70,7 +70,13 @@ class SearchMethod(Protocol):
 # ---------------------------------------------------------------- lossless
 @runtime_checkable
 class Codec(Protocol):
-    """`lossless`: a pure pair; `decode(encode(items))` must equal `items` exactly."""
+    """`lossless`: a pure pair; `decode(encode(items))` must equal `items` exactly.
+
+    Optional hooks the lossless tasks call when present: `setup(context)` before coding (a
+    `suite.tasks.lossless.LosslessContext`: task, tier, item shape, alphabet size, image shape, the task's reference
+    model), and `initial_bits(data) -> int`, the bits a coder had to borrow to start (reported apart from the
+    net rate).
+    """
 
     def encode(self, items: np.ndarray) -> bytes: ...
 
@@ -86,6 +92,19 @@ class LatentVariableModel(Protocol):
     def likelihood(self, z: Any) -> Any: ...
 
     def prior(self) -> Any: ...
+
+
+@runtime_checkable
+class SequentialLatentModel(Protocol):
+    """`lossless` sequences via bits-back: a state-space model with discrete states and a proposal."""
+
+    def initial(self) -> Any: ...
+
+    def transition(self, z_prev: Any) -> Any: ...
+
+    def emission(self, z: Any) -> Any: ...
+
+    def proposal(self, x_t: Any, z_prev: Any) -> Any: ...
 
 
 # ---------------------------------------------------------------- rd-curve
@@ -166,7 +185,7 @@ class Encoder(RepresentationLearner, Protocol):
 FAMILY_PROTOCOLS: dict[str, tuple[type, ...]] = {
     "bounds": (BoundEstimator,),
     "bnn-search": (SearchMethod,),
-    "lossless": (Codec, LatentVariableModel),
+    "lossless": (Codec, LatentVariableModel, SequentialLatentModel),
     "rd-curve": (GenerativeModel,),
     "representation": (RepresentationLearner,),
 }

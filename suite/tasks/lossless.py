@@ -1,0 +1,448 @@
+"""The `lossless` family: bits-back coders (ELBO, IS, coupled IS, SMC) on a real ANS coder, against classical codecs.
+
+From "Improving Lossless Compression Rates via Monte Carlo Bits-Back Coding" (Ruan et al., ICML 2021). A method
+is a codec (`encode(items) -> bytes`, `decode(bytes) -> items`), or a latent-variable model
+(`posterior`, `likelihood`, `prior`; sequences: `initial`, `transition`, `emission`, `proposal`) that the suite
+wraps in its own bits-back coders (`suite.bitsback`). The task owns the score: it encodes the items, decodes the
+bytes, compares them with the input (a mismatch or a corrupt bitstream is a CodecError: an error row), and
+measures the rate from the real length of the bitstream (header included).
+
+Tasks and data (items are uint8 arrays, items on the first axis):
+- `binarized-mnist`: the 10,000 test images of the fixed binarization (Larochelle & Murray 2011), (N, 28, 28)
+  bits. Smoke tier: 48 held-out images of scikit-learn's bundled 8x8 digits binarized at 8/16 (no download).
+- `mnist-8bit`: the 10,000 official MNIST test images, (N, 28, 28) in 0..255. Smoke tier: 48 held-out bundled
+  8x8 digits scaled from 0..16 to 0..255 (17 grey levels).
+- `toy-mixture`: items of 16 bits from a fixed mixture of 16 Bernoulli components (`MixtureOfBernoullis`, seed 0):
+  the exact -log p(x) of every item and the source's entropy are known; the coded items are drawn with the
+  cell's seed.
+- `sequence-hmm`: sequences from a fixed HMM (8 states, 8 symbols, `HiddenMarkovModel`, seed 0) with exact
+  likelihood by the forward algorithm.
+The held-out digits are images 1500..1796 of `load_digits()` (the suite's tiny reference models train on 0..1499).
+
+Metrics (bits per dimension = per pixel / bit / sequence symbol):
+net = (8 x bitstream bytes - initial bits) / dims; total = 8 x bytes / dims; initial bits = the random seed a
+bits-back coder starts from (0 for other codecs; a codec may report its own through `initial_bits(bytes)`);
+ideal = the negative bound the coder targets (-ELBO, -IWAE, -SMC estimate), evaluated on the coder's own
+samples; exact = -log2 p(x) / dims under the true model (toy and HMM tasks only); rel_gap_to_exact = net / exact
+- 1; encode and decode throughput in items per second; roundtrip_exact = 1 (anything else is an error row);
+the curve `total_bits_per_dim` at point = n items: the length of a stream of the first n items.
+
+Context hook: before encoding, the task calls `method.setup(context)` when the method has it, with a
+`LosslessContext` (task, tier, item shape, alphabet, image shape, the task's own reference model if it has one,
+and the name of the suite reference model for this tier). Bits-back baselines use it to pick their model.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..bitsback.coders import BitsBackBase, BitsBackCoder
+from ..bitsback.exact_models import HiddenMarkovModel, MixtureOfBernoullis
+from ..bitsback.sequential import SMCCoder, is_sequential_model
+from ..contracts import Budget, DataInfo, Measurement, Metric, Task
+from ..errors import CodecError, MethodError
+from ..protocols import Codec
+from ..registry import register_task
+
+PAPER = "Ruan et al. 2021, 'Improving Lossless Compression Rates via Monte Carlo Bits-Back Coding' (ICML)"
+DIGITS_HELD_OUT = 1500  # load_digits() images from here on are never used to train the tiny reference models
+CURVE_POINTS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000)
+
+METRICS: tuple[Metric, ...] = (
+    Metric("net_bits_per_dim", "bits/dim", "lower", headline=True, rel_tolerance=0.01,
+           description="(8 x bitstream bytes - initial bits) / dims: the rate of a long message"),
+    Metric("total_bits_per_dim", "bits/dim", "lower", rel_tolerance=0.02,
+           description="8 x bitstream bytes / dims, initial bits included; at point=n: a stream of the first n items"),
+    Metric("initial_bits_per_dim", "bits/dim", "lower", rel_tolerance=0.5,
+           description="the random seed bits a bits-back coder starts from, per dim (0 for other codecs)"),
+    Metric("ideal_bits_per_dim", "bits/dim", "lower", rel_tolerance=0.01,
+           description="the negative bound the coder targets (-ELBO, -IWAE, -SMC), on the coder's own samples"),
+    Metric("net_minus_ideal", "bits/dim", "lower", tolerance=2e-3, rel_tolerance=0.5,
+           description="coding overhead: header, ANS and quantization losses"),
+    Metric("exact_bits_per_dim", "bits/dim", "lower", rel_tolerance=0.0,
+           description="-log2 p(x) / dims of the coded items under the true model (toy-mixture, sequence-hmm)"),
+    Metric("rel_gap_to_exact", "", "lower", tolerance=2e-3, rel_tolerance=0.5,
+           description="net / exact - 1"),
+    Metric("items", "items", "higher", rel_tolerance=0.0, description="items coded"),
+    Metric("encode_items_per_s", "items/s", "higher", timing=True, rel_tolerance=0.5),
+    Metric("decode_items_per_s", "items/s", "higher", timing=True, rel_tolerance=0.5),
+    Metric("roundtrip_exact", "", "higher", rel_tolerance=0.0,
+           description="1 when decode(encode(items)) == items (a mismatch is an error row)"),
+    Metric("compressed_bytes", "bytes", "lower", summary=False),
+    Metric("particles", "K", "higher", summary=False, description="number of particles of a bits-back coder"),
+)
+
+
+@dataclass(frozen=True)
+class LosslessContext:
+    """What `method.setup(context)` receives before a cell encodes anything."""
+
+    task: str
+    tier: str
+    item_shape: tuple[int, ...]
+    alphabet: int
+    image_shape: tuple[int, int] | None = None
+    reference_model: Any = None  # the task's own generative model (toy-mixture, sequence-hmm)
+    reference_key: str = ""  # the suite reference model for this task and tier (image tasks)
+    seed: int = 0
+
+
+@dataclass
+class LosslessData:
+    items: np.ndarray
+    context: LosslessContext
+    exact_bits: float | None = None  # sum over items of -log2 p(x), when the task knows p
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def dims(self) -> int:
+        return int(np.prod(self.items.shape))
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def _digits(kind: str, n: int) -> np.ndarray:
+    from ..data import get_dataset
+
+    images = get_dataset("digits").load("all").x[DIGITS_HELD_OUT:DIGITS_HELD_OUT + n]
+    if kind == "binary":
+        return (images >= 8).astype(np.uint8)
+    return np.round(images.astype(np.float64) * (255.0 / 16.0)).astype(np.uint8)
+
+
+def _digits_info() -> DataInfo:
+    from ..data import get_dataset
+
+    return get_dataset("digits").data_info("all")
+
+
+def is_codec(method: Any) -> bool:
+    return all(callable(getattr(method, m, None)) for m in ("encode", "decode"))
+
+
+def is_lvm(method: Any) -> bool:
+    return all(callable(getattr(method, m, None)) for m in ("posterior", "likelihood", "prior"))
+
+
+def wrap_model(method: Any, coder: str = "elbo", K: int = 1, seed: int = 0) -> BitsBackBase:
+    """The suite's bits-back coder around a user's latent-variable model (sequence models get the SMC coder)."""
+    if is_sequential_model(method):
+        return SMCCoder(method, K=K, resample="never" if coder in ("elbo", "is") else "always", seed=seed)
+    return BitsBackCoder(method, coder=coder, K=K, seed=seed)
+
+
+def suite_coder(method: Any) -> BitsBackBase | None:
+    """The suite bits-back coder inside a method (the method itself or its `coder_engine`), if any."""
+    if isinstance(method, BitsBackBase):
+        return method
+    inner = getattr(method, "coder_engine", None)
+    return inner if isinstance(inner, BitsBackBase) else None
+
+
+def _round_trip(codec: Any, items: np.ndarray) -> tuple[bytes, float, float]:
+    t0 = time.perf_counter()
+    blob = codec.encode(items)
+    t1 = time.perf_counter()
+    if not isinstance(blob, (bytes, bytearray)):
+        raise MethodError(f"encode() returned {type(blob).__name__}, not bytes")
+    blob = bytes(blob)
+    if not blob:
+        raise MethodError("encode() returned an empty bitstream")
+    out = codec.decode(blob)
+    t2 = time.perf_counter()
+    if hasattr(out, "detach"):
+        out = out.detach().cpu().numpy()
+    out = np.asarray(out)
+    if out.shape != items.shape:
+        raise CodecError(f"round trip failed: decode returned shape {out.shape}, the items have {items.shape}")
+    if out.dtype != items.dtype:
+        raise CodecError(f"round trip failed: decode returned dtype {out.dtype}, the items are {items.dtype}")
+    if not np.array_equal(out, items):
+        bad = np.flatnonzero((out != items).reshape(items.shape[0], -1).any(axis=1))
+        raise CodecError(f"round trip failed: {bad.size} of {items.shape[0]} items differ (first: item {bad[0]})")
+    return blob, t1 - t0, t2 - t1
+
+
+def _prefix_curve(codec: Any, items: np.ndarray, dims_per_item: int) -> list[tuple[int, float]]:
+    """Total bits/dim of streams of the first n items, for a codec without its own curve (encodes prefixes)."""
+    out = []
+    for n in CURVE_POINTS:
+        if n >= items.shape[0]:
+            break
+        blob = codec.encode(items[:n])
+        out.append((n, 8.0 * len(blob) / (n * dims_per_item)))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ base task
+class LosslessTask(Task):
+    """Shared evaluation of all lossless tasks (see the module docstring)."""
+
+    protocol = Codec
+    metrics = METRICS
+    paper = PAPER
+    version = "1"
+    alphabet = 2
+    references: dict[str, str] = {}  # tier -> suite reference model name
+
+    def context(self, tier: str, items: np.ndarray, seed: int, model: Any = None) -> LosslessContext:
+        shape = tuple(int(s) for s in items.shape[1:])
+        return LosslessContext(
+            task=self.name, tier=tier, item_shape=shape, alphabet=self.alphabet,
+            image_shape=shape if len(shape) == 2 and self.references else None,
+            reference_model=model, reference_key=self.references.get(tier, ""), seed=seed,
+        )
+
+    def evaluate(self, method: Any, data: LosslessData, budget: Budget, seed: int) -> Iterator[Measurement]:
+        items = data.items
+        codec = method
+        if not is_codec(method):
+            if is_lvm(method) or is_sequential_model(method):
+                codec = wrap_model(method, coder=str(budget.get("lvm_coder", "elbo")), K=int(budget.get("lvm_K", 1)),
+                                   seed=seed)
+            else:
+                raise MethodError(
+                    f"{type(method).__name__} is neither a codec (encode/decode) nor a latent-variable model "
+                    "(posterior/likelihood/prior, or initial/transition/emission/proposal for sequences)"
+                )
+        setup = getattr(method, "setup", None)
+        if callable(setup):
+            setup(data.context)
+        blob, t_enc, t_dec = _round_trip(codec, items)
+        n, dims = items.shape[0], data.dims
+        engine = suite_coder(codec)
+        initial = 0
+        if engine is not None:
+            initial = engine.initial_bits(blob)
+        elif callable(getattr(codec, "initial_bits", None)):
+            initial = int(codec.initial_bits(blob))
+            if not 0 <= initial <= 8 * len(blob):
+                raise MethodError(f"initial_bits() = {initial} is outside [0, {8 * len(blob)}]")
+        total = 8 * len(blob)
+        net = (total - initial) / dims
+        yield Measurement("net_bits_per_dim", net)
+        yield Measurement("total_bits_per_dim", total / dims)
+        yield Measurement("initial_bits_per_dim", initial / dims)
+        if engine is not None:
+            ideal = engine.stats.ideal_bits / dims
+            yield Measurement("ideal_bits_per_dim", ideal)
+            yield Measurement("net_minus_ideal", net - ideal)
+            yield Measurement("particles", float(getattr(engine, "K", 1)))
+        if data.exact_bits is not None:
+            exact = data.exact_bits / dims
+            yield Measurement("exact_bits_per_dim", exact)
+            yield Measurement("rel_gap_to_exact", net / exact - 1.0)
+        yield Measurement("items", float(n))
+        yield Measurement("encode_items_per_s", n / max(t_enc, 1e-9))
+        yield Measurement("decode_items_per_s", n / max(t_dec, 1e-9))
+        yield Measurement("roundtrip_exact", 1.0)
+        yield Measurement("compressed_bytes", float(len(blob)))
+        if budget.get("curve", True):
+            per_item = dims // n
+            if engine is not None:
+                curve = [(k, b / (k * per_item)) for k, b in engine.stats.curve if k < n]
+                curve = _thin(curve)
+            else:
+                curve = _prefix_curve(codec, items, per_item)
+            for k, v in curve:
+                yield Measurement("total_bits_per_dim", v, point=float(k))
+            yield Measurement("total_bits_per_dim", total / dims, point=float(n))
+
+    def figure(self, rows: Any) -> Any:
+        return lossless_figure(self.name, rows)
+
+
+def _thin(curve: list[tuple[int, float]], max_points: int = 24) -> list[tuple[int, float]]:
+    """At most ~max_points curve points, log-spaced in the number of items."""
+    if len(curve) <= max_points:
+        return curve
+    marks = np.unique(np.round(np.geomspace(1, len(curve), max_points)).astype(int) - 1)
+    return [curve[i] for i in marks]
+
+
+# ------------------------------------------------------------------------------------------------ tasks
+@register_task
+class BinarizedMNIST(LosslessTask):
+    name = "lossless/binarized-mnist"
+    description = ("the 10,000 fixed-binarization MNIST test images (N, 28, 28) bits; smoke: 48 held-out 8x8 digits "
+                   "binarized at 8/16")
+    alphabet = 2
+    references = {"smoke": "digits-binary-vae", "quick": "iwae-binarized-mnist", "paper": "iwae-binarized-mnist-paper"}
+    tiers = {
+        "smoke": {"items": 48, "time_limit_s": 120.0, "curve": True},
+        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
+        "paper": {"items": 10000, "time_limit_s": 36000.0, "curve": True},
+    }
+
+    def data_info(self, tier: str) -> DataInfo:
+        if tier == "smoke":
+            return _digits_info()
+        from ..data import get_dataset
+
+        return get_dataset("binarized-mnist").data_info("test")
+
+    def data(self, tier: str, seed: int) -> LosslessData:
+        n = int(self.budget(tier)["items"])
+        if tier == "smoke":
+            items = _digits("binary", n).reshape(n, 8, 8)
+        else:
+            from ..data import get_dataset
+
+            items = get_dataset("binarized-mnist").load("test").x[:n].reshape(-1, 28, 28).astype(np.uint8)
+        return LosslessData(items=items, context=self.context(tier, items, seed))
+
+
+@register_task
+class MNIST8bit(LosslessTask):
+    name = "lossless/mnist-8bit"
+    description = "the 10,000 official MNIST test images (N, 28, 28) in 0..255; smoke: 48 held-out 8x8 digits x 255/16"
+    alphabet = 256
+    references = {"smoke": "digits-8bit-vae", "quick": "dgauss-mnist-8bit", "paper": "dgauss-mnist-8bit-paper"}
+    tiers = {
+        "smoke": {"items": 48, "time_limit_s": 120.0, "curve": True},
+        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
+        "paper": {"items": 10000, "time_limit_s": 36000.0, "curve": True},
+    }
+
+    def data_info(self, tier: str) -> DataInfo:
+        if tier == "smoke":
+            return _digits_info()
+        from ..data import get_dataset
+
+        return get_dataset("mnist").data_info("test")
+
+    def data(self, tier: str, seed: int) -> LosslessData:
+        n = int(self.budget(tier)["items"])
+        if tier == "smoke":
+            items = _digits("8bit", n).reshape(n, 8, 8)
+        else:
+            from ..data import get_dataset
+
+            items = get_dataset("mnist").load("test").x[:n].astype(np.uint8)
+        return LosslessData(items=items, context=self.context(tier, items, seed))
+
+
+@lru_cache(maxsize=2)
+def toy_mixture_model() -> MixtureOfBernoullis:
+    return MixtureOfBernoullis(components=16, dim=16, seed=0)
+
+
+@lru_cache(maxsize=2)
+def toy_hmm_model() -> HiddenMarkovModel:
+    return HiddenMarkovModel(states=8, symbols=8, seed=0)
+
+
+@register_task
+class ToyMixture(LosslessTask):
+    name = "lossless/toy-mixture"
+    description = "16-bit items from a fixed 16-component mixture of Bernoullis; exact -log p(x) and entropy known"
+    alphabet = 2
+    tiers = {
+        "smoke": {"items": 64, "time_limit_s": 120.0, "curve": True},
+        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
+        "paper": {"items": 100000, "time_limit_s": 36000.0, "curve": True},
+    }
+
+    def data_info(self, tier: str) -> DataInfo:
+        return DataInfo(copy="generated", checksums={"toy-mixture/model": toy_mixture_model().fingerprint})
+
+    def data(self, tier: str, seed: int) -> LosslessData:
+        model = toy_mixture_model()
+        n = int(self.budget(tier)["items"])
+        items = model.sample(n, np.random.default_rng([seed, 0x70E5]))
+        exact = float(-model.log_marginal(items).sum() / math.log(2))
+        return LosslessData(items=items, context=self.context(tier, items, seed, model), exact_bits=exact,
+                            notes={"entropy_bits_per_dim": model.entropy_bits() / model.dim})
+
+
+@register_task
+class SequenceHMM(LosslessTask):
+    name = "lossless/sequence-hmm"
+    description = "sequences of 8 symbols from a fixed 8-state HMM; exact likelihood by the forward algorithm"
+    alphabet = 8
+    tiers = {
+        "smoke": {"items": 16, "length": 32, "time_limit_s": 120.0, "curve": True},
+        "quick": {"items": 1000, "length": 64, "time_limit_s": 1800.0, "curve": True},
+        "paper": {"items": 10000, "length": 64, "time_limit_s": 36000.0, "curve": True},
+    }
+
+    def data_info(self, tier: str) -> DataInfo:
+        return DataInfo(copy="generated", checksums={"sequence-hmm/model": toy_hmm_model().fingerprint})
+
+    def data(self, tier: str, seed: int) -> LosslessData:
+        model = toy_hmm_model()
+        b = self.budget(tier)
+        items = model.sample(int(b["items"]), int(b["length"]), np.random.default_rng([seed, 0x4A4E]))
+        exact = float(-model.log_marginal(items).sum() / math.log(2))
+        return LosslessData(items=items, context=self.context(tier, items, seed, model), exact_bits=exact)
+
+
+# ------------------------------------------------------------------------------------------------ figure
+def lossless_figure(task_name: str, rows: Any) -> Any:
+    """Two panels: net and total bits/dim against K (bits-back coders), total bits/dim against items coded."""
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    if rows is None or len(rows) == 0:
+        return None
+    rows = rows[rows["status"] == "ok"] if "status" in rows else rows
+    if rows.empty:
+        return None
+    fig = Figure(figsize=(11, 4.2))
+    ax_k, ax_n = fig.subplots(1, 2)
+    summary = rows[rows["point"].isna()] if "point" in rows else rows
+    keys = ["method", "params"] if "params" in rows else ["method"]
+    wide = summary.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean").reset_index()
+    if "particles" in wide:
+        bb = wide.dropna(subset=["particles"])
+        bb = bb[~bb["method"].str.startswith("naive")]
+        fam = bb["method"].str.replace(r"-\d+$", "", regex=True)
+        bb = bb.assign(family=fam)
+        elbo = bb[bb["family"] == "bb-elbo"]
+        groups = {name: grp for name, grp in bb.groupby("family") if name != "bb-elbo"}
+        for name in list(groups):  # BB-ELBO is the K = 1 point of every particle family
+            if not elbo.empty and not name.startswith("bb-smc"):
+                groups[name] = pd.concat([elbo, groups[name]])
+        if not groups and not elbo.empty:
+            groups = {"bb-elbo": elbo}
+        for name, grp in sorted(groups.items()):
+            grp = grp.sort_values("particles")
+            line = ax_k.plot(grp["particles"], grp["net_bits_per_dim"], "o-", label=f"{name} net")[0]
+            ax_k.plot(grp["particles"], grp["total_bits_per_dim"], "s--", color=line.get_color(), alpha=0.6,
+                      label=f"{name} total")
+        if "exact_bits_per_dim" in wide and wide["exact_bits_per_dim"].notna().any():
+            ax_k.axhline(float(wide["exact_bits_per_dim"].dropna().iloc[0]), color="k", lw=0.8, ls=":",
+                         label="exact -log p(x)")
+        ax_k.set_xscale("log")
+        ax_k.set_xlabel("particles K")
+        ax_k.set_ylabel("bits/dim")
+        ax_k.legend(fontsize=7)
+    ax_k.set_title(f"{task_name}: rate vs K")
+    from matplotlib import colormaps
+
+    ax_n.set_prop_cycle(color=colormaps["tab20"].colors)
+    curve = rows[(rows["metric"] == "total_bits_per_dim")]
+    if "point" in curve:
+        curve = curve[curve["point"].notna()]
+        for label, grp in curve.groupby("method"):
+            g = grp.assign(point=pd.to_numeric(grp["point"])).groupby("point")["value"].mean()
+            ax_n.plot(g.index, g.values, ".-", label=str(label))
+    ax_n.set_xscale("log")
+    ax_n.set_yscale("log")
+    ax_n.set_xlabel("items coded")
+    ax_n.set_ylabel("total bits/dim (initial bits included)")
+    ax_n.set_title("total rate vs number of items")
+    if ax_n.lines:
+        ax_n.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = [
+    "BinarizedMNIST", "LosslessContext", "LosslessData", "LosslessTask", "MNIST8bit", "SequenceHMM", "ToyMixture",
+    "is_codec", "is_lvm", "lossless_figure", "wrap_model",
+]

@@ -1,0 +1,97 @@
+"""Reference VAEs: checksum-verified weights, exact bits-back round trips through torch, reproducible training."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from baselines.lossless import weights
+from baselines.lossless.vae import discretized_gaussian_log_prob_torch
+from suite.bitsback import BitsBackCoder
+from suite.bitsback.distributions import discretized_gaussian_log_prob
+from suite.errors import ChecksumError, MethodError
+
+
+@pytest.fixture
+def weights_copy(tmp_path, monkeypatch):
+    for name in ("digits-binary-vae.safetensors", weights.REGISTRY):
+        shutil.copy(weights.WEIGHTS_DIR / name, tmp_path / name)
+    monkeypatch.setenv(weights.ENV_DIR, str(tmp_path))
+    weights.load_verified.cache_clear()
+    yield tmp_path
+    weights.load_verified.cache_clear()
+
+
+def test_tampered_weights_are_refused(weights_copy):
+    path = weights_copy / "digits-binary-vae.safetensors"
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(ChecksumError, match="does not match"):
+        weights.load_model("digits-binary-vae")
+
+
+def test_unregistered_weights_are_refused(weights_copy):
+    (weights_copy / weights.REGISTRY).write_text(json.dumps({}))
+    with pytest.raises(ChecksumError, match="no entry"):
+        weights.load_model("digits-binary-vae")
+
+
+def test_unknown_and_missing_models():
+    with pytest.raises(MethodError, match="unknown reference model"):
+        weights.load_model("no-such-model")
+    with pytest.raises(MethodError, match="python -m baselines.lossless.train"):
+        weights.load_model("iwae-binarized-mnist-paper")
+
+
+@pytest.mark.parametrize("name", ["digits-binary-vae", "digits-8bit-vae"])
+def test_vae_bits_back_round_trip(name):
+    from suite.registry import get_task
+
+    model = weights.load_model(name)
+    task = "lossless/binarized-mnist" if "binary" in name else "lossless/mnist-8bit"
+    x = get_task(task).data("smoke", 0).items
+    for coder, K in [("elbo", 1), ("is", 4), ("cis", 4)]:
+        c = BitsBackCoder(model, coder=coder, K=K, lanes=16)
+        blob = c.encode(x)
+        assert np.array_equal(c.decode(blob), x)
+        assert abs(c.stats.net_bits - c.stats.ideal_bits) < 8 * 40 + 0.02 * x.size
+
+
+def test_torch_and_numpy_discretized_gaussians_agree():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, 500).astype(np.float64)
+    loc = rng.uniform(-60, 320, 500)
+    scale = rng.uniform(0.05, 80, 500)
+    a = discretized_gaussian_log_prob_torch(torch.tensor(x), torch.tensor(loc), torch.tensor(scale), 0, 255).numpy()
+    b = discretized_gaussian_log_prob(x, loc, scale, 0, 255)
+    assert np.allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_training_is_reproducible(tmp_path):
+    from baselines.lossless.train import train
+
+    r1 = train("digits-binary-vae", epochs=2, folder=tmp_path / "a", log=lambda s: None)
+    r2 = train("digits-binary-vae", epochs=2, folder=tmp_path / "b", log=lambda s: None)
+    assert r1 == r2
+    s1 = json.loads((tmp_path / "a" / weights.REGISTRY).read_text())
+    s2 = json.loads((tmp_path / "b" / weights.REGISTRY).read_text())
+    assert s1["digits-binary-vae.safetensors"]["sha256"] == s2["digits-binary-vae.safetensors"]["sha256"]
+
+
+def test_decoding_does_not_depend_on_the_thread_count():
+    from suite.registry import get_task
+
+    model = weights.load_model("digits-binary-vae")
+    x = get_task("lossless/binarized-mnist").data("smoke", 0).items
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        blob = BitsBackCoder(model, coder="is", K=5).encode(x)
+        torch.set_num_threads(1)
+        assert np.array_equal(BitsBackCoder(model, coder="is", K=5).decode(blob), x)
+    finally:
+        torch.set_num_threads(n)
