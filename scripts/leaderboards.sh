@@ -8,7 +8,7 @@ STORE=${LATENTBENCH_RESULTS:-results/leaderboards.sqlite}
 LB=".venv/bin/latentbench"
 [ -x "$LB" ] || LB="latentbench"
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(bounds bnn-search)
+[ ${#families[@]} -gt 0 ] || families=(bounds bnn-search lossless)
 for family in "${families[@]}"; do
   case "$family" in
     bounds)
@@ -17,6 +17,9 @@ for family in "${families[@]}"; do
     bnn-search)
       $LB run bnn-search --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       $LB run bnn-search --tier quick --seeds 1 --threads 1 --store "$STORE" --no-leaderboard ;;
+    lossless)
+      $LB run lossless --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
+      $LB run lossless --tier quick --seeds 1 --store "$STORE" --no-leaderboard ;;
     *) echo "unknown family $family" >&2; exit 2 ;;
   esac
 done
