@@ -265,65 +265,54 @@ def _thin(curve: list[tuple[int, float]], max_points: int = 24) -> list[tuple[in
 
 
 # ------------------------------------------------------------------------------------------------ tasks
+class ImageLosslessTask(LosslessTask):
+    """The 10,000 test images of an MNIST variant; smoke: 48 held-out 8x8 digits (embedded, no download)."""
+
+    dataset: str = ""  # the data layer's name of the quick/paper data
+    digits_kind: str = ""  # how the smoke digits are quantised ("binary" or "8bit")
+    tiers = {
+        "smoke": {"items": 48, "time_limit_s": 120.0, "curve": True},
+        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
+        "paper": {"items": 10000, "time_limit_s": 36000.0, "curve": True},
+    }
+
+    def data_info(self, tier: str) -> DataInfo:
+        if tier == "smoke":
+            return _digits_info()
+        from ..data import get_dataset
+
+        return get_dataset(self.dataset).data_info("test")
+
+    def test_images(self, n: int) -> np.ndarray:
+        from ..data import get_dataset
+
+        return get_dataset(self.dataset).load("test").x[:n].reshape(-1, 28, 28).astype(np.uint8)
+
+    def data(self, tier: str, seed: int) -> LosslessData:
+        n = int(self.budget(tier)["items"])
+        items = _digits(self.digits_kind, n).reshape(n, 8, 8) if tier == "smoke" else self.test_images(n)
+        return LosslessData(items=items, context=self.context(tier, items, seed))
+
+
 @register_task
-class BinarizedMNIST(LosslessTask):
+class BinarizedMNIST(ImageLosslessTask):
     name = "lossless/binarized-mnist"
     description = ("the 10,000 fixed-binarization MNIST test images (N, 28, 28) bits; smoke: 48 held-out 8x8 digits "
                    "binarized at 8/16")
     alphabet = 2
+    dataset = "binarized-mnist"
+    digits_kind = "binary"
     references = {"smoke": "digits-binary-vae", "quick": "iwae-binarized-mnist", "paper": "iwae-binarized-mnist-paper"}
-    tiers = {
-        "smoke": {"items": 48, "time_limit_s": 120.0, "curve": True},
-        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
-        "paper": {"items": 10000, "time_limit_s": 36000.0, "curve": True},
-    }
-
-    def data_info(self, tier: str) -> DataInfo:
-        if tier == "smoke":
-            return _digits_info()
-        from ..data import get_dataset
-
-        return get_dataset("binarized-mnist").data_info("test")
-
-    def data(self, tier: str, seed: int) -> LosslessData:
-        n = int(self.budget(tier)["items"])
-        if tier == "smoke":
-            items = _digits("binary", n).reshape(n, 8, 8)
-        else:
-            from ..data import get_dataset
-
-            items = get_dataset("binarized-mnist").load("test").x[:n].reshape(-1, 28, 28).astype(np.uint8)
-        return LosslessData(items=items, context=self.context(tier, items, seed))
 
 
 @register_task
-class MNIST8bit(LosslessTask):
+class MNIST8bit(ImageLosslessTask):
     name = "lossless/mnist-8bit"
     description = "the 10,000 official MNIST test images (N, 28, 28) in 0..255; smoke: 48 held-out 8x8 digits x 255/16"
     alphabet = 256
+    dataset = "mnist"
+    digits_kind = "8bit"
     references = {"smoke": "digits-8bit-vae", "quick": "dgauss-mnist-8bit", "paper": "dgauss-mnist-8bit-paper"}
-    tiers = {
-        "smoke": {"items": 48, "time_limit_s": 120.0, "curve": True},
-        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
-        "paper": {"items": 10000, "time_limit_s": 36000.0, "curve": True},
-    }
-
-    def data_info(self, tier: str) -> DataInfo:
-        if tier == "smoke":
-            return _digits_info()
-        from ..data import get_dataset
-
-        return get_dataset("mnist").data_info("test")
-
-    def data(self, tier: str, seed: int) -> LosslessData:
-        n = int(self.budget(tier)["items"])
-        if tier == "smoke":
-            items = _digits("8bit", n).reshape(n, 8, 8)
-        else:
-            from ..data import get_dataset
-
-            items = get_dataset("mnist").load("test").x[:n].astype(np.uint8)
-        return LosslessData(items=items, context=self.context(tier, items, seed))
 
 
 @lru_cache(maxsize=2)
