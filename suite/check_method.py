@@ -56,7 +56,12 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
                                                   "(constructors should only store keyword arguments with defaults)"))
         return checks
 
-    task = get_task(task_name) if task_name else select_tasks(family)[0]
+    if task_name:
+        task = get_task(task_name)
+    else:  # the family's first task whose protocol the class implements (semisup vs cluster vs probe, ...)
+        fitting = [t for t in select_tasks(family)
+                   if all(callable(getattr(cls, m, None)) for m in protocol_members(t.protocol))]
+        task = (fitting or select_tasks(family))[0]
     method_ref = spec.factory[len("file:"):]
 
     def cell() -> Cell:

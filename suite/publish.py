@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import os
 import time
 from pathlib import Path
 
@@ -13,6 +14,15 @@ from .results import ResultsStore
 
 def _safe(name: str) -> str:
     return name.replace("/", "-")
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
 
 
 def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderboards",
@@ -32,11 +42,10 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         if rows.empty:
             continue
         board = leaderboard(task, st)
-        family_dir = out / task.family
-        family_dir.mkdir(parents=True, exist_ok=True)
-        short = name.split("/", 1)[1]
-        md = family_dir / f"{short}.md"
-        csv = family_dir / f"{short}.csv"
+        short = name.split("/", 1)[1]  # may hold a sub-family: `cluster/mnist-16`
+        md = out / task.family / f"{short}.md"
+        csv = md.with_suffix(".csv")
+        md.parent.mkdir(parents=True, exist_ok=True)
         text = render(board, task, "markdown")
         head = task.headline
         header = f"# {name}\n\n{task.description}\n\nHeadline: **{head.name}** ({head.unit}, {('lower' if head.direction == 'lower' else 'higher')} is better).\n"
@@ -50,16 +59,11 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:
-                fig_dir = out / "figures"
-                fig_dir.mkdir(parents=True, exist_ok=True)
-                fig_path = fig_dir / f"{_safe(name)}.png"
-                fig.savefig(fig_path, dpi=110, bbox_inches="tight")
-                import matplotlib.pyplot as plt
-
-                plt.close(fig)
+                fig_path = _save(fig, out / "figures" / f"{_safe(name)}.png")
                 written.append(fig_path)
                 fig_rel = fig_path.relative_to(out)
-        md.write_text(header + "\n" + text + "\n" + (f"\n![{name}](../{fig_rel})\n" if fig_rel else ""))
+        link = os.path.relpath(out / fig_rel, md.parent) if fig_rel else None
+        md.write_text(header + "\n" + text + "\n" + (f"\n![{name}]({link})\n" if link else ""))
         board.to_csv(csv, index=False)
         written += [md, csv]
         index_md.append(f"- [{name}]({md.relative_to(out)}) — {task.description.split('. ')[0].split('; ')[0]}")
@@ -68,6 +72,29 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             + render(board, task, "html")
             + (f"<p><img src='{fig_rel}' alt='{html.escape(name)}' style='max-width:720px'></p>" if fig_rel else "")
         )
+    families = {}
+    for task in tasks().values():
+        families.setdefault(task.family, task)
+    for family, task in families.items():
+        rows = st.rows(family=family, include_errors=False)
+        if rows.empty:
+            continue
+        if figures and hasattr(task, "family_figures"):
+            for fname, fig in task.family_figures(rows).items():
+                path = _save(fig, out / "figures" / f"{fname}.png")
+                written.append(path)
+                index_md.append(f"- figure: [{fname}]({path.relative_to(out)})")
+                sections.append(f"<h2>{html.escape(fname)}</h2><p><img src='{path.relative_to(out)}' "
+                                f"alt='{html.escape(fname)}' style='max-width:720px'></p>")
+        if hasattr(task, "family_tables"):
+            for tname, (title, frame) in task.family_tables(rows).items():
+                md = out / family / f"{tname}.md"
+                md.parent.mkdir(parents=True, exist_ok=True)
+                md.write_text(f"# {title}\n\n{frame.to_markdown(index=False)}\n")
+                frame.to_csv(md.with_suffix(".csv"), index=False)
+                written += [md, md.with_suffix(".csv")]
+                index_md.append(f"- [{family}: {title}]({md.relative_to(out)})")
+                sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
     if not sections:
         return written
     out.mkdir(parents=True, exist_ok=True)

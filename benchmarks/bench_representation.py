@@ -1,0 +1,53 @@
+"""asv benchmarks of the representation family: one training step (one minibatch through every phase) per method.
+
+Sizes: `smoke` = 8×8 digits-sized images, minibatch 64, the smoke widths; `quick` = 28×28 MNIST-sized images,
+minibatch 100, the quick widths. Single-threaded (as the tiers run). The floors' k-means is timed as one Lloyd
+iteration on 2,000 images.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+TORCH_METHODS = [("supervised-mlp", "semisup"), ("aae", "semisup"), ("aae", "cluster"), ("pixelgan", "cluster"),
+                 ("iae", "cluster"), ("wta-fc", "probe"), ("wta-conv", "probe"),
+                 ("m1m2", "semisup")]
+
+
+class TrainStep:
+    """One training step of each torch baseline."""
+
+    params = ([f"{m}:{k}" for m, k in TORCH_METHODS], ["smoke", "quick"])
+    param_names = ["method", "tier"]
+
+    def setup(self, method, tier):
+        from baselines.representation.common import prepared_learner
+
+        name, kind = method.split(":")
+        self.learner, self.step = prepared_learner(name, tier, kind)
+        self.step()  # warm-up (allocations, first-call dispatch)
+
+    def time_train_step(self, method, tier):
+        self.step()
+
+
+class KMeansIteration:
+    """The clustering floors: one Lloyd iteration of k-means (k = 16) on raw pixels and on 50 PCA components."""
+
+    params = (["kmeans", "pca-kmeans"], ["smoke", "quick"])
+    param_names = ["method", "tier"]
+
+    def setup(self, method, tier):
+        shape = (1, 8, 8) if tier == "smoke" else (1, 28, 28)
+        self.x = np.random.default_rng(0).random((2000, *shape), dtype=np.float32)
+        self.method = method
+
+    def time_one_iteration(self, method, tier):
+        from threadpoolctl import threadpool_limits
+
+        from suite.protocols import Setting
+        from suite.registry import get_method
+
+        setting = Setting(task="benchmark", kind="cluster", tier=tier, n_classes=10, image_shape=self.x.shape[1:],
+                          steps=0, batch_size=100, n_clusters=16)
+        with threadpool_limits(1):
+            get_method(method).build(n_init=1, max_iter=1).fit(self.x, None, np.random.default_rng(0), setting)

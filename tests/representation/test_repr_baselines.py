@@ -1,0 +1,114 @@
+"""The representation baselines on the smoke tier: each runs through the runner, floors are sane, seeds repeat."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from suite.execute import run_cell
+from suite.registry import get_method, get_task, methods_for
+from suite.runner import build_cells, run
+from suite.leaderboard import leaderboard
+
+EXPECTED = {
+    "semisup": {"supervised-mlp", "aae", "pixelgan", "iae", "wta-fc", "m1m2"},
+    "cluster": {"kmeans", "pca-kmeans", "aae", "pixelgan", "iae"},
+    "probe": {"pixels", "wta-fc", "wta-conv"},
+}
+
+
+@pytest.mark.parametrize("kind,task", [("semisup", "representation/semisup/mnist-100"),
+                                       ("cluster", "representation/cluster/mnist-16"),
+                                       ("probe", "representation/probe/mnist")])
+def test_registered_methods_per_kind(kind, task):
+    assert {m.name for m in methods_for(get_task(task))} == EXPECTED[kind]
+
+
+def one_cell(task: str, method: str, seed: int = 0, params: dict | None = None) -> dict:
+    cell = build_cells([get_task(task)], [method], "smoke", [seed], params)[0]
+    result = run_cell(cell)
+    assert result.status == "ok", result.error
+    return {m: v for m, v, _, _ in result.measurements}
+
+
+def test_floors_on_smoke_are_sane():
+    km = one_cell("representation/cluster/mnist-10", "kmeans")
+    assert km["cluster_error_majority"] < 40 and km["nmi"] > 0.5
+    pk = one_cell("representation/cluster/mnist-30", "pca-kmeans")
+    assert pk["cluster_error_paper"] < 20 and pk["clusters_used"] == 30
+    px = one_cell("representation/probe/mnist", "pixels")
+    assert px["test_error"] < 8 and px["feature_dim"] == 64
+    sup = one_cell("representation/semisup/mnist-all", "supervised-mlp")
+    assert sup["test_error"] < 30
+
+
+@pytest.mark.parametrize("task,method", [
+    ("representation/semisup/mnist-100", "aae"),
+    ("representation/cluster/mnist-16", "pixelgan"),
+    ("representation/cluster/mnist-10", "iae"),
+    ("representation/probe/cifar10", "wta-conv"),
+    ("representation/semisup/norb-1000", "wta-fc"),
+    ("representation/semisup/mnist-1000", "m1m2"),
+])
+def test_methods_run_on_smoke(task, method):
+    out = one_cell(task, method)
+    head = get_task(task).headline.name
+    assert 0.0 <= out[head] <= 100.0 and out["images_per_s"] > 0
+
+
+def test_same_seed_same_numbers():
+    a = one_cell("representation/semisup/mnist-100", "aae", seed=1)
+    b = one_cell("representation/semisup/mnist-100", "aae", seed=1)
+    timing = {"train_seconds", "images_per_s"}
+    assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
+
+
+def test_wta_sparsity_param_changes_the_method():
+    lo = one_cell("representation/probe/mnist", "wta-fc", params={"sparsity": 0.02})
+    hi = one_cell("representation/probe/mnist", "wta-fc", params={"sparsity": 0.5})
+    assert lo != hi
+
+
+def test_lifetime_and_spatial_sparsity_kernels():
+    import torch
+
+    from baselines.representation.wta import lifetime_sparsity, spatial_sparsity
+
+    h = torch.tensor([[1.0, 5.0], [3.0, 0.5], [2.0, 4.0], [0.0, 1.0]])
+    out = lifetime_sparsity(h, 2)
+    assert out.tolist() == [[0.0, 5.0], [3.0, 0.0], [2.0, 4.0], [0.0, 0.0]]
+    maps = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).reshape(2, 3, 2, 2)
+    sp = spatial_sparsity(maps)
+    assert (sp != 0).sum().item() == 6 and sp[1, 2, 1, 1].item() == maps[1, 2, 1, 1].item()
+
+
+def test_masked_convolution_is_causal():
+    import torch
+
+    from baselines.representation.pixelgan import build_pixelcnn
+
+    torch.manual_seed(0)
+    net = build_pixelcnn(channels=1, k=3, maps=4, layers=3)
+    x = torch.rand(1, 1, 6, 6, requires_grad=True)
+    out = net(x, torch.ones(1, 3) / 3)
+    out[0, 0, 3, 2].backward()
+    grad = x.grad[0, 0]
+    assert grad[3, 2] == 0 and grad[3, 3:].abs().sum() == 0 and grad[4:].abs().sum() == 0
+    assert grad[:3].abs().sum() > 0  # it does see the rows above
+
+
+def test_run_semisup_family_with_floor_and_leaderboard(tmp_path):
+    store = tmp_path / "s.sqlite"
+    summary = run("semisup/mnist-100", methods=["supervised-mlp", "wta-fc"], tier="smoke", seeds=2, store=store)
+    assert summary.ok == 4 and not summary.errors
+    board = leaderboard("representation/semisup/mnist-100", store)
+    measured = board[board["source"] == "measured"]
+    assert set(measured["method"]) == {"supervised-mlp", "wta-fc"} and (measured["n_seeds"] == 2).all()
+    refs = board[board["source"].astype(str).str.startswith("reference")]
+    assert (refs["test_error"].dropna() == 1.90).any()
+
+
+def test_method_specs_build_with_defaults():
+    for name in ("kmeans", "pca-kmeans", "supervised-mlp", "pixels", "aae", "pixelgan", "iae", "wta-fc", "wta-conv",
+                 "m1m2"):
+        assert get_method(name).build() is not None
+    assert np.isclose(get_method("wta-fc").params["sparsity"], 0.05)
