@@ -8,7 +8,7 @@ STORE=${LATENTBENCH_RESULTS:-results/leaderboards.sqlite}
 LB=".venv/bin/latentbench"
 [ -x "$LB" ] || LB="latentbench"
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(bounds bnn-search lossless)
+[ ${#families[@]} -gt 0 ] || families=(bounds bnn-search lossless representation)
 for family in "${families[@]}"; do
   case "$family" in
     bounds)
@@ -20,6 +20,24 @@ for family in "${families[@]}"; do
     lossless)
       $LB run lossless --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       $LB run lossless --tier quick --seeds 1 --store "$STORE" --no-leaderboard ;;
+    representation)
+      $LB run representation --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
+      q() { $LB run "$@" --tier quick --store "$STORE" --no-leaderboard; }
+      q semisup/mnist-100 --method supervised-mlp --method aae --method m1m2 --seeds 3
+      q semisup/mnist-100 --method iae --method wta-fc --seeds 1
+      q semisup/mnist-1000 --method supervised-mlp --seeds 3
+      q semisup/mnist-1000 --method aae --method m1m2 --method wta-fc --seeds 1
+      q semisup/mnist-all --method supervised-mlp --seeds 3
+      q semisup/mnist-all --method aae --method m1m2 --seeds 1
+      q cluster/mnist-16 --method kmeans --seeds 3
+      q cluster/mnist-30 --method kmeans --seeds 3
+      q cluster/mnist-10 --method kmeans --method pca-kmeans --seeds 1
+      q cluster/mnist-16 --method pca-kmeans --method aae --method iae --seeds 1
+      q cluster/mnist-30 --method pca-kmeans --method aae --method iae --method pixelgan --seeds 1
+      q probe/mnist --method pixels --method wta-fc --method wta-conv --seeds 1
+      q probe/mnist --method wta-fc --params '{"sparsity": 0.02}' --seeds 1
+      q probe/mnist --method wta-fc --params '{"sparsity": 0.2}' --seeds 1
+      q probe/cifar10 --method pixels --method wta-fc --seeds 1 ;;
     *) echo "unknown family $family" >&2; exit 2 ;;
   esac
 done
