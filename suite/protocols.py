@@ -110,7 +110,11 @@ class SequentialLatentModel(Protocol):
 # ---------------------------------------------------------------- rd-curve
 @runtime_checkable
 class GenerativeModel(Protocol):
-    """`rd-curve`: a prior p(z) and a decoder f(z); the suite's AIS estimator traces the rate–distortion curve."""
+    """`rd-curve`: a prior p(z) and a decoder f(z); the suite's AIS estimator traces the rate–distortion curve.
+
+    Optional members (see `suite/rd_model.py`): `x_var` (a Gaussian likelihood variance, for log-likelihood at
+    β = 1), `setup(spec)` (called with the task's data spec before evaluation) and `dtype`.
+    """
 
     def prior(self) -> Any: ...
 

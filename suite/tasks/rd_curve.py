@@ -1,0 +1,615 @@
+"""The `rd-curve` family: rate–distortion curves of generative models by AIS, checked against analytic curves and BDMC.
+
+From Huang, Makhzani, Cao & Grosse, "Evaluating Lossy Compression Rates of Deep Generative Models" (ICML 2020).
+A method is a generative model — a prior p(z) and a decoder f(z) (protocol and optional members: `suite.rd_model`);
+the task runs the suite's estimator (`suite.rd_ais`): AIS with HMC along q_β(z|x) ∝ p(z) exp(−β ‖x − f(z)‖²),
+the whole curve from one run, one curve point per schedule segment; rate in nats, distortion = the sum of squared
+errors over all pixels of an image, both averaged over the test images.
+
+Tasks
+* `rd-curve/linear-vae`: the method must be a linear-Gaussian decoder f(z) = W z + b with a N(0, I) prior (the task
+  reads W and b off the decoder and checks it is affine); its curve is analytic (`suite.linear_vae`, via the SVD of
+  W) and the headline is the worst relative gap of the AIS curve to it: at every AIS point (D̂, R̂) the analytic
+  rate at that distortion R*(D̂), gap = |R̂ − R*(D̂)| / max(R*(D̂), 5 nats): relative, with a floor of
+  RATE_FLOOR = 5 nats because at small β the rate is near 0 while the distortion's sampling noise, amplified by the
+  curve's slope −β, leaves an absolute error that a pure ratio would blow up (0.1 nat counts as 2%).
+* `rd-curve/mnist`: the official MNIST test set, pixels in [0, 1], 784 values per image.
+* `rd-curve/cifar10`: CIFAR-10 test images, pixels in [−1, 1], 3,072 values (channels first); the copy found is
+  labelled in every row (here the JPEG copy, "CIFAR-10 (JPEG copy)"; the official python batches when present).
+Every task's smoke tier runs on scikit-learn's bundled 8×8 digits (64 values; [0, 1], or [−1, 1] for cifar10).
+
+The images are the first `images` of the test split (smoke: of the last 297 digits, the first 1,500 being the
+reference models' training set); the seed drives AIS only.
+
+Rows: the curve (`rate`, `distortion`, `log_z`, `hmc_accept`, `ess` at point = β), the rate at fixed per-pixel
+mean squared errors and the distortion at fixed rates (interpolated on the curve; absent when the curve does not
+reach them), BDMC gaps on data simulated from the model, the log-likelihood at β* = 1/(2σ²) when the model has a
+likelihood variance σ² (`x_var`), and the cost. An HMC whose acceptance collapses, a decoder that returns NaN or
+the wrong shape, a β grid that is not increasing: a `MethodError` naming the problem, never a silent curve.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..contracts import Budget, DataInfo, Measurement, Metric, Task
+from ..errors import MethodError
+from ..linear_vae import LinearGaussianRD, likelihood_beta
+from ..protocols import GenerativeModel
+from ..rd_ais import (
+    HMCSettings,
+    RDCurve,
+    bdmc,
+    check_curve_betas,
+    curve_indices,
+    estimate_rd_curve,
+    estimate_rd_curve_two_rounds,
+    make_schedule,
+)
+from ..rd_model import ModelAdapter, RDSpec
+from ..registry import register_task
+
+PAPER = ("Huang, Makhzani, Cao & Grosse 2020, 'Evaluating Lossy Compression Rates of Deep Generative Models' "
+         "(ICML; arXiv:2008.06653); public code github.com/BorealisAI/rate_distortion")
+RATE_FLOOR = 5.0  # nats: linear-vae's relative gaps count errors below this rate relative to it
+DIGITS_TRAIN = 1500  # smoke tier: digits[:1500] train the reference models, digits[1500:] are the test images
+
+# ---------------------------------------------------------------------------------------------- tiers
+_SMOKE = {
+    "dataset": "digits", "images": 6, "chains": 4, "steps": 40, "schedule": "geometric", "beta_min": 1e-2,
+    "beta_max": 1e3, "points": 5, "leapfrog": 3, "init_step": 0.1, "accept_window": 5, "step_up": 1.2,
+    "step_down": 0.8, "two_rounds": False, "bdmc_at": [0.25], "bdmc_images": 4, "bdmc_chains": 4,
+    "collapse_threshold": 0.05, "torch_threads": 1, "time_limit_s": 60,
+}
+# The paper's protocol, from its public code (hparams/defaults.py default_rd: 40 chains, 60,000 annealing steps,
+# sigmoid schedule of radius 10, 20 leapfrog steps, acceptance target 0.65, batch of 50 test images, 2,000 β values,
+# max β 36,000; algorithms/hmc.py: step 0.01, ×1.02 / ×0.98 on the cumulative acceptance, clipped to [1e-4, 0.5];
+# BDMC_addon: 3 BDMC points at β indices 20, 48, 1990; README: a tuning round, then a second round with another seed).
+_PAPER = {
+    "images": 50, "chains": 40, "steps": 60000, "schedule": "sigmoid", "sigmoid_rad": 10.0, "beta_max": 36000.0,
+    "points": 2000, "leapfrog": 20, "init_step": 0.01, "accept_window": None, "two_rounds": True,
+    "bdmc_at": [20 / 1999, 48 / 1999, 1990 / 1999], "bdmc_images": 50, "bdmc_chains": 40, "collapse_threshold": 0.05,
+    "time_limit_s": 0,
+}
+
+
+def _quick(dataset: str, **overrides: Any) -> dict:
+    """A quick tier: ≥ 100 test images, ≥ 8 chains, a geometric schedule wide enough for the low-distortion end,
+    HMC adapted fast enough for ~1,000 steps (EMA acceptance over 20 steps, ×1.05 / ×0.95), BDMC at the middle and
+    the end of the curve; minutes per curve on 2 CPU cores (`time_limit_s` is a 2× safety net)."""
+    base = {"dataset": dataset, "images": 100, "chains": 8, "steps": 1000, "schedule": "geometric", "beta_min": 1e-2,
+            "beta_max": 36000.0, "points": 50, "leapfrog": 5, "init_step": 0.1, "accept_window": 20, "step_up": 1.05,
+            "step_down": 0.95, "two_rounds": False, "bdmc_at": [0.5, 1.0], "bdmc_images": 10, "bdmc_chains": 8,
+            "collapse_threshold": 0.05, "time_limit_s": 1200}
+    return {**base, **overrides}
+
+
+def _tiers(quick: dict, paper: dict, smoke: dict | None = None) -> dict:
+    return {"smoke": {**_SMOKE, **(smoke or {})}, "quick": quick, "paper": {**_PAPER, **paper}}
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+FIXED_RATES = (5.0, 10.0, 25.0, 50.0)  # nats per image
+FIXED_MSE = (0.005, 0.01, 0.02, 0.04)  # per-pixel mean squared error
+
+
+def _rate_name(r: float) -> str:
+    return f"distortion_at_rate_{r:g}"
+
+
+def _mse_name(m: float) -> str:
+    return f"rate_at_mse_{m:g}"
+
+
+def _curve_metrics() -> tuple[Metric, ...]:
+    return (
+        Metric("rate", "nats", "lower", summary=False, description="AIS rate −log Ẑ_β − β D̂_β at point = β"),
+        Metric("distortion", "SSE", "lower", summary=False,
+               description="AIS importance-weighted distortion (sum of squared errors per image) at point = β"),
+        Metric("log_z", "nats", "none", summary=False, description="mean log Ẑ_β over images at point = β"),
+        Metric("hmc_accept", "", "none", summary=False,
+               description="mean HMC acceptance over the schedule segment ending at point = β"),
+        Metric("ess", "chains", "none", summary=False,
+               description="mean effective sample size of the chains' AIS weights at point = β"),
+        Metric("bdmc_gap_at_beta", "nats", "lower", summary=False,
+               description="BDMC upper − lower bound on log Z_β (mean over simulated images) at point = β"),
+        Metric("bdmc_lower", "nats", "none", summary=False, description="forward AIS log Ẑ_β on simulated data"),
+        Metric("bdmc_upper", "nats", "none", summary=False, description="reverse AIS bound on simulated data"),
+    )
+
+
+def _cost_metrics() -> tuple[Metric, ...]:
+    return (
+        Metric("bdmc_gap", "nats", "lower", rel_tolerance=0.5, tolerance=0.5,
+               description="worst BDMC gap over the BDMC β values (mean over simulated images)"),
+        Metric("min_accept", "", "higher", tolerance=0.1, rel_tolerance=0.0,
+               description="lowest per-segment HMC acceptance (worst image) along the curve"),
+        Metric("ais_steps", "steps", "none", summary=False, description="annealing transitions per chain"),
+        Metric("ais_chains", "chains", "none", summary=False, description="AIS chains per image"),
+        Metric("ais_images", "images", "none", summary=False, description="test images in the curve"),
+        Metric("ais_wall_s", "s", "lower", timing=True, rel_tolerance=0.5,
+               description="wall time of the AIS curve (both rounds where the tier has two)"),
+        Metric("chain_steps_per_s", "1/s", "higher", timing=True, rel_tolerance=0.5,
+               description="annealing transitions × chains × images per second (HMC with `leapfrog` steps each)"),
+    )
+
+
+def _ranking_metrics(headline: str) -> tuple[Metric, ...]:
+    out = []
+    for r in FIXED_RATES:
+        out.append(Metric(_rate_name(r), "SSE", "lower", headline=_rate_name(r) == headline, rel_tolerance=0.05,
+                          description=f"distortion where the AIS curve reaches rate {r:g} nats (interpolated)"))
+    for m in FIXED_MSE:
+        out.append(Metric(_mse_name(m), "nats", "lower", headline=_mse_name(m) == headline, rel_tolerance=0.05,
+                          description=f"rate where the AIS curve reaches a per-pixel MSE of {m:g} (interpolated)"))
+    out.append(Metric("min_distortion", "SSE", "lower",
+                      description="the distortion the curve reached at the largest β (its low-distortion end)"))
+    out.append(Metric("log_likelihood", "nats", "higher", tolerance=1.0, rel_tolerance=0.01,
+                      description="log p(x) per image by AIS at β* = 1/(2σ²) (models with a likelihood variance σ²)"))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class RDData:
+    """What `evaluate` receives: the test images (N, n) float64 in the task's pixel range, and the spec."""
+
+    x: np.ndarray
+    spec: RDSpec
+
+
+def _pixels(images: np.ndarray, levels: float, pixel_range: tuple[float, float]) -> np.ndarray:
+    lo, hi = pixel_range
+    return lo + (hi - lo) * images.astype(np.float64) / levels
+
+
+@functools.lru_cache(maxsize=4)
+def _digits(pixel_range: tuple[float, float]) -> np.ndarray:
+    from ..data import get_dataset
+
+    return _pixels(get_dataset("digits").load("all").x[:, None], 16.0, pixel_range)  # (1797, 1, 8, 8)
+
+
+@functools.lru_cache(maxsize=4)
+def _split(dataset: str, split: str) -> np.ndarray:
+    from ..data import get_dataset
+
+    x = get_dataset(dataset).load(split).x
+    if dataset == "mnist":
+        return _pixels(x[:, None], 255.0, (0.0, 1.0))  # (N, 1, 28, 28)
+    if dataset == "cifar10":
+        return _pixels(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), 255.0, (-1.0, 1.0))  # (N, 3, 32, 32)
+    raise ValueError(dataset)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _crossing(xs: np.ndarray, ys: np.ndarray, target: float, increasing: bool) -> float | None:
+    """y where the piecewise-linear path (xs[k], ys[k]) first reaches x = target (x moving in one direction)."""
+    for k in range(1, len(xs)):
+        a, b = xs[k - 1], xs[k]
+        reached = (b >= target) if increasing else (b <= target)
+        before = (a < target) if increasing else (a > target)
+        if reached and before:
+            t = (target - a) / (b - a) if b != a else 1.0
+            return float(ys[k - 1] + t * (ys[k] - ys[k - 1]))
+    return None
+
+
+def _budget_hmc(budget: Budget) -> HMCSettings:
+    return HMCSettings(
+        n_leapfrog=int(budget["leapfrog"]), target_accept=float(budget.get("target_accept", 0.65)),
+        init_step=float(budget["init_step"]), accept_window=budget.get("accept_window"),
+        up=float(budget.get("step_up", 1.02)), down=float(budget.get("step_down", 0.98)),
+        collapse_threshold=float(budget.get("collapse_threshold", 0.05)),
+    )
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    if not n:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _call(what: str, fn: Callable, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except MethodError:
+        raise
+    except Exception as exc:
+        raise MethodError(f"{what} raised {type(exc).__name__}: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------------- base task
+class _RDTask(Task):
+    protocol = GenerativeModel
+    paper = PAPER
+    dataset: str = ""
+    data_shape: tuple[int, ...] = ()
+    pixel_range: tuple[float, float] = (0.0, 1.0)
+
+    # --- data ----------------------------------------------------------------------------------------------
+    def _dataset(self, tier: str) -> str:
+        return self.budget(tier).get("dataset", self.dataset)
+
+    def _shape(self, tier: str) -> tuple[int, ...]:
+        if self._dataset(tier) == "digits":
+            return (1, 8, 8)
+        return self.data_shape
+
+    def data_info(self, tier: str) -> DataInfo:
+        from ..data import get_dataset
+
+        name = self._dataset(tier)
+        if name == "digits":
+            return get_dataset("digits").data_info("all")
+        return get_dataset(name).data_info("test")
+
+    def data(self, tier: str, seed: int) -> RDData:
+        budget = self.budget(tier)
+        name = self._dataset(tier)
+        n_img = int(budget["images"])
+        if name == "digits":
+            allx = _digits(self.pixel_range)
+            test, train = allx[DIGITS_TRAIN:][:n_img], (lambda: _digits(self.pixel_range)[:DIGITS_TRAIN])
+        else:
+            test = _split(name, "test")[:n_img]
+            train = functools.partial(_split, name, "train")
+        spec = RDSpec(task=self.name, dataset=name, tier=tier, data_shape=self._shape(tier),
+                      pixel_range=self.pixel_range, data_copy=self.data_info(tier).copy, seed=int(seed), train=train)
+        return RDData(x=test.reshape(len(test), -1), spec=spec)
+
+    # --- protocol ------------------------------------------------------------------------------------------
+    def _prepare(self, method: Any, data: RDData, rng: np.random.Generator) -> ModelAdapter:
+        setup = getattr(method, "setup", None)
+        if callable(setup):
+            _call("setup(spec)", setup, data.spec)
+        adapter = ModelAdapter(method, data.spec.data_shape, task=self.name)
+        adapter.validate(rng)
+        return adapter
+
+    def _schedule(self, budget: Budget, include: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        sched = make_schedule(budget.get("schedule", "geometric"), int(budget["steps"]), float(budget["beta_max"]),
+                              beta_min=float(budget.get("beta_min", 1e-3)),
+                              rad=float(budget.get("sigmoid_rad", 10.0)), include=include)
+        idx = curve_indices(sched, int(budget["points"]))
+        check_curve_betas(sched[idx], "curve β grid")
+        return sched, idx
+
+    def _curve(self, adapter: ModelAdapter, data: RDData, budget: Budget, rng: np.random.Generator,
+               include: tuple[float, ...]) -> tuple[RDCurve, np.ndarray, np.ndarray]:
+        sched, idx = self._schedule(budget, include)
+        hmc = _budget_hmc(budget)
+        run = estimate_rd_curve_two_rounds if budget.get("two_rounds") else estimate_rd_curve
+        curve = run(adapter, data.x, sched, idx, int(budget["chains"]), rng, hmc, include=include)
+        return curve, sched, idx
+
+    def _bdmc(self, adapter: ModelAdapter, sched: np.ndarray, idx: np.ndarray, budget: Budget,
+              rng: np.random.Generator, truth: LinearGaussianRD | None = None) -> Iterator[tuple[Any, Any]]:
+        at = budget.get("bdmc_at") or []
+        picks = sorted({int(idx[min(len(idx) - 1, max(0, int(round(f * (len(idx) - 1)))))]) for f in at})
+        hmc = _budget_hmc(budget)
+        for j in picks:
+            data = None
+            if truth is not None:  # simulate from the analytic model (same distribution; exact log Z known)
+                x, z = truth.simulate(float(sched[j]), int(budget["bdmc_images"]), rng)
+                data = (x, z)
+            res = bdmc(adapter, sched[: j + 1], int(budget["bdmc_images"]), int(budget["bdmc_chains"]), rng, hmc,
+                       data=data, two_rounds=bool(budget.get("two_rounds")))
+            if truth is not None:
+                res.log_z_true = truth.log_z(data[0], res.beta)
+            yield j, res
+
+    # --- rows ----------------------------------------------------------------------------------------------
+    def _curve_rows(self, curve: RDCurve) -> Iterator[Measurement]:
+        for k, beta in enumerate(curve.betas.tolist()):
+            yield Measurement("rate", float(curve.rate[k]), beta)
+            yield Measurement("distortion", float(curve.distortion[k]), beta)
+            yield Measurement("log_z", float(curve.log_z[k]), beta)
+            yield Measurement("hmc_accept", float(curve.accept[k]), beta)
+            yield Measurement("ess", float(curve.ess[k]), beta)
+
+    def _cost_rows(self, curve: RDCurve) -> Iterator[Measurement]:
+        yield Measurement("min_accept", float(np.min(curve.accept_min)))
+        yield Measurement("ais_steps", float(curve.n_steps))
+        yield Measurement("ais_chains", float(curve.n_chains))
+        yield Measurement("ais_images", float(curve.n_images))
+        yield Measurement("ais_wall_s", float(curve.wall_s))
+        yield Measurement("chain_steps_per_s", float(curve.chain_steps_per_s))
+
+    def _ranking_rows(self, curve: RDCurve, n_pixels: int) -> Iterator[Measurement]:
+        R, D = curve.rate, curve.distortion
+        for r in FIXED_RATES:
+            v = _crossing(R, D, r, increasing=True)
+            if v is not None:
+                yield Measurement(_rate_name(r), v)
+        for m in FIXED_MSE:
+            v = _crossing(D, R, m * n_pixels, increasing=False)
+            if v is not None:
+                yield Measurement(_mse_name(m), v)
+        yield Measurement("min_distortion", float(D[-1]))
+
+    def _bdmc_rows(self, results: list) -> Iterator[Measurement]:
+        gaps = []
+        for _, res in results:
+            gaps.append(res.gap)
+            yield Measurement("bdmc_gap_at_beta", res.gap, res.beta)
+            yield Measurement("bdmc_lower", float(np.mean(res.lower)), res.beta)
+            yield Measurement("bdmc_upper", float(np.mean(res.upper)), res.beta)
+        if gaps:
+            yield Measurement("bdmc_gap", float(max(gaps)))
+
+    def _loglik(self, adapter: ModelAdapter, budget: Budget) -> tuple[float, ...]:
+        if adapter.x_var is None:
+            return ()
+        b = likelihood_beta(adapter.x_var)
+        return (b,) if b < float(budget["beta_max"]) else ()
+
+    # --- evaluate ------------------------------------------------------------------------------------------
+    def evaluate(self, method: Any, data: RDData, budget: Budget, seed: int) -> Iterator[Measurement]:
+        """Run the protocol (torch limited to `torch_threads` threads where the tier sets it: smoke's tensors are
+        so small that more threads only add overhead) and return the measurements."""
+        with _torch_threads(budget.get("torch_threads")):
+            return iter(list(self._measure(method, data, budget, seed)))
+
+    def _measure(self, method: Any, data: RDData, budget: Budget, seed: int) -> Iterator[Measurement]:
+        rng = np.random.default_rng([int(seed), 0x52442D])
+        adapter = self._prepare(method, data, rng)
+        include = self._loglik(adapter, budget)
+        curve, sched, idx = self._curve(adapter, data, budget, rng, include)
+        yield from self._curve_rows(curve)
+        yield from self._ranking_rows(curve, adapter.n)
+        if include:
+            b = include[0]
+            ll = curve.extra_log_z[b] + 0.5 * adapter.n * math.log(b / math.pi)
+            yield Measurement("log_likelihood", float(np.mean(ll)))
+        yield from self._bdmc_rows(list(self._bdmc(adapter, sched, idx, budget, rng)))
+        yield from self._cost_rows(curve)
+
+    # --- publish hooks -------------------------------------------------------------------------------------
+    @staticmethod
+    def family_tables(rows: Any) -> dict[str, Any]:
+        """`latentbench publish` hook: cross-model comparisons of the measured curves, one row per check."""
+        return {"findings": ("rd-curve: comparisons across models (measured rows)", findings_table(rows))}
+
+    # --- figure --------------------------------------------------------------------------------------------
+    def figure(self, rows: Any):
+        import matplotlib.pyplot as plt
+
+        df = rows[(rows["task"] == self.name)] if "task" in rows else rows
+        if "status" in df:
+            df = df[df["status"] == "ok"]
+        curves = df[df["metric"].isin(["rate", "distortion"]) & df["point"].notna()]
+        if curves.empty:
+            return None
+        fig, ax = plt.subplots(figsize=(6.4, 4.6))
+        group_cols = [c for c in ("tier", "method") if c in curves]
+        for i, (key, sub) in enumerate(curves.groupby(group_cols, sort=True)):
+            wide = sub.pivot_table(index="point", columns="metric", values="value", aggfunc="mean").sort_index()
+            if not {"rate", "distortion"} <= set(wide.columns):
+                continue
+            label = " / ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+            ax.plot(wide["distortion"], wide["rate"], marker="o", ms=2.5, lw=1.2, label=label)
+        ana = df[df["metric"].isin(["analytic_rate", "analytic_distortion"]) & df["point"].notna()]
+        if not ana.empty:
+            wide = ana.pivot_table(index="point", columns="metric", values="value", aggfunc="mean").sort_index()
+            if {"analytic_rate", "analytic_distortion"} <= set(wide.columns):
+                ax.plot(wide["analytic_distortion"], wide["analytic_rate"], "k--", lw=1.5, label="analytic")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("distortion (sum of squared errors per image)")
+        ax.set_ylabel("rate [nats per image]")
+        copies = sorted(set(df["data_copy"].dropna())) if "data_copy" in df else []
+        ax.set_title(self.name + (f"\n{', '.join(copies)}" if copies else ""), fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        return fig
+
+
+# ================================================================================================ findings
+FINDINGS = (
+    # (check, source, kind, metric, pairs): kind "gan_worse" / "latent_floor" (see findings_table)
+    ("a GAN reaches a given distortion only at a higher rate than the VAE with the same latent size "
+     "(distortion at rate 10 nats: WGAN-GP above VAE)", "issue 5 summary of the paper (Huang et al. 2020)",
+     "gan_worse", _rate_name(10.0)),
+    ("more latents, a lower distortion floor: the low-distortion end falls from 2 to 10 to 100 latents (VAEs)",
+     "expected: a k-dimensional code bounds the reachable distortion from below", "latent_floor", "min_distortion"),
+    ("more latents, a lower distortion floor (WGAN-GP generators)", "as above", "latent_floor_gan", "min_distortion"),
+)
+
+
+def findings_table(rows: Any):
+    """Check the comparisons in FINDINGS on the measured summary rows (means over seeds), per task and tier.
+
+    `holds` is "yes", "no" or "not measured" (a model or a metric missing, e.g. a curve that never reached rate 10).
+    """
+    import pandas as pd
+
+    cols = ["task", "tier", "check", "source", "values", "holds"]
+    if rows is None or len(rows) == 0:
+        return pd.DataFrame(columns=cols)
+    df = rows[(rows["status"] == "ok") & rows["point"].isna()] if "status" in rows else rows[rows["point"].isna()]
+    df = df[df["task"].isin(["rd-curve/mnist", "rd-curve/cifar10"])]
+    means = df.groupby(["task", "tier", "method", "metric"])["value"].mean()
+    out = []
+    for (task, tier), _ in df.groupby(["task", "tier"]):
+        def val(method: str, metric: str) -> float | None:
+            key = (task, tier, method, metric)
+            return float(means[key]) if key in means.index else None
+
+        for check, source, kind, metric in FINDINGS:
+            if kind == "gan_worse":
+                parts, verdicts = [], []
+                for k in (2, 10, 100):
+                    if val(f"wgan-gp-{k}", "min_distortion") is None or val(f"vae-{k}", "min_distortion") is None:
+                        continue  # the pair was not run
+                    g, v = val(f"wgan-gp-{k}", metric), val(f"vae-{k}", metric)
+                    parts.append(f"k={k}: GAN {_num(g)} vs VAE {_num(v)}")
+                    if g is not None or v is not None:
+                        # a curve that never reached the rate has no distortion there: worse than one that did
+                        verdicts.append((math.inf if g is None else g) > (math.inf if v is None else v))
+                holds = "not measured" if not verdicts else ("yes" if all(verdicts) else "no")
+                out.append([task, tier, check, source, "; ".join(parts), holds])
+            else:
+                prefix = "vae" if kind == "latent_floor" else "wgan-gp"
+                vals = [val(f"{prefix}-{k}", metric) for k in (2, 10, 100)]
+                if any(v is None for v in vals):
+                    out.append([task, tier, check, source, "", "not measured"])
+                    continue
+                holds = "yes" if vals[0] > vals[1] > vals[2] else "no"
+                out.append([task, tier, check, source,
+                            ", ".join(f"{prefix}-{k}: {v:.4g}" for k, v in zip((2, 10, 100), vals)), holds])
+    return pd.DataFrame(out, columns=cols)
+
+
+def _num(v: float | None) -> str:
+    return "not reached" if v is None else f"{v:.4g}"
+
+
+# ================================================================================================ linear VAE
+def linear_map_of(adapter: ModelAdapter, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+    """(W (n, k), b (n,)) of an affine decoder, read at 0 and the unit vectors; MethodError if it is not affine."""
+    import torch
+
+    if not adapter.standard_normal:
+        raise MethodError(f"{adapter.task} needs the prior N(0, I_k) (its curve is analytic only then); prior() "
+                          "is another distribution")
+    k = adapter.k
+    with torch.no_grad():
+        basis = torch.cat([torch.zeros(1, k, dtype=adapter.dtype), torch.eye(k, dtype=adapter.dtype)])
+        out = adapter.decode_flat(basis).to(torch.float64).numpy()
+        b, W = out[0], (out[1:] - out[0]).T
+        z = np.random.default_rng(0).standard_normal((16, k))
+        f = adapter.decode_flat(torch.as_tensor(z, dtype=adapter.dtype)).to(torch.float64).numpy()
+    lin = z @ W.T + b
+    err = float(np.abs(f - lin).max() / max(np.abs(f - b).max(), 1e-12))
+    if not err < tol:
+        raise MethodError(f"{adapter.task} needs a linear decoder f(z) = W z + b: decode(z) differs from the affine "
+                          f"map read at 0 and the unit vectors by {err:.2e} (relative; tolerance {tol:g})")
+    return W, b
+
+
+LINEAR_METRICS = (
+    Metric("worst_rel_gap", "fraction", "lower", headline=True, tolerance=0.01, rel_tolerance=0.25,
+           description="max over the curve of |R̂ − R*(D̂)| / max(R*(D̂), 5 nats): the AIS point's rate against the "
+                       "analytic rate at the same distortion"),
+    Metric("mean_rel_gap", "fraction", "lower", tolerance=0.005, rel_tolerance=0.25,
+           description="mean over the curve of the same relative gap"),
+    Metric("worst_rel_gap_rate_same_beta", "fraction", "lower", rel_tolerance=0.25, tolerance=0.01,
+           description="max over β of |R̂_β − R_β| / max(R_β, 5 nats) (same β, not same distortion)"),
+    Metric("worst_rel_gap_distortion_same_beta", "fraction", "lower", rel_tolerance=0.25, tolerance=0.01,
+           description="max over β of |D̂_β − D_β| / D_β"),
+    Metric("worst_log_z_gap", "nats", "lower", rel_tolerance=0.25, tolerance=0.05,
+           description="max over β of |mean log Ẑ_β − mean log Z_β| (exact)"),
+    Metric("bdmc_sandwich_holds", "", "higher", tolerance=0.5, rel_tolerance=0.0,
+           description="1 if at every BDMC β the forward bound ≤ exact log Z ≤ the reverse bound (means over the "
+                       "simulated images); one draw per cell, so its mean over seeds is a frequency"),
+    Metric("log_likelihood_gap", "nats", "lower", tolerance=0.5, rel_tolerance=0.25,
+           description="|AIS log p̂(x) − exact log p(x)| per image at β* = 1/(2σ²), when the model has σ²"),
+    Metric("analytic_rate", "nats", "none", summary=False, description="analytic R(β) at point = β"),
+    Metric("analytic_distortion", "SSE", "none", summary=False, description="analytic D(β) at point = β"),
+    Metric("rel_gap", "fraction", "lower", summary=False, description="the headline's relative gap at point = β"),
+    Metric("log_z_gap", "nats", "none", summary=False, description="mean log Ẑ_β − exact log Z_β at point = β"),
+)
+
+
+@register_task
+class LinearVAE(_RDTask):
+    name = "rd-curve/linear-vae"
+    description = ("AIS rate–distortion curve of a linear-Gaussian decoder (trained on MNIST) against its analytic "
+                   "curve (SVD of the decoder matrix); headline: worst relative rate gap at the AIS distortion")
+    dataset = "mnist"
+    data_shape = (1, 28, 28)
+    pixel_range = (0.0, 1.0)
+    metrics = LINEAR_METRICS + _curve_metrics() + _cost_metrics() + tuple(
+        m for m in _ranking_metrics("") if m.name in ("min_distortion", "log_likelihood"))
+    # The paper's linear-VAE check (public code hparams/vae_icml.py icml_linear_vae100: 5,000 annealing steps,
+    # 50 β values, max β 200 on the unit-variance Gaussian NLL, i.e. 100 on the squared error used here).
+    tiers = _tiers(
+        quick=_quick("mnist", chains=16, beta_max=100.0, points=40),
+        paper={"steps": 5000, "points": 50, "beta_max": 100.0, "bdmc_at": [0.5, 1.0]},
+        smoke={"beta_max": 100.0},
+    )
+
+    def _measure(self, method: Any, data: RDData, budget: Budget, seed: int) -> Iterator[Measurement]:
+        rng = np.random.default_rng([int(seed), 0x52442D])
+        adapter = self._prepare(method, data, rng)
+        W, b = linear_map_of(adapter)
+        lin = LinearGaussianRD(W, b)
+        include = self._loglik(adapter, budget)
+        curve, sched, idx = self._curve(adapter, data, budget, rng, include)
+        x = data.x
+        ana = lin.curve(x, curve.betas)
+        gaps = lin.relative_gap(x, curve.distortion, curve.rate, floor=RATE_FLOOR)
+        for k, beta in enumerate(curve.betas.tolist()):
+            yield Measurement("analytic_rate", float(ana["rate"][k]), beta)
+            yield Measurement("analytic_distortion", float(ana["distortion"][k]), beta)
+            yield Measurement("rel_gap", float(gaps[k]), beta)
+            yield Measurement("log_z_gap", float(curve.log_z[k] - ana["log_z"][k]), beta)
+        yield Measurement("worst_rel_gap", float(np.max(gaps)))
+        yield Measurement("mean_rel_gap", float(np.mean(gaps)))
+        yield Measurement("worst_rel_gap_rate_same_beta",
+                          float(np.max(np.abs(curve.rate - ana["rate"]) / np.maximum(ana["rate"], RATE_FLOOR))))
+        yield Measurement("worst_rel_gap_distortion_same_beta",
+                          float(np.max(np.abs(curve.distortion - ana["distortion"]) / ana["distortion"])))
+        yield Measurement("worst_log_z_gap", float(np.max(np.abs(curve.log_z - ana["log_z"]))))
+        if include:
+            bstar = include[0]
+            ll = curve.extra_log_z[bstar] + 0.5 * adapter.n * math.log(bstar / math.pi)
+            yield Measurement("log_likelihood", float(np.mean(ll)))
+            yield Measurement("log_likelihood_gap", float(abs(np.mean(ll - lin.log_likelihood(x, adapter.x_var)))))
+        yield from self._curve_rows(curve)
+        yield Measurement("min_distortion", float(curve.distortion[-1]))
+        results = list(self._bdmc(adapter, sched, idx, budget, rng, truth=lin))
+        yield from self._bdmc_rows(results)
+        if results:
+            holds = all(np.mean(r.lower) <= np.mean(r.log_z_true) <= np.mean(r.upper) for _, r in results)
+            yield Measurement("bdmc_sandwich_holds", float(holds))
+        yield from self._cost_rows(curve)
+
+
+# ================================================================================================ MNIST, CIFAR-10
+@register_task
+class MNIST(_RDTask):
+    name = "rd-curve/mnist"
+    description = ("rate–distortion curves of generative models on the MNIST test set by AIS (pixels in [0, 1], "
+                   "squared error summed over 784 pixels, nats); headline: distortion at rate 10 nats")
+    dataset = "mnist"
+    data_shape = (1, 28, 28)
+    pixel_range = (0.0, 1.0)
+    metrics = _ranking_metrics(_rate_name(10.0)) + _curve_metrics() + _cost_metrics()
+    tiers = _tiers(
+        quick=_quick("mnist"),
+        paper={},
+    )
+
+
+@register_task
+class CIFAR10(_RDTask):
+    name = "rd-curve/cifar10"
+    description = ("rate–distortion curves of generative models on CIFAR-10 test images by AIS (pixels in [−1, 1], "
+                   "squared error summed over 3,072 values, nats); rows name the data copy (here the JPEG copy)")
+    dataset = "cifar10"
+    data_shape = (3, 32, 32)
+    pixel_range = (-1.0, 1.0)
+    metrics = _ranking_metrics(_rate_name(10.0)) + _curve_metrics() + _cost_metrics()
+    # public code hparams/gan_icml.py GAN_CIFAR: max β 3,333 (other settings as default_rd)
+    tiers = _tiers(
+        quick=_quick("cifar10", steps=400, beta_min=1e-3, beta_max=3333.0, points=40, accept_window=10,
+                     step_up=1.08, step_down=0.92, bdmc_at=[1.0]),
+        paper={"beta_max": 3333.0},
+    )

@@ -1,0 +1,203 @@
+"""The rd-curve tasks end to end at smoke tier, their rows and figure, reference weights, and the real-data tiers."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from suite.data import unavailable_reason
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(autouse=True)
+def _env(tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENTBENCH_RD_WEIGHTS", str(tmp_path / "weights"))
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_rd_registry_lists_tasks_and_reference_models():
+    from suite.registry import get_task, methods_for
+
+    names = {t: sorted(m.name for m in methods_for(get_task(t))) for t in
+             ("rd-curve/linear-vae", "rd-curve/mnist", "rd-curve/cifar10")}
+    assert names["rd-curve/linear-vae"] == ["linear-vae"]
+    assert {"linear-vae", "vae-2", "vae-10", "vae-100", "wgan-gp-2", "aae-100"} <= set(names["rd-curve/mnist"])
+    assert names["rd-curve/cifar10"] == ["vae-100", "wgan-gp-100"]
+    for t in names:
+        task = get_task(t)
+        assert set(task.tiers) == {"smoke", "quick", "paper"}
+        assert task.headline.summary
+        q = task.budget("quick")
+        assert q["images"] >= 100 and q["chains"] >= 8 and q["dataset"] in ("mnist", "cifar10")
+        p = task.budget("paper")
+        assert (p["chains"], p["leapfrog"], p["two_rounds"], p["schedule"]) == (40, 20, True, "sigmoid")
+
+
+def test_rd_smoke_run_all_tasks(tmp_path):
+    """Every rd-curve task with its reference models at smoke tier (seed 0): rows, leaderboard, figure."""
+    from suite.leaderboard import leaderboard, render
+    from suite.registry import get_task
+    from suite.results import ResultsStore
+    from suite.runner import run
+
+    store = ResultsStore(tmp_path / "s.sqlite")
+    summary = run("rd-curve", tier="smoke", seeds=1, store=store)
+    assert not summary.errors, [r.error for r in summary.errors]
+    rows = store.rows(family="rd-curve")
+    assert set(rows["task"]) == {"rd-curve/linear-vae", "rd-curve/mnist", "rd-curve/cifar10"}
+    curve = rows[(rows["metric"] == "rate") & (rows["method"] == "vae-10")]
+    assert len(curve) == get_task("rd-curve/mnist").budget("smoke")["points"]
+    assert curve["point"].is_monotonic_increasing
+    dist = rows[(rows["metric"] == "distortion") & (rows["method"] == "vae-10")]["value"].to_numpy()
+    assert dist[-1] < dist[0]  # the curve reaches lower distortion at larger beta
+    vae = rows[(rows["method"] == "vae-10") & (rows["metric"] == "log_likelihood")]
+    assert len(vae) == 1 and math.isfinite(vae["value"].iloc[0])
+    gan = rows[(rows["method"] == "wgan-gp-10")]
+    assert "log_likelihood" not in set(gan["metric"])  # no likelihood, no row
+    lin = rows[rows["task"] == "rd-curve/linear-vae"]
+    assert {"worst_rel_gap", "analytic_rate", "bdmc_sandwich_holds", "log_likelihood_gap"} <= set(lin["metric"])
+    assert rows["data_copy"].str.contains("digits").all()
+    for name in ("rd-curve/linear-vae", "rd-curve/mnist", "rd-curve/cifar10"):
+        task = get_task(name)
+        board = leaderboard(task, store)
+        assert task.headline.label in render(board, task)
+        fig = task.figure(rows[rows["task"] == name])
+        assert fig is not None and len(fig.axes[0].lines) >= 1
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
+def test_rd_same_seed_same_curve():
+    from suite.registry import get_method, get_task
+
+    task = get_task("rd-curve/mnist")
+    data = task.data("smoke", 3)
+    runs = []
+    for _ in range(2):
+        model = get_method("vae-2").build()
+        runs.append([(m.metric, m.value, m.point) for m in task.evaluate(model, data, task.budget("smoke"), 3)
+                     if not task.metric(m.metric).timing])
+    assert runs[0] == runs[1]
+
+
+def test_rd_crossings_interpolate_the_curve():
+    from suite.tasks.rd_curve import _crossing
+
+    R = np.array([0.5, 2.0, 8.0, 20.0])
+    D = np.array([50.0, 30.0, 10.0, 5.0])
+    assert _crossing(R, D, 5.0, increasing=True) == pytest.approx(20.0)  # halfway between (2, 30) and (8, 10)
+    assert _crossing(D, R, 20.0, increasing=False) == pytest.approx(5.0)
+    assert _crossing(R, D, 100.0, increasing=True) is None  # never reached: no row rather than a guess
+    assert _crossing(R, D, 0.1, increasing=True) is None  # below the first point: not bracketed
+
+
+def test_rd_weights_checksummed_and_retrained_when_tampered(tmp_path):
+    from baselines.rd_curve import models, weights
+    from suite.registry import get_task
+
+    spec = get_task("rd-curve/mnist").data("smoke", 0).spec
+    m = models.VAE(latent=2)
+    m.setup(spec)
+    path = weights.cache_dir() / spec.dataset / m._weights_file
+    side = path.with_name(path.name + ".sha256")
+    assert path.is_file() and side.is_file()
+    import hashlib
+
+    assert side.read_text().split()[0] == hashlib.sha256(path.read_bytes()).hexdigest() == m._sha256
+    config = m._config(spec)
+    tensors, digest = weights.load(path, config)
+    assert digest == m._sha256 and "decoder.0.weight" in tensors
+    assert weights.load(path, {**config, "latent": 3}) is None  # another training config: not used
+    blob = bytearray(path.read_bytes())
+    blob[-1] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert weights.load(path, config) is None
+    assert any("does not match" in str(w.message) for w in caught)
+    models._MEMORY.clear()
+    m2 = models.VAE(latent=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m2.setup(spec)  # retrains (fixed seed) and rewrites a verified file
+    assert weights.load(path, config) is not None
+    z = torch.zeros(1, 2)
+    assert torch.allclose(m.decode(z), m2.decode(z))  # the same fixed-seed training
+
+
+def test_rd_linear_vae_reference_is_probabilistic_pca():
+    from baselines.rd_curve import models
+    from baselines.rd_curve.train import fit_linear_vae
+    from suite.registry import get_task
+
+    spec = get_task("rd-curve/linear-vae").data("smoke", 0).spec
+    m = models.LinearVAE(latent=100)
+    m.setup(spec)
+    W, b = models.weights_matrix(m)
+    assert W.shape == (64, 16)  # capped at 16 latents on the 64-pixel digits
+    X = spec.train().reshape(-1, 64)
+    fit = fit_linear_vae(X, 16, seed=1)
+    # the same model up to the rotation R: W Wᵀ and sigma^2 agree
+    assert np.allclose(W @ W.T, fit["W"] @ fit["W"].T, atol=1e-10) and m.x_var == pytest.approx(fit["x_var"][0])
+    cov = np.cov(X.T, bias=True)
+    lam = np.linalg.eigvalsh(cov)[::-1]
+    assert m.x_var == pytest.approx(lam[16:].mean())
+
+
+@pytest.mark.real_data
+def test_rd_real_data_tiers_label_their_copies():
+    from suite.registry import get_task
+
+    if unavailable_reason("mnist"):
+        pytest.skip(unavailable_reason("mnist"))
+    mnist = get_task("rd-curve/mnist")
+    d = mnist.data("quick", 0)
+    assert d.x.shape == (100, 784) and d.x.min() >= 0.0 and d.x.max() <= 1.0
+    assert d.spec.data_copy == "MNIST (official IDX)" and d.spec.data_shape == (1, 28, 28)
+    assert mnist.data_info("quick").copy == "MNIST (official IDX)"
+    if unavailable_reason("cifar10"):
+        pytest.skip(unavailable_reason("cifar10"))
+    cifar = get_task("rd-curve/cifar10")
+    c = cifar.data("quick", 0)
+    assert c.x.shape == (100, 3072) and c.x.min() >= -1.0 and c.x.max() <= 1.0
+    info = cifar.data_info("quick")
+    assert info.copy in ("CIFAR-10 (JPEG copy)",) or "official" in info.copy.lower()
+
+
+def test_rd_findings_table_checks_cross_model_comparisons():
+    import pandas as pd
+
+    from suite.registry import get_task
+
+    def row(method, metric, value, seed=0):
+        return {"task": "rd-curve/mnist", "tier": "quick", "method": method, "metric": metric, "value": value,
+                "point": None, "status": "ok", "seed": seed}
+
+    rows = [row(f"vae-{k}", "min_distortion", d) for k, d in ((2, 28.0), (10, 11.0), (100, 6.0))]
+    rows += [row(f"wgan-gp-{k}", "min_distortion", d) for k, d in ((2, 37.0), (10, 23.0), (100, 25.0))]
+    rows += [row("vae-2", "distortion_at_rate_10", 27.0), row("wgan-gp-2", "distortion_at_rate_10", 36.0),
+             row("vae-10", "distortion_at_rate_10", 20.0)]  # wgan-gp-10 never reached rate 10: worse
+    table = get_task("rd-curve/mnist").family_tables(pd.DataFrame(rows))["findings"][1]
+    assert list(table["holds"]) == ["yes", "yes", "no"], table.to_string()
+    assert "not reached" in table["values"].iloc[0]
+
+
+def test_rd_paper_tier_cifar_decoder_is_dcgan_style():
+    """The paper tier's CIFAR-10 decoders are transposed-convolution stacks; they decode to channels-first 3,072."""
+    from baselines.rd_curve.train import TRAIN_BUDGETS, Decoder, squash
+
+    budget = TRAIN_BUDGETS["paper"]
+    net = Decoder.build(100, (3, 32, 32), budget["hidden"], budget["conv"]).eval()
+    assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in net.modules())
+    z = torch.randn(4, 100, requires_grad=True)
+    out = squash(net(z), (-1.0, 1.0))
+    assert out.shape == (4, 3072) and float(out.detach().min()) >= -1.0 and float(out.detach().max()) <= 1.0
+    (g,) = torch.autograd.grad(out.sum(), z)
+    assert torch.isfinite(g).all()
