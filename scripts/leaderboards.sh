@@ -8,7 +8,7 @@ STORE=${LATENTBENCH_RESULTS:-results/leaderboards.sqlite}
 LB=".venv/bin/latentbench"
 [ -x "$LB" ] || LB="latentbench"
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(bounds bnn-search lossless representation)
+[ ${#families[@]} -gt 0 ] || families=(bounds bnn-search lossless rd-curve representation)
 for family in "${families[@]}"; do
   case "$family" in
     bounds)
@@ -20,6 +20,9 @@ for family in "${families[@]}"; do
     lossless)
       $LB run lossless --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       $LB run lossless --tier quick --seeds 1 --store "$STORE" --no-leaderboard ;;
+    rd-curve)
+      $LB run rd-curve --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
+      $LB run rd-curve --tier quick --seeds 1 --store "$STORE" --no-leaderboard ;;
     representation)
       $LB run representation --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       q() { $LB run "$@" --tier quick --store "$STORE" --no-leaderboard; }
