@@ -19,3 +19,14 @@ if "LATENTBENCH_CACHE" not in os.environ:  # derived artefacts of a test session
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     return tmp_path / "results.sqlite"
+
+
+@pytest.fixture
+def isolated_torch(tmp_path: Path, monkeypatch):
+    """One torch thread (results independent of the box's load) and a fresh weights folder for rd-curve models."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv("LATENTBENCH_RD_WEIGHTS", str(tmp_path / "weights"))
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

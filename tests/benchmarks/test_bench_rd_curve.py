@@ -10,13 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(tmp_path, monkeypatch):
-    monkeypatch.setenv("LATENTBENCH_RD_WEIGHTS", str(tmp_path / "weights"))
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("isolated_torch")
 
 
 def test_bench_rd_hmc_transition(benchmark):

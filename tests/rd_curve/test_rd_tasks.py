@@ -12,13 +12,7 @@ from suite.data import unavailable_reason
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True)
-def _env(tmp_path, monkeypatch):
-    monkeypatch.setenv("LATENTBENCH_RD_WEIGHTS", str(tmp_path / "weights"))
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("isolated_torch")
 
 
 def test_rd_registry_lists_tasks_and_reference_models():
