@@ -45,4 +45,4 @@ for family in "${families[@]}"; do
   esac
 done
 $LB publish --store "$STORE" --out leaderboards
-$LB export leaderboards/rows.csv --store "$STORE"
+$LB export leaderboards/rows.csv.gz --store "$STORE"

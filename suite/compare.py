@@ -33,7 +33,7 @@ def load_rows(source: str | Path) -> pd.DataFrame:
     path = Path(source)
     if not path.exists():
         raise LatentBenchError(f"no such results file: {path}")
-    if path.suffix == ".csv":
+    if path.name.endswith((".csv", ".csv.gz")):
         return pd.read_csv(path, dtype={"params": str})
     if path.suffix == ".parquet":
         return pd.read_parquet(path)

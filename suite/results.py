@@ -225,10 +225,10 @@ class ResultsStore:
                 df.to_parquet(path, index=False)
             except ImportError as exc:
                 raise StoreError(f"parquet export needs pyarrow (pip install pyarrow): {exc}") from exc
-        elif path.suffix == ".csv":
-            df.to_csv(path, index=False)
+        elif path.name.endswith((".csv", ".csv.gz")):
+            df.to_csv(path, index=False)  # pandas gzips a .csv.gz
         else:
-            raise StoreError(f"export to {path.suffix or 'no extension'}: use .csv or .parquet")
+            raise StoreError(f"export to {path.suffix or 'no extension'}: use .csv, .csv.gz or .parquet")
         return path
 
 

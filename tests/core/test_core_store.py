@@ -46,7 +46,9 @@ def test_export_csv_roundtrip(tmp_path):
     out = ResultsStore(s).export(tmp_path / "rows.csv")
     df = pd.read_csv(out)
     assert len(df) == 10 and {"cell_hash", "metric", "value", "provenance"} <= set(df.columns)
-    with pytest.raises(StoreError, match="use .csv or .parquet"):
+    gz = ResultsStore(s).export(tmp_path / "rows.csv.gz")
+    assert pd.read_csv(gz).equals(df)
+    with pytest.raises(StoreError, match="use .csv, .csv.gz or .parquet"):
         ResultsStore(s).export(tmp_path / "rows.xlsx")
 
 
