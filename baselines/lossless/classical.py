@@ -15,6 +15,7 @@ import gzip
 import io
 import lzma
 import math
+from typing import Any
 
 import numpy as np
 
@@ -147,6 +148,16 @@ class Gzip(_ByteCompressor):
             return _bounded(f.read, limit)
 
 
+def _bounded_decompress(d: Any, data: bytes, limit: int, name: str) -> bytes:
+    """Decompress at most `limit` bytes (a corrupt header cannot make it allocate more) and require the stream's end."""
+    out = d.decompress(data, max_length=limit + 1)
+    if len(out) > limit:
+        raise CodecError("corrupt bitstream: it decompresses to more bytes than its header says")
+    if not d.eof:
+        raise CodecError(f"corrupt or truncated bitstream: {name} stream ends early")
+    return out
+
+
 class Bz2(_ByteCompressor):
     codec = "bz2"
 
@@ -154,13 +165,7 @@ class Bz2(_ByteCompressor):
         return bz2.compress(raw, self.level or 9)
 
     def _decompress(self, data: bytes, limit: int) -> bytes:
-        d = bz2.BZ2Decompressor()
-        out = d.decompress(data, max_length=limit + 1)
-        if len(out) > limit:
-            raise CodecError("corrupt bitstream: it decompresses to more bytes than its header says")
-        if not d.eof:
-            raise CodecError("corrupt or truncated bitstream: bz2 stream ends early")
-        return out
+        return _bounded_decompress(bz2.BZ2Decompressor(), data, limit, "bz2")
 
 
 class Lzma(_ByteCompressor):
@@ -174,13 +179,7 @@ class Lzma(_ByteCompressor):
                              filters=[{"id": lzma.FILTER_LZMA2, "preset": preset, "dict_size": dict_size}])
 
     def _decompress(self, data: bytes, limit: int) -> bytes:
-        d = lzma.LZMADecompressor()
-        out = d.decompress(data, max_length=limit + 1)
-        if len(out) > limit:
-            raise CodecError("corrupt bitstream: it decompresses to more bytes than its header says")
-        if not d.eof:
-            raise CodecError("corrupt or truncated bitstream: lzma stream ends early")
-        return out
+        return _bounded_decompress(lzma.LZMADecompressor(), data, limit, "lzma")
 
 
 class Zstd(_ByteCompressor):

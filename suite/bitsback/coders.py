@@ -133,8 +133,17 @@ class BitsBackBase:
     def _fields(self) -> list[int]:
         raise NotImplementedError
 
+    field_names: tuple[str, ...] = ()  # what each of `_fields()` means, for error messages
+
     def _check_fields(self, fields: tuple[int, ...]) -> None:
-        raise NotImplementedError
+        """A bitstream's coder fields must equal this coder's: otherwise it was written by another coder or model."""
+        mine = tuple(self._fields())
+        if len(fields) != len(mine):
+            raise CodecError("corrupt bitstream: wrong number of coder fields")
+        for name, got, want in zip(self.field_names, fields, mine):
+            if got != want:
+                what = "another model" if name == "model fingerprint" else f"{name}={got}"
+                raise CodecError(f"this bitstream was written with {what}; this {self.codec_name} coder has {name}={want}")
 
     def _prepare(self, items: np.ndarray) -> None:
         """Called before encoding and decoding (items shape known)."""
@@ -283,18 +292,10 @@ class BitsBackCoder(BitsBackBase):
         return f"BitsBackCoder({self.coder}, K={self.K}, lanes={self.lanes})"
 
     # framing fields ---------------------------------------------------------------------------------------
+    field_names = ("K", "lanes", "latent bits", "precision", "coupling seed", "model fingerprint")
+
     def _fields(self) -> list[int]:
         return [self.K, self.lanes, self.latent_bits, self.precision, self.coupling_seed, self.fingerprint]
-
-    def _check_fields(self, fields: tuple[int, ...]) -> None:
-        mine = tuple(self._fields())
-        if len(fields) != len(mine):
-            raise CodecError("corrupt bitstream: wrong number of coder fields")
-        names = ("K", "lanes", "latent bits", "precision", "coupling seed", "model fingerprint")
-        for name, got, want in zip(names, fields, mine):
-            if got != want:
-                what = "another model" if name == "model fingerprint" else f"{name}={got}"
-                raise CodecError(f"this bitstream was written with {what}; this {self.codec_name} coder has {name}={want}")
 
     # model plumbing ---------------------------------------------------------------------------------------
     def _prepare(self, items: np.ndarray) -> None:

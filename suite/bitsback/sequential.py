@@ -20,7 +20,7 @@ prod_segments (1/K) sum_k W_k. `resample`: "never" gives BB-IS(K) with a sequent
 from __future__ import annotations
 
 import math
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
@@ -73,19 +73,11 @@ class SMCCoder(BitsBackBase):
         return f"SMCCoder(K={self.K}, resample={self.resample}, lanes={self.lanes})"
 
     # framing ----------------------------------------------------------------------------------------------
+    field_names = ("K", "lanes", "precision", "resampling mode", "ESS threshold", "model fingerprint")
+
     def _fields(self) -> list[int]:
         return [self.K, self.lanes, self.precision, RESAMPLE_MODES[self.resample],
                 int(round(self.ess_threshold * 1000)), self.fingerprint]
-
-    def _check_fields(self, fields: tuple[int, ...]) -> None:
-        mine = tuple(self._fields())
-        if len(fields) != len(mine):
-            raise CodecError("corrupt bitstream: wrong number of coder fields")
-        names = ("K", "lanes", "precision", "resampling mode", "ESS threshold", "model fingerprint")
-        for name, got, want in zip(names, fields, mine):
-            if got != want:
-                what = "another model" if name == "model fingerprint" else f"{name}={got}"
-                raise CodecError(f"this bitstream was written with {what}; this coder has {name}={want}")
 
     def _prepare(self, items: np.ndarray) -> None:
         if items.ndim < 2:
