@@ -27,7 +27,7 @@ def test_local_process_and_dask_rows_identical(tmp_path):
     assert local.equals(_rows(tmp_path / "dask.sqlite"))
 
 
-def test_unknown_executor_and_unreachable_scheduler(tmp_path):
+def test_unknown_executor_is_a_clear_error(tmp_path):
     from suite.errors import LatentBenchError
 
     with pytest.raises(LatentBenchError, match="unknown executor"):
