@@ -17,11 +17,13 @@ and on a PennyLane device wire ``w`` is site ``n - w`` (wire 0 = most significan
 Parameters of a batch of B restarts have shape (B, 2, S, n): ``[:, 0]`` the RY angles, ``[:, 1]`` the RZ angles,
 ``[..., j]`` acting on site j + 1 (the reference's ``theta[d][j]`` / ``theta[d + depth][j]``).
 
-Speed (why it is fast): restarts are the leading batch dimension; the first step is built as a product state; a
-rotation layer is applied as a few small dense blocks (the Kronecker product of the fused RZ.RY gates of k
-consecutive qubits), each one batched matrix product that also rotates the axes, so no transposes are copied;
-the CNOT brick is one index permutation; gradients use the adjoint method (one backward sweep, the per-block
-environments reduced to 2x2 per qubit), with preallocated buffers reused across calls.
+Speed (why it is fast): restarts are the leading batch dimension; the first step is built as a product state. A
+step is split into its real part and a phase: the RY layer with the CNOT brick is real, applied to the real view of
+the complex state (re/im as one more binary axis) as a few small dense real blocks (the Kronecker product of the
+RY gates of k consecutive qubits, the block's CNOTs folded in as a column permutation), each one batched matrix
+product that also rotates the axes, so no transposes are copied and real arithmetic halves the flops; the RZ layer
+is one diagonal, applied as two outer-product factors. Gradients use the adjoint method (one backward sweep, the
+per-block environments reduced to 2x2 per qubit), with preallocated buffers reused across calls.
 """
 from __future__ import annotations
 
@@ -89,13 +91,26 @@ def _block_cx_map(a0: int, k: int, pairs: Sequence[tuple[int, int]]) -> np.ndarr
     return f
 
 
+def tail_partition(n: int, k: int, pairs: Sequence[tuple[int, int]] = ()) -> list[int]:
+    """Pair-aligned block sizes of about `k` axes whose last block is small (1-3 axes): in the real view of the
+    state that block also carries the trailing re/im axis, so its matrix is twice as wide."""
+    partner = {}
+    for a, b in pairs:
+        partner[a], partner[b] = b, a
+    if n <= 2:
+        return [n]
+    for t in (2, 1, 3):
+        if partner.get(n - t - 1) != n - t:
+            return partition(n - t, k, [p for p in pairs if max(p) < n - t]) + [t]
+    return partition(n, k, pairs)
+
+
 @dataclass
 class _Work:
-    """Preallocated buffers for one batch size."""
+    """Preallocated buffers for one batch size: the per-step states b''_s and three scratch states."""
 
     states: list[torch.Tensor]
     buf: list[torch.Tensor]
-    lam: torch.Tensor
 
 
 class BrickAnsatz:
@@ -107,12 +122,12 @@ class BrickAnsatz:
         self.n, self.steps = int(n), int(steps)
         self.block = int(block) if block is not None else 4
         self.threads = threads
-        # per step: the pair-aligned block partition and each block's CNOT index map (step 1 acts on |0...0>)
+        # per step: the pair-aligned block partition (small last block) and each block's CNOT index map
         self._layout: list[list[tuple[int, int, torch.Tensor]]] = []
         for s in range(1, self.steps + 1):
             pairs = brick_axis_pairs(self.n, s)
             blocks, a0 = [], 0
-            for k in partition(self.n, self.block, pairs):
+            for k in tail_partition(self.n, self.block, pairs):
                 blocks.append((a0, k, torch.from_numpy(_block_cx_map(a0, k, pairs))))
                 a0 += k
             self._layout.append(blocks)
@@ -121,6 +136,7 @@ class BrickAnsatz:
         first = self.n % self.block or self.block
         self._env_sizes = [first] + [self.block] * ((self.n - first) // self.block)
         self._env_index = [_partial_index(k) for k in self._env_sizes]
+        self._half = self.n // 2  # the phase diagonal is kept as (first half) x (second half) factors
         self._work: dict[int, _Work] = {}
         if threads is None and self.n < 16:
             self.threads = 1  # small states: threads only add synchronisation
@@ -134,86 +150,117 @@ class BrickAnsatz:
         return rng.uniform(0.0, 2 * math.pi, size=(batch, 2, self.steps, self.n))
 
     # ------------------------------------------------------------------ gates
-    def _gates(self, params: torch.Tensor) -> torch.Tensor:
-        """Fused single-qubit gates U = RZ(phi) RY(theta) per (batch, step, axis): (B, S, n, 2, 2) complex."""
+    def _ry(self, params: torch.Tensor) -> torch.Tensor:
+        """Real RY(theta) per (batch, step, axis): (B, S, n, 2, 2)."""
         theta = params[:, 0].flip(-1)  # axis a <-> site n - a <-> parameter index n - 1 - a
-        phi = params[:, 1].flip(-1).clone()
-        phi[:, -1] = 0.0  # the last RZ layer does not change a diagonal cost
         c, s = torch.cos(theta / 2), torch.sin(theta / 2)
-        em, ep = torch.exp(-0.5j * phi), torch.exp(0.5j * phi)
-        u = torch.empty(params.shape[0], self.steps, self.n, 2, 2, dtype=CDTYPE)
-        u[..., 0, 0] = em * c
-        u[..., 0, 1] = -em * s
-        u[..., 1, 0] = ep * s
-        u[..., 1, 1] = ep * c
-        return u
+        r = torch.empty(*theta.shape, 2, 2, dtype=RDTYPE)
+        r[..., 0, 0] = c
+        r[..., 0, 1] = -s
+        r[..., 1, 0] = s
+        r[..., 1, 1] = c
+        return r
 
-    def _all_block_mats(self, u: torch.Tensor) -> list[list[torch.Tensor]]:
-        """Every step's blocks, (kron of the block's fused gates) x (the CNOTs inside the block), as lists of
-        (B, K, K); built once per parity of the step (the two brick layouts)."""
+    def _phases(self, params: torch.Tensor, s: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The RZ layer of step s + 1 as a diagonal, kron of diag(e^{-i phi/2}, e^{i phi/2}) over the axes, in two
+        factors (B, 2^h) and (B, 2^(n-h)) whose outer product is the diagonal."""
+        phi = params[:, 1, s].flip(-1)
+        d = torch.polar(torch.ones(phi.shape + (2,), dtype=RDTYPE), torch.stack((-phi / 2, phi / 2), -1))
+        b, h = phi.shape[0], self._half
+        factors = []
+        for lo, hi in ((0, h), (h, self.n)):
+            f = torch.ones(b, 1, dtype=CDTYPE)
+            for a in range(lo, hi):
+                f = (f[:, :, None] * d[:, a, None, :]).reshape(b, -1)
+            factors.append(f)
+        return factors[0], factors[1]
+
+    @staticmethod
+    def _apply_phase(x: torch.Tensor, diag: tuple[torch.Tensor, torch.Tensor], out: torch.Tensor,
+                     conj: bool = False) -> torch.Tensor:
+        """out = D x (or D^+ x) for a diagonal D given as two outer-product factors; `out` may be `x`."""
+        hi, lo = diag
+        if conj:
+            hi, lo = hi.conj(), lo.conj()
+        b = x.shape[0]
+        v = out.view(b, hi.shape[1], lo.shape[1])
+        torch.mul(x.view(b, hi.shape[1], lo.shape[1]), hi[:, :, None], out=v)
+        v.mul_(lo[:, None, :])
+        return out
+
+    def _all_block_mats(self, r: torch.Tensor) -> list[list[torch.Tensor]]:
+        """Every step's blocks, (kron of the block's RY) x (the CNOTs inside the block), real (B, K, K); the last
+        block of a step is also extended by the identity on the re/im axis, (B, 2K, 2K). Built once per parity of
+        the step (the two brick layouts)."""
         mats: list[list[torch.Tensor] | None] = [None] * self.steps
+        eye2 = torch.eye(2, dtype=RDTYPE)
         for parity in (0, 1):
             idx = list(range(parity, self.steps, 2))
             if not idx:
                 continue
-            ug = u[:, idx]  # (B, S_g, n, 2, 2)
-            bsz, sg = ug.shape[0], ug.shape[1]
+            rg = r[:, idx]  # (B, S_g, n, 2, 2)
+            bsz, sg = rg.shape[0], rg.shape[1]
+            layout = self._layout[idx[0]]
             blocks = []
-            for a, k, f in self._layout[idx[0]]:
-                m = ug[:, :, a]
+            for i, (a, k, f) in enumerate(layout):
+                m = rg[:, :, a]
                 for q in range(a + 1, a + k):
-                    m = torch.einsum("bsij,bskl->bsikjl", m, ug[:, :, q]).reshape(bsz, sg, m.shape[2] * 2, m.shape[3] * 2)
-                blocks.append(m[..., f])
+                    m = torch.einsum("bsij,bskl->bsikjl", m, rg[:, :, q]).reshape(bsz, sg, m.shape[2] * 2, m.shape[3] * 2)
+                m = m[..., f]
+                if i == len(layout) - 1:
+                    m = torch.einsum("bsij,kl->bsikjl", m, eye2).reshape(bsz, sg, 2 * m.shape[2], 2 * m.shape[3])
+                blocks.append(m)
             for j, s in enumerate(idx):
-                mats[s] = [blk[:, j].contiguous() for blk in blocks]
+                mats[s] = [blk[:, j] for blk in blocks]
         return mats  # type: ignore[return-value]
 
     def _work_for(self, batch: int) -> _Work:
         w = self._work.get(batch)
         if w is None:
             size = 1 << self.n
-            w = _Work(
-                states=[torch.empty(batch, size, dtype=CDTYPE) for _ in range(self.steps)],
-                buf=[torch.empty(batch, size, dtype=CDTYPE) for _ in range(2)],
-                lam=torch.empty(batch, size, dtype=CDTYPE),
-            )
+            w = _Work(states=[torch.empty(batch, size, dtype=CDTYPE) for _ in range(self.steps)],
+                      buf=[torch.empty(batch, size, dtype=CDTYPE) for _ in range(3)])
             self._work = {batch: w}  # keep one batch size's buffers
         return w
 
-    def _apply_layer(self, mats: Sequence[torch.Tensor], src: torch.Tensor, dst: torch.Tensor,
+    @staticmethod
+    def _apply_layer(mats: Sequence[torch.Tensor], src: torch.Tensor, dst: torch.Tensor,
                      spare: torch.Tensor) -> torch.Tensor:
-        """dst = (kron of blocks) src; `mats` are the blocks *transposed*; each block is one batched matmul
-        (out[r, i] = sum_j src[j, r] M[i, j]) that also moves its axes to the back, so after the last block the
-        axes are in their original order again."""
+        """dst = (kron of the real blocks) src, on the real views (B, 2^n x 2) of the complex states; `mats` in
+        axis order, the last one also spanning the re/im axis. Blocks are applied from the back, each one batched
+        matmul (out[i, r] = sum_j M[i, j] src[r, j]) that moves its axes to the front, so after the first block
+        the axes are in their original order again."""
         b = src.shape[0]
-        size = src.shape[1]
-        cur = src
-        nblk = len(mats)
-        for i, m in enumerate(mats):
+        s_r, d_r, p_r = (torch.view_as_real(t).view(b, -1) for t in (src, dst, spare))
+        size = s_r.shape[1]
+        cur, nblk = s_r, len(mats)
+        for i, m in enumerate(reversed(mats)):
             kk = m.shape[-1]
-            rest = size // kk
-            target = dst if (nblk - 1 - i) % 2 == 0 else spare
+            target = d_r if (nblk - 1 - i) % 2 == 0 else p_r
             if target is cur:  # never write over the input of this product
-                target = spare if cur is dst else dst
-            torch.bmm(cur.view(b, kk, rest).transpose(1, 2), m, out=target.view(b, rest, kk))
+                target = p_r if cur is d_r else d_r
+            torch.bmm(m, cur.view(b, size // kk, kk).transpose(1, 2), out=target.view(b, kk, size // kk))
             cur = target
-        if cur is not dst:
-            dst.copy_(cur)
+        if cur is not d_r:
+            d_r.copy_(cur)
         return dst
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, params: torch.Tensor, w: _Work) -> tuple[torch.Tensor, list[list[torch.Tensor]]]:
-        u = self._gates(params)
-        mats = self._all_block_mats(u)
+    def _forward(self, params: torch.Tensor, w: _Work) -> list[list[torch.Tensor]]:
+        """Fills w.states[s] with b''_s = R_s P_s D_{s-1} b''_{s-1} (the state after step s's RY layer, before its
+        RZ layer); the last one is the output state, the last RZ layer being free."""
+        r = self._ry(params)
+        mats = self._all_block_mats(r)
         b = params.shape[0]
-        # step 1: CX acts trivially on |0...0>, the rotations give a product state
-        v = u[:, 0, 0, :, 0]
+        # step 1: CX acts trivially on |0...0>, RY gives the real product state of the first columns
+        v = r[:, 0, 0, :, 0]
         for a in range(1, self.n):
-            v = (v[:, :, None] * u[:, 0, a, None, :, 0]).reshape(b, -1)
+            v = (v[:, :, None] * r[:, 0, a, None, :, 0]).reshape(b, -1)
         w.states[0].copy_(v)
         for s in range(1, self.steps):
-            self._apply_layer([m.transpose(1, 2).contiguous() for m in mats[s]], w.states[s - 1], w.states[s], w.buf[0])
-        return u, mats
+            self._apply_phase(w.states[s - 1], self._phases(params, s - 1), out=w.buf[2])
+            self._apply_layer(mats[s], w.buf[2], w.states[s], w.buf[0])
+        return mats
 
     def state(self, params: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Final states (B, 2^n) complex128, index = configuration (without the last RZ layer)."""
@@ -234,38 +281,38 @@ class BrickAnsatz:
                        ) -> tuple[np.ndarray, np.ndarray]:
         """Objective sum_x C_x |psi_x|^2 per restart (B,) and its gradient (B, 2, S, n), by the adjoint method.
 
-        `cost` is (2^n,) shared by all restarts or (B, 2^n), one per restart.
+        `cost` is (2^n,) shared by all restarts or (B, 2^n), one per restart. With lam_s the adjoint state after
+        step s and lam'_s = D_s^+ lam_s, the per-qubit 2x2 reductions M[z, y] = sum b''_s[z] conj(lam'_s[y]) give
+        d/dtheta = Re(M01 - M10) (RY's generator -iY/2) and d/dphi = Im(M00 - M11) (RZ's, -iZ/2).
         """
         p = torch.as_tensor(params, dtype=RDTYPE).reshape(-1, 2, self.steps, self.n)
         C = torch.as_tensor(cost, dtype=RDTYPE)
         bsz = p.shape[0]
         with _threads(self.threads), torch.no_grad():
             w = self._work_for(bsz)
-            u, mats = self._forward(p, w)
+            mats = self._forward(p, w)
             psi = w.states[-1]
             prob = psi.real**2 + psi.imag**2
             values = (prob * C).sum(-1) if C.ndim == 2 else prob @ C
-            lam, spare = w.lam, w.buf[1]
+            lam, spare, tmp = w.buf[1], w.buf[0], w.buf[2]
             torch.mul(psi, C, out=lam)
             grad = torch.zeros(bsz, 2, self.steps, self.n, dtype=RDTYPE)
             for s in range(self.steps - 1, -1, -1):
-                m = self._reduced(w.states[s], lam)  # (B, n, 2, 2): M[j, i] = sum b_j conj(lam_i)
-                g = u[:, s]  # (B, n, 2, 2)
-                # U = RZ RY: dU/dtheta = (RZ A RZ^+) U, dU/dphi = (-i Z / 2) U; phase e^{i phi} = u10 / |u10| ...
-                e_iphi = _phase(g)
-                grad[:, 0, s] = (e_iphi * m[..., 0, 1] - e_iphi.conj() * m[..., 1, 0]).real
+                if s < self.steps - 1:
+                    self._apply_phase(lam, self._phases(p, s), out=lam, conj=True)
+                m = self._reduced(w.states[s], lam)  # (B, n, 2, 2)
+                grad[:, 0, s] = m[..., 0, 1].real - m[..., 1, 0].real
                 if s < self.steps - 1:
                     grad[:, 1, s] = m[..., 0, 0].imag - m[..., 1, 1].imag
                 if s == 0:
                     break
-                adj_t = [mm.conj().resolve_conj() for mm in mats[s]]  # (M^+)^T = conj(M)
-                self._apply_layer(adj_t, lam, spare, w.buf[0])
+                self._apply_layer([mm.transpose(1, 2) for mm in mats[s]], lam, spare, tmp)  # R^+ = R^T
                 lam, spare = spare, lam
             grad = grad.flip(-1)  # axes -> parameter (site) order
         return values.numpy().copy(), grad.numpy()
 
     def _reduced(self, b: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
-        """Per-axis 2x2 matrices M[q][j, i] = sum_{others} b[.., j, ..] conj(lam[.., i, ..]): (B, n, 2, 2)."""
+        """Per-axis 2x2 matrices M[q][z, y] = sum_{others} b[.., z, ..] conj(lam[.., y, ..]): (B, n, 2, 2)."""
         bsz, size = b.shape
         out = torch.empty(bsz, self.n, 2, 2, dtype=CDTYPE)
         lc = lam.conj().resolve_conj()
@@ -286,13 +333,6 @@ class BrickAnsatz:
             a += k
             blk += 1
         return out
-
-
-def _phase(g: torch.Tensor) -> torch.Tensor:
-    """e^{i phi} of fused gates U = RZ(phi) RY(theta), read off robustly: U11 / conj(U00)-style ratio of phases."""
-    # U00 = e^{-i phi/2} c, U11 = e^{i phi/2} c, U10 = e^{i phi/2} s, U01 = -e^{-i phi/2} s
-    num = g[..., 1, 1] * g[..., 0, 0].conj() + g[..., 1, 0] * (-g[..., 0, 1]).conj()  # e^{i phi} (c^2 + s^2)
-    return num
 
 
 def _partial_index(k: int) -> tuple[torch.Tensor, torch.Tensor]:
