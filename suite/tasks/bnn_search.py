@@ -58,12 +58,14 @@ DATA_SEED = 0
 # query_budget: loss queries per run for the sample-based methods (random search, annealing, shot-based QHN,
 # the autoregressive hypernetwork), matched across them; shots: samples per shot-based iteration.
 # trajectories: Pauli trajectories per noise strength for the noisy evaluation of a circuit.
+# depth_study_runs: restarts of the exact, noise-free QHN at each depth (the paper's depth study uses 300 runs per
+# depth; its training scripts 10 restarts each, the paper tier's `runs`).
 TIERS = {
     "smoke": {"runs": 2, "max_iter": 30, "query_budget": 256, "shots": 16, "trajectories": 4, "time_limit_s": 60.0},
     "quick": {"runs": 3, "max_iter": 150, "query_budget": 4096, "shots": 64, "trajectories": 8,
               "time_limit_s": 3600.0},
-    "paper": {"runs": 10, "max_iter": 500, "query_budget": 16384, "shots": 128, "trajectories": 64,
-              "time_limit_s": 86400.0},
+    "paper": {"runs": 10, "depth_study_runs": 300, "max_iter": 500, "query_budget": 16384, "shots": 128,
+              "trajectories": 64, "time_limit_s": 86400.0},
 }
 
 METRICS = (

@@ -70,3 +70,17 @@ def test_random_search_finds_optimum_with_whole_space_budget() -> None:
 def test_autoregressive_exact_mode() -> None:
     v = run("autoregressive", mode="exact", iterations=30, runs=1)
     assert v["queries"] == 1 << 10 and 0.0 <= v["success_optimal"] <= 1.0
+
+
+def test_paper_depth_study_restarts_only_for_exact_noise_free_qhn() -> None:
+    from baselines.bnn_search.qhn import QHN
+    from suite.contracts import Budget
+
+    task = get_task(TASK)
+    data = task.data("smoke", 0)
+    assert task.budget("paper")["depth_study_runs"] == 300 and task.budget("paper")["runs"] == 10
+    budget = Budget("smoke", {**task.budget("smoke"), "depth_study_runs": 5})
+    res = QHN(depth=0, max_iter=5).search(LossOracle(data.landscape.loss), budget, np.random.default_rng(0))
+    assert res.probs.shape[0] == 5 and res.info["restarts"] == 5
+    shots = QHN(depth=0, mode="shots").search(LossOracle(data.landscape.loss, 10**6), budget, np.random.default_rng(0))
+    assert shots.probs.shape[0] == budget["runs"]
