@@ -421,7 +421,8 @@ def success_figure(title: str, rows: Any):
                 errs.append(float(np.sqrt(np.mean(np.nan_to_num(w) ** 2 + (v - m) ** 2))))
             if metric == "success_vs_queries":  # methods share budgets: spread them a little to keep them apart
                 xs = [x * 1.06 ** (i - 4) for x in xs]
-            ax.errorbar(xs, means, yerr=errs, marker="o", capsize=3, label=str(name),
+            ax.errorbar(xs, means, yerr=errs, marker="osD^v<>ph*"[i % 10], capsize=3, label=str(name),
+                        color=plt.get_cmap("tab20")(i % 20),  # more methods than tab10's colours
                         linestyle="-" if metric != "success_vs_queries" else "none")
         ax.set_xlabel(labels[metric])
         ax.set_ylabel("success probability (optimal set)")
