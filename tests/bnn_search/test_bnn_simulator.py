@@ -9,7 +9,9 @@ from suite.statevector import (
     brick_pairs,
     brick_permutation,
     lightning_available,
+    brick_axis_pairs,
     partition,
+    tail_partition,
     pennylane_objective,
     pennylane_value_and_grad,
     steps_for_depth,
@@ -25,6 +27,18 @@ def test_brick_and_depth_conventions() -> None:
     assert (f[f] == np.arange(32)).all()  # an involution
     assert f[0b00001] == 0b00011  # CX(site 1 -> site 2): site j is bit j - 1 from the least significant end
     assert partition(18, 4, [(1, 2), (3, 4)]) == [3, 4, 4, 4, 3]
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 4, 5])
+def test_tail_partition_keeps_cnot_pairs_whole_and_ends_small(block: int) -> None:
+    for n in range(1, 23):
+        for step in (1, 2):
+            pairs = brick_axis_pairs(n, step)
+            sizes = tail_partition(n, block, pairs)
+            assert sum(sizes) == n and min(sizes) >= 1
+            edges = set(np.cumsum(sizes)[:-1].tolist())  # a block boundary between axes e - 1 and e
+            assert not any(max(a, b) in edges for a, b in pairs), (n, step, sizes)
+            assert n <= 2 or sizes[-1] <= 3  # the last block also carries the re/im axis
 
 
 @pytest.mark.parametrize("n,steps,block", [(1, 1, 4), (2, 2, 1), (3, 3, 2), (4, 4, 4), (5, 2, 3), (6, 5, 4), (7, 8, 3)])
