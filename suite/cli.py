@@ -184,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tier", default="smoke", choices=["smoke", "quick", "paper"])
     s.add_argument("--seeds", type=int, default=1)
     s.add_argument("--jobs", type=int, default=1)
-    s.add_argument("--executor", default="local", help="local, process or dask://HOST:PORT")
+    s.add_argument("--executor", default="local", help="local, process, dask://HOST:PORT, slurm://PARTITION?timeout_min=60&mem_gb=16 "
+                   "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)")
     s.add_argument("--threads", type=int, help="torch/BLAS threads per cell (default: all cores; cores//jobs on a pool)")
     s.add_argument("--store", help=store_help)
     s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")

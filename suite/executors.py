@@ -1,8 +1,11 @@
-"""Executors: the same grid of pure cells runs sequentially, on a process pool, or on a dask.distributed cluster."""
+"""Executors: the same grid of pure cells runs sequentially, on a process pool, on a dask.distributed cluster, or as
+a SLURM job array through submitit (``submitit-local://`` runs the same job array as local subprocesses)."""
 from __future__ import annotations
 
 import multiprocessing
 import os
+import time
+from urllib.parse import parse_qsl, urlsplit
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterator, Sequence
 
@@ -62,9 +65,86 @@ def run_dask(cells: Sequence[Cell], address: str) -> Iterator[CellResult]:
         client.close()
 
 
+def _run_cell_in_job(cell: Cell, threads: int | None) -> CellResult:
+    """The body of one array task: the cell, with the thread cap set first."""
+    if threads:
+        _worker_init(threads)
+    return run_cell(cell)
+
+
+# query keys of a slurm:// address -> submitit parameters (anything else is passed through as slurm_<key>)
+_SUBMITIT_KEYS = {"timeout_min": int, "mem_gb": float, "cpus_per_task": int, "gpus_per_node": int, "nodes": int,
+                  "array_parallelism": int}
+
+
+def submitit_parameters(spec: str, threads: int | None = None) -> tuple[str, str, dict]:
+    """(cluster, log folder, submitit parameters) of ``slurm://PARTITION?timeout_min=..&mem_gb=..&folder=..`` or
+    ``submitit-local://?..``: submitit's generic keys (timeout_min, mem_gb, cpus_per_task, gpus_per_node, nodes)
+    pass as they are, any other key (account, qos, constraint, array_parallelism ...) as ``slurm_<key>``."""
+    parts = urlsplit(spec)
+    if parts.scheme not in ("slurm", "submitit-local"):
+        raise LatentBenchError(f"not a submitit address: {spec!r} (slurm://PARTITION or submitit-local://)")
+    opts = dict(parse_qsl(parts.query))
+    folder = opts.pop("folder", os.path.join("results", "submitit", "%j"))
+    params: dict = {"timeout_min": 60, "cpus_per_task": threads or 1}
+    if parts.netloc:
+        params["slurm_partition"] = parts.netloc
+    for key, value in opts.items():
+        conv = _SUBMITIT_KEYS.get(key)
+        try:
+            value = conv(value) if conv else value
+        except ValueError:
+            raise LatentBenchError(f"bad value {value!r} for {key} in executor address {spec!r}") from None
+        params[key if conv and key != "array_parallelism" else f"slurm_{key}"] = value
+    return ("slurm" if parts.scheme == "slurm" else "local"), folder, params
+
+
+def submitit_executor(spec: str, threads: int | None = None):
+    """A submitit executor for a `submitit_parameters` address (every cell one task of a job array)."""
+    try:
+        import submitit
+    except ImportError as exc:  # pragma: no cover
+        raise LatentBenchError("the slurm executor needs submitit: pip install submitit") from exc
+    cluster, folder, params = submitit_parameters(spec, threads)
+    try:
+        ex = submitit.AutoExecutor(folder=folder, cluster=cluster)
+        ex.update_parameters(**params)
+    except Exception as exc:  # e.g. sbatch not on PATH, an unknown parameter
+        raise LatentBenchError(f"cannot set up the {cluster} executor ({spec}): {exc}") from exc
+    return ex
+
+
+def run_submitit(cells: Sequence[Cell], spec: str, threads: int | None = None,
+                 poll_s: float = 0.5) -> Iterator[CellResult]:
+    """Submit the grid as one job array and yield each cell's result as its task finishes; a task that dies
+    (preempted, out of memory, timed out) gives an error row with the scheduler's message."""
+    ex = submitit_executor(spec, threads)
+    cells = list(cells)
+    try:
+        jobs = ex.map_array(_run_cell_in_job, cells, [threads] * len(cells))
+    except Exception as exc:
+        raise LatentBenchError(f"submitting {len(cells)} cells to {spec} failed: {exc}") from exc
+    pending = dict(zip(range(len(jobs)), zip(jobs, cells)))
+    while pending:
+        finished = [i for i, (job, _) in pending.items() if job.done()]
+        if not finished:
+            time.sleep(poll_s)
+            continue
+        for i in finished:
+            job, cell = pending.pop(i)
+            try:
+                yield job.result()
+            except Exception as exc:  # the task died outside the cell's own error handling
+                msg = str(exc).strip().splitlines()
+                yield CellResult(cell=cell, status="error",
+                                 error=f"WorkerError: {type(exc).__name__}: {msg[-1] if msg else ''} "
+                                       f"(job {job.job_id}, logs in {job.paths.folder})")
+
+
 def execute(cells: Sequence[Cell], executor: str = "local", jobs: int = 1,
             threads: int | None = None) -> Iterator[CellResult]:
-    """Yield results as cells finish; `executor` is `local`, `process` or `dask://HOST:PORT`.
+    """Yield results as cells finish; `executor` is `local`, `process`, `dask://HOST:PORT`,
+    `slurm://PARTITION?timeout_min=..` (a SLURM job array via submitit) or `submitit-local://`.
 
     `threads` caps torch/BLAS threads per cell (default: all cores locally, cores // jobs on a process pool;
     a dask cluster's workers keep their own settings)."""
@@ -77,4 +157,7 @@ def execute(cells: Sequence[Cell], executor: str = "local", jobs: int = 1,
     if executor.startswith("dask://") or executor.startswith("tcp://"):
         address = executor.replace("dask://", "tcp://", 1)
         return run_dask(cells, address)
-    raise LatentBenchError(f"unknown executor {executor!r}: use local, process or dask://HOST:PORT")
+    if executor.startswith("slurm://") or executor.startswith("submitit-local://"):
+        return run_submitit(cells, executor, threads)
+    raise LatentBenchError(f"unknown executor {executor!r}: use local, process, dask://HOST:PORT, "
+                           "slurm://PARTITION or submitit-local://")

@@ -77,9 +77,16 @@ class Sleeps:
         return Estimate(value=0.0)
 
 
+class Dies:
+    """Kills its own process (a worker lost to the OOM killer or a preempted job)."""
+
+    def estimate(self, problem, budget, rng):
+        os._exit(3)
+
+
 def register() -> None:
     register_task(ToyMean)
     for name, cls in [("toy-exact", "Exact"), ("toy-noisy", "Noisy")]:
         register_method(name, "bounds", globals()[cls], tasks=("toy-mean",), description=f"toy {cls}")
-    for name, cls in [("toy-nan", ReturnsNaN), ("toy-raise", Raises), ("toy-sleep", Sleeps)]:
+    for name, cls in [("toy-nan", ReturnsNaN), ("toy-raise", Raises), ("toy-sleep", Sleeps), ("toy-die", Dies)]:
         register_method(name, "bounds", cls, tasks=("toy-mean",), reference=False)
