@@ -6,6 +6,7 @@ import functools
 import math
 import random
 import resource
+import sys
 import signal
 import threading
 import time
@@ -77,9 +78,28 @@ def _cached_data(task_name: str, tier: str, seed: int, key: str) -> Any:
     return get_task(task_name).data(tier, seed)
 
 
-def _peak_mem_mb() -> float:
+def reset_peak_mem() -> bool:
+    """Reset the process's resident-memory high-water mark (Linux: VmHWM via /proc/self/clear_refs), so a cell's
+    peak is its own and not that of an earlier cell in the same process; False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_mem_mb() -> float:
+    """The resident-memory high-water mark since the last `reset_peak_mem` (VmHWM), else the process's ru_maxrss."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024.0  # Linux reports KiB
+    return peak / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0)  # macOS: bytes, Linux: KiB
 
 
 def run_cell(cell: Cell) -> CellResult:
@@ -95,6 +115,7 @@ def run_cell(cell: Cell) -> CellResult:
         spec = resolve_method(cell.method_ref, task.family)
         budget = task.budget(cell.tier)
         limit = float(budget.get("time_limit_s", 0) or 0)
+        reset_peak_mem()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
         seed_everything(cell.seed)
@@ -134,7 +155,7 @@ def run_cell(cell: Cell) -> CellResult:
         result.measurements = []
     result.wall_s = time.perf_counter() - wall0
     result.cpu_s = time.process_time() - cpu0
-    result.peak_mem_mb = _peak_mem_mb()
+    result.peak_mem_mb = peak_mem_mb()
     result.provenance = environment()
     result.finished_at = time.time()
     return result

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import sys
+
+import pytest
 
 from suite.registry import get_task
 from suite.results import ResultsStore
@@ -64,3 +67,18 @@ def test_rows_are_tidy_with_provenance(store_path):
     run("bounds/toy-mean", methods=["toy-noisy"], tier="smoke", seeds=2, store=other)
     est2 = ResultsStore(other).rows().query("metric == 'estimate'").set_index("seed")["value"]
     assert est.equals(est2)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-cell peak memory resets need Linux's VmHWM")
+def test_peak_memory_is_per_cell_not_per_process() -> None:
+    import numpy as np
+
+    from suite.execute import peak_mem_mb, reset_peak_mem
+
+    assert reset_peak_mem()
+    base = peak_mem_mb()
+    big = np.ones(300 * 2**20 // 8)  # 300 MiB, touched
+    assert peak_mem_mb() > base + 250
+    del big
+    reset_peak_mem()  # the next cell starts from what is resident now, not from the earlier high-water mark
+    assert peak_mem_mb() < base + 100
