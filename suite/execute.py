@@ -43,21 +43,47 @@ class _Timeout(BaseException):
 
 @contextlib.contextmanager
 def _time_limit(seconds: float):
-    usable = seconds and seconds > 0 and threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
-    if not usable:
+    """Raise _Timeout in the cell's thread after `seconds`: SIGALRM in the main thread (interrupts anything,
+    sleeps and long C calls included); in another thread (a dask worker) an asynchronous exception, which lands
+    at the next Python bytecode, so a Python-level loop stops but a single long C call finishes first (the
+    wall-time check after the cell still makes such a cell an error row)."""
+    if not seconds or seconds <= 0:
         yield
         return
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):
+        def _handler(signum, frame):
+            raise _Timeout()
 
-    def _handler(signum, frame):
-        raise _Timeout()
+        previous = signal.signal(signal.SIGALRM, _handler)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+    import ctypes
 
-    previous = signal.signal(signal.SIGALRM, _handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    tid = threading.get_ident()
+    lock, state = threading.Lock(), {"done": False, "fired": False}
+
+    def _fire() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_Timeout))
+
+    timer = threading.Timer(seconds, _fire)
+    timer.daemon = True
+    timer.start()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        timer.cancel()
+        with lock:
+            state["done"] = True
+            if state["fired"]:  # set but perhaps not raised yet: clear it so it cannot land after the cell
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
 
 
 def seed_everything(seed: int) -> None:

@@ -82,3 +82,23 @@ def test_peak_memory_is_per_cell_not_per_process() -> None:
     del big
     reset_peak_mem()  # the next cell starts from what is resident now, not from the earlier high-water mark
     assert peak_mem_mb() < base + 100
+
+
+def test_time_limit_stops_a_python_loop_in_a_worker_thread() -> None:
+    """Off the main thread (dask workers run cells in threads) the limit still stops a Python-level loop."""
+    import threading
+    import time
+
+    from suite.execute import run_cell
+
+    task = get_task("bounds/toy-mean")
+    cell = build_cells([task], ["toy-spin"], "smoke", [0])[0]
+    out: dict = {}
+    t0 = time.perf_counter()
+    th = threading.Thread(target=lambda: out.setdefault("res", run_cell(cell)))
+    th.start()
+    th.join(20)
+    assert not th.is_alive() and time.perf_counter() - t0 < 15  # the toy spins for 30 s; its budget is 2 s
+    assert out["res"].status == "error" and "wall-time budget" in out["res"].error
+    time.sleep(0.2)  # nothing pending lands later in this thread's successor work
+    assert run_cell(build_cells([task], ["toy-exact"], "smoke", [0])[0]).status == "ok"

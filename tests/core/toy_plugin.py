@@ -77,6 +77,16 @@ class Sleeps:
         return Estimate(value=0.0)
 
 
+class Spins:
+    """Runs a Python-level loop for 30 s (a training loop that overruns its budget)."""
+
+    def estimate(self, problem, budget, rng):
+        end = time.time() + 30
+        while time.time() < end:
+            time.sleep(0.01)
+        return Estimate(value=0.0)
+
+
 class Dies:
     """Kills its own process (a worker lost to the OOM killer or a preempted job)."""
 
@@ -88,5 +98,6 @@ def register() -> None:
     register_task(ToyMean)
     for name, cls in [("toy-exact", "Exact"), ("toy-noisy", "Noisy")]:
         register_method(name, "bounds", globals()[cls], tasks=("toy-mean",), description=f"toy {cls}")
-    for name, cls in [("toy-nan", ReturnsNaN), ("toy-raise", Raises), ("toy-sleep", Sleeps), ("toy-die", Dies)]:
+    for name, cls in [("toy-nan", ReturnsNaN), ("toy-raise", Raises), ("toy-sleep", Sleeps), ("toy-die", Dies),
+                      ("toy-spin", Spins)]:
         register_method(name, "bounds", cls, tasks=("toy-mean",), reference=False)
