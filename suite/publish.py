@@ -25,6 +25,16 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def figure_tiers(ok_rows) -> list[str]:
+    """Tiers ordered for a task's figure: the tier that ran the most methods first, the higher tier on a tie, so a
+    partial paper-tier run (a few cheap methods) does not replace a complete quick-tier figure."""
+    if ok_rows.empty:
+        return []
+    counts = ok_rows.groupby("tier")["method"].nunique()
+    rank = {t: i for i, t in enumerate(TIERS)}
+    return sorted(counts.index, key=lambda t: (-int(counts[t]), -rank.get(t, -1)))
+
+
 def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderboards",
             figures: bool = True, command: str = "") -> list[Path]:
     """Write every task that has results; returns the files written (reference/ is left untouched)."""
@@ -54,8 +64,8 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         fig_rel = None
         if figures:
             ok = rows[rows["status"] == "ok"]
-            tiers = [t for t in reversed(TIERS) if t in set(ok["tier"])]
-            fig = task.figure(ok[ok["tier"] == tiers[0]]) if tiers else None  # the highest tier run
+            tiers = figure_tiers(ok)
+            fig = task.figure(ok[ok["tier"] == tiers[0]]) if tiers else None
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:

@@ -54,3 +54,16 @@ def test_publish_writes_tables_page(tmp_path, monkeypatch, store_path):
     assert "bounds/toy-mean" in html and "reference:" in html
     csv = pd.read_csv(tmp_path / "out" / "bounds" / "toy-mean.csv")
     assert set(csv["source"]) == {"measured", "reference: Paper 2020, Table 1"}
+
+
+def test_figure_tier_is_the_most_complete_not_a_partial_paper_run() -> None:
+    import pandas as pd
+
+    from suite.publish import figure_tiers
+
+    rows = pd.DataFrame({"tier": ["quick"] * 3 + ["paper"] + ["smoke"] * 3,
+                         "method": ["a", "b", "c", "a", "a", "b", "c"]})
+    assert figure_tiers(rows) == ["quick", "smoke", "paper"]
+    assert figure_tiers(rows[rows["tier"] != "quick"]) == ["smoke", "paper"]
+    assert figure_tiers(rows[rows["method"] == "a"])[0] == "paper"  # a tie goes to the higher tier
+    assert figure_tiers(rows.iloc[:0]) == []
