@@ -200,9 +200,8 @@ def geometric_schedule(n_steps: int, beta_min: float = 1e-4, stop: float = 1.0) 
 class _StepSize:
     """A step size: a number, an array broadcastable to the state, or a callable beta -> either, times `scale`.
 
-    `scale` (default 1) is a public hook for external step-size control: set `kernel.step.scale` to an array of the
-    state's batch shape (e.g. (n_chains, n_data), one step per chain) before a transition; it is broadcast over the
-    event axes. The opt-in `target_accept` adaptation updates the same `scale`.
+    `scale` (default 1) is set through the kernels' public `set_step_scale` (external step-size control, e.g. one
+    step per chain); it is broadcast over the event axes. The opt-in `target_accept` adaptation updates it too.
     """
 
     def __init__(self, step_size: Any, target_accept: float | None, adapt_rate: float):
@@ -228,12 +227,39 @@ class _StepSize:
         self.scale = self.scale * np.exp(self.adapt_rate * (rate - self.target_accept))
 
 
-class RandomWalkMetropolis:
+class _StepScaleControl:
+    """Public step-size control shared by the gradient-free and the HMC kernel (`kernel.step` is a `_StepSize`)."""
+
+    step: _StepSize
+
+    def set_step_scale(self, scale: Any) -> None:
+        """Multiply the kernel's step size by `scale` from the next transition on (until set again).
+
+        `scale`: a number, or an array of the state's batch shape (e.g. (n_chains, n_data): one step per chain and
+        data point), broadcast over the event axes. This is the hook for external step-size control, e.g. per-chain
+        adaptation toward a target acceptance read from `last_accept`, or replaying a tuned table of steps in a
+        second AIS round (fixed kernels keep the AIS weights exactly unbiased). Scales must be finite and ≥ 0 (0
+        freezes a chain). With `target_accept` set, the kernel's own adaptation keeps multiplying the same scale.
+        """
+        arr = np.asarray(scale, dtype=float)
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise ValueError("step scales must be finite and non-negative")
+        self.step.scale = arr.copy() if arr.ndim else float(arr)
+
+    @property
+    def step_scale(self) -> np.ndarray | float:
+        """The current multiplier of the step size (1.0 unless set or adapted); a copy."""
+        s = self.step.scale
+        return np.array(s, copy=True) if np.ndim(s) else float(s)
+
+
+class RandomWalkMetropolis(_StepScaleControl):
     """Gaussian random-walk Metropolis: z' = z + ε·N(0, I), accepted with min(1, f_β(z')/f_β(z)).
 
-    `step_size`: a number, an array broadcastable to the state, or a callable β -> step. `target_accept` turns on
-    population step-size adaptation (off by default: with a fixed schedule of kernels AIS weights are exactly
-    unbiased; adapting on the chains' history is common practice but outside that guarantee).
+    `step_size`: a number, an array broadcastable to the state, or a callable β -> step; `set_step_scale` multiplies
+    it (e.g. per chain) from outside. `target_accept` turns on population step-size adaptation (off by default:
+    with a fixed schedule of kernels AIS weights are exactly unbiased; adapting on the chains' history is common
+    practice but outside that guarantee).
     """
 
     def __init__(self, step_size: Any = 0.5, n_steps: int = 1, event_ndim: int = 1,
@@ -260,10 +286,11 @@ class RandomWalkMetropolis:
         return z
 
 
-class HMC:
+class HMC(_StepScaleControl):
     """Hamiltonian Monte Carlo with a diagonal mass: `n_leapfrog` leapfrog steps of size ε, Metropolis-corrected.
 
-    Gradients come from the path (given functions, or torch autograd). `step_size` as in RandomWalkMetropolis;
+    Gradients come from the path (given functions, or torch autograd). `step_size` and `set_step_scale` (per-chain
+    step sizes set from outside) as in RandomWalkMetropolis;
     `mass` a number or an array broadcastable to the state (momentum p ~ N(0, M), kinetic energy ½ Σ p²/M).
     """
 

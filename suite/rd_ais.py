@@ -170,7 +170,7 @@ class StepSizeController:
                 self.hist = np.zeros(shape)
             eps = self.eps
             self.record[beta] = np.exp(np.log(eps).mean(axis=0))  # per image: geometric mean over chains
-        self.hmc.step.scale = np.asarray(eps, dtype=float)
+        self.hmc.set_step_scale(eps)  # the shared kernel's public per-chain step hook (step_size=1.0 × eps)
         z = self.hmc(z, beta, path, rng)
         acc = np.asarray(self.hmc.last_accept, dtype=float).reshape(shape)
         self.last_accept = acc

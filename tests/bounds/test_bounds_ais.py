@@ -172,12 +172,35 @@ def test_ais_gap_shrinks_with_more_beta_steps(task_name, grid):
 
 
 def test_per_chain_step_scale_hook():
-    """`kernel.step.scale` (one value per chain, broadcast over the event) is the hook for external step control."""
+    """`kernel.set_step_scale` (one value per chain, broadcast over the event) is the hook for external step control."""
     rng = np.random.default_rng(7)
     z = rng.standard_normal((6, 3, D))  # (chains, data points, event)
     for kernel in (HMC(step_size=0.2, n_leapfrog=3), RandomWalkMetropolis(step_size=0.5)):
-        kernel.step.scale = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])[:, None] * np.ones((6, 3))
+        assert kernel.step_scale == 1.0
+        scale = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])[:, None] * np.ones((6, 3))
+        kernel.set_step_scale(scale)
+        scale[:] = 5.0  # the kernel keeps its own copy
+        np.testing.assert_array_equal(kernel.step_scale[:, 0], [0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
         out = kernel(z, 0.5, _toy_path(), rng)
         assert out.shape == z.shape and kernel.last_accept.shape == (6, 3)
         np.testing.assert_array_equal(out[0::2], z[0::2])  # zero step: the chain cannot move
         assert not np.allclose(out[1::2], z[1::2])
+
+
+def test_step_scale_hook_rejects_bad_scales():
+    kernel = HMC(step_size=0.2, n_leapfrog=3)
+    for bad in (np.nan, -0.1, np.array([1.0, np.inf])):
+        with pytest.raises(ValueError, match="finite and non-negative"):
+            kernel.set_step_scale(bad)
+    kernel.set_step_scale(0.5)
+    assert kernel.step_scale == 0.5
+
+
+def test_step_scale_hook_matches_step_size():
+    """A scale s on step ε is the kernel with step s·ε: same randomness, same trajectory."""
+    z = np.random.default_rng(8).standard_normal((5, 2, D))
+    a = HMC(step_size=0.1, n_leapfrog=4)
+    a.set_step_scale(np.full((5, 2), 2.0))
+    b = HMC(step_size=0.2, n_leapfrog=4)
+    np.testing.assert_allclose(a(z, 0.7, _toy_path(), np.random.default_rng(9)),
+                               b(z, 0.7, _toy_path(), np.random.default_rng(9)), rtol=1e-12, atol=1e-12)
