@@ -16,7 +16,16 @@ for family in "${families[@]}"; do
       $LB run bounds --tier quick --seeds 3 --store "$STORE" --no-leaderboard ;;
     bnn-search)
       $LB run bnn-search --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
-      $LB run bnn-search --tier quick --seeds 1 --threads 1 --store "$STORE" --no-leaderboard ;;
+      $LB run bnn-search --tier quick --seeds 1 --threads 1 --store "$STORE" --no-leaderboard
+      # the depth study with 3 seeds (3 restarts each: 9 circuits per depth and task)
+      $LB run bnn-search --tier quick --method qhn-L0 --method qhn-L1 --method qhn-L2 --method qhn-L3 --method qhn-L4 \
+        --seeds 3 --threads 1 --store "$STORE" --no-leaderboard
+      # paper tier, the cells that fit a 2-core CPU (the 300-restart depth study at L >= 1 does not)
+      $LB run bnn-search --tier paper --method exhaustive --method random-search --method simulated-annealing \
+        --method autoregressive --seeds 1 --threads 1 --store "$STORE" --no-leaderboard
+      $LB run bnn-search/gaussian-18bit --tier paper --method qhn-L0 --seeds 1 --threads 1 --store "$STORE" --no-leaderboard
+      $LB run bnn-search/mnist4x4-0v1-17bit --tier paper --method qhn-L0 --seeds 1 --threads 1 --store "$STORE" \
+        --no-leaderboard ;;
     lossless)
       $LB run lossless --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       $LB run lossless --tier quick --seeds 1 --store "$STORE" --no-leaderboard ;;
@@ -25,22 +34,21 @@ for family in "${families[@]}"; do
       $LB run rd-curve --tier quick --seeds 1 --store "$STORE" --no-leaderboard ;;
     representation)
       $LB run representation --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
-      q() { $LB run "$@" --tier quick --store "$STORE" --no-leaderboard; }
-      q semisup/mnist-100 --method supervised-mlp --method aae --method m1m2 --seeds 3
-      q semisup/mnist-100 --method iae --method wta-fc --seeds 1
-      q semisup/mnist-1000 --method supervised-mlp --seeds 3
-      q semisup/mnist-1000 --method aae --method m1m2 --method wta-fc --seeds 1
-      q semisup/mnist-all --method supervised-mlp --seeds 3
-      q semisup/mnist-all --method aae --method m1m2 --seeds 1
-      q cluster/mnist-16 --method kmeans --seeds 3
-      q cluster/mnist-30 --method kmeans --seeds 3
-      q cluster/mnist-10 --method kmeans --method pca-kmeans --seeds 1
-      q cluster/mnist-16 --method pca-kmeans --method aae --method iae --seeds 1
-      q cluster/mnist-30 --method pca-kmeans --method aae --method iae --method pixelgan --seeds 1
-      q probe/mnist --method pixels --method wta-fc --method wta-conv --seeds 1
-      q probe/mnist --method wta-fc --params '{"sparsity": 0.02}' --seeds 1
-      q probe/mnist --method wta-fc --params '{"sparsity": 0.2}' --seeds 1
-      q probe/cifar10 --method pixels --method wta-fc --seeds 1 ;;
+      # quick tier: one job at a time on one thread (the tier's default, stated); 3 label draws / seeds per cell
+      q() { $LB run "$@" --tier quick --threads 1 --store "$STORE" --no-leaderboard; }
+      semisup="--method supervised-mlp --method aae --method m1m2 --method iae --method wta-fc --method wta-conv --method pixelgan"
+      q semisup/mnist-100 $semisup --seeds 3
+      q semisup/mnist-1000 $semisup --seeds 3
+      q semisup/mnist-all $semisup --seeds 3
+      q semisup/mnist-all --method m1m2 --params '{"alpha": 50}' --seeds 1  # diagnostic of m1m2's default alpha
+      cluster="--method kmeans --method pca-kmeans --method aae --method iae --method pixelgan"
+      q cluster/mnist-16 $cluster --seeds 3
+      q cluster/mnist-30 $cluster --seeds 3
+      q cluster/mnist-10 --method kmeans --method pca-kmeans --seeds 3
+      q probe/mnist --method pixels --method wta-fc --method wta-conv --seeds 3
+      q probe/mnist --method wta-fc --params '{"sparsity": 0.02}' --seeds 3
+      q probe/mnist --method wta-fc --params '{"sparsity": 0.2}' --seeds 3
+      q probe/cifar10 --method pixels --method wta-fc --method wta-conv --seeds 1 ;;
     *) echo "unknown family $family" >&2; exit 2 ;;
   esac
 done

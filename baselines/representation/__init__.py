@@ -31,5 +31,5 @@ def register() -> None:
                     description="reference: semi-supervised VAE M1+M2 (Kingma et al. 2014)")
     register_method("wta-fc", FAMILY, f"{M}.wta:WTAFC", params={"sparsity": 0.05}, tasks=("probe/*", "semisup/*"),
                     description="fully connected winner-take-all autoencoder, 5% lifetime sparsity (Makhzani & Frey 2015)")
-    register_method("wta-conv", FAMILY, f"{M}.wta:WTAConv", params={"sparsity": 0.2}, tasks=("probe/*",),
+    register_method("wta-conv", FAMILY, f"{M}.wta:WTAConv", params={"sparsity": 0.2}, tasks=("probe/*", "semisup/*"),
                     description="convolutional winner-take-all autoencoder, spatial + 20% lifetime sparsity")

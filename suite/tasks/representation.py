@@ -792,43 +792,167 @@ def family_figures(rows: Any) -> dict[str, Any]:
     return out
 
 
-def gains_table(rows: Any) -> Any:
-    """Each method's mean headline against its floor on the same task and tier (negative gain = worse than the floor).
+NOISE_SE = 2.0  # a difference counts as real when it exceeds this many standard errors of the difference of means
+COLLAPSED = 0.8  # a cluster code that uses at most this fraction of its K clusters on the test split is 'collapsed'
+FLOORS = {"semisup": "supervised-mlp", "cluster": "kmeans", "probe": "pixels"}
 
-    Floors: `supervised-mlp` (semisup), `kmeans` (cluster), `pixels` (probe).
+
+def _training_budget(method: str, params: str, task: "ReprTask", tier: str) -> str:
+    """What the method actually trains for on `tier`: the tier's step budget, a method's stated per-tier cap
+    (`tier_steps`) or its own `steps` parameter; in minibatches and in passes over the training split."""
+    from ..registry import methods as all_methods
+
+    b = task.tiers.get(tier, {})
+    steps, batch = b.get("steps"), b.get("batch_size")
+    capped = ""
+    spec = all_methods().get(method)
+    try:
+        learner = spec.build(**(json.loads(params) if params else {})) if spec is not None else None
+    except Exception:  # a method that cannot be built here: state the tier's budget only
+        learner = None
+    if learner is not None and steps is not None:
+        own = getattr(learner, "steps", None)
+        cap = (getattr(learner, "tier_steps", None) or {}).get(tier)
+        if own is not None:
+            steps, capped = int(own), " (its own `steps` parameter)"
+        elif cap is not None and int(cap) < int(steps):
+            capped = f" (capped by the method from the tier's {steps})"
+            steps = int(cap)
+        own_batch = getattr(learner, "batch_size", None)
+        batch = int(own_batch) if own_batch else batch
+    if steps is None or batch is None:
+        return f"the {tier} tier's budget"
+    n_train = TRAIN_IMAGES.get((task.dataset, task.kind, tier))
+    passes = f", ≈{steps * batch / n_train:.1f} passes over the {n_train:,} training images" if n_train else ""
+    return f"it trains for {steps:,} minibatches of {batch}{capped}{passes}"
+
+
+# training-split sizes (for 'passes over the data' in the notes): MNIST 50,000 (cluster: all 60,000), smoke 1,000
+TRAIN_IMAGES = {**{("mnist", k, t): (60_000 if k == "cluster" else 50_000) for k in ("semisup", "cluster", "probe")
+                   for t in ("quick", "paper")},
+                **{("mnist", k, "smoke"): 1000 for k in ("semisup", "cluster", "probe")},
+                ("cifar10", "probe", "quick"): 8000}
+
+
+def _verdict(m: float, s: float, n: int, fm: float, fs: float, fn: int, values: Any = (),
+             floor_values: Any = ()) -> tuple[str, float | None]:
+    """'yes' / 'NO' / 'tie (within seed noise)' for method mean m vs floor mean fm (lower is better), and the
+    standard error of the difference (None when either side has one seed: then the verdict is marked unconfirmed).
+    A gap within `NOISE_SE` standard errors is still a 'yes' / 'NO' when every seed of the method lies beyond every
+    seed of the floor (a method so unstable that its spread hides a gap that every seed shows)."""
+    if n >= 2 and fn >= 2:
+        se = float(np.sqrt((s if s == s else 0.0) ** 2 / n + (fs if fs == fs else 0.0) ** 2 / fn))
+        if abs(fm - m) <= NOISE_SE * se:
+            if len(values) and len(floor_values) and min(values) > max(floor_values):
+                return "NO (every seed worse than every floor seed; spread too wide for the 2-SE test)", se
+            if len(values) and len(floor_values) and max(values) < min(floor_values):
+                return "yes (every seed better than every floor seed; spread too wide for the 2-SE test)", se
+            return "tie (within seed noise)", se
+        return ("yes" if m < fm else "NO"), se
+    word = "yes" if m < fm else "NO"
+    return f"{word} (unconfirmed: {min(n, fn)} seed)", None
+
+
+def _seed_values(rows: Any, metric: str, tier: str, label: str) -> list[float]:
+    """The per-seed values of `metric` for one method label on one tier (summary rows of finished cells)."""
+    from ..results import params_label
+
+    r = rows[(rows["metric"] == metric) & (rows["tier"] == tier)]
+    if "status" in r:
+        r = r[r["status"] == "ok"]
+    if "point" in r:
+        r = r[r["point"].isna()]
+    keep = [params_label(mm, p) == label for mm, p in zip(r["method"], r["params"])]
+    return [float(v) for v in r["value"][keep]]
+
+
+def _why_not(task: "ReprTask", tier: str, row: Any, floor_label: str, budget: str, verdict: str,
+             extra: dict) -> str:
+    """The plain reason a method does not beat its floor, from what was measured where possible."""
+    noise = verdict.startswith("tie")
+    gap = f"{row['mean'] - extra['floor_mean']:+.2f} points vs {floor_label}"
+    seeds = "" if row["n"] >= 2 else f"; only {int(row['n'])} seed, so the gap is not yet separated from seed noise"
+    fs = extra.get("floor_std", float("nan"))
+    if row["n"] >= 2 and row["std"] == row["std"] and row["std"] > 2 * max(fs if fs == fs else 0.0, 0.25):
+        seeds += (f"; training is unstable across seeds (std {row['std']:.2f} points against the floor's "
+                  f"{fs:.2f})")
+    if noise:
+        return (f"not better than {floor_label}: the difference ({gap}) is within {NOISE_SE:g} standard errors of "
+                "the seed-to-seed spread")
+    if task.kind == "semisup":
+        if task.labels_for(tier) is None:
+            return (f"not below {floor_label} ({gap}): on this task every training image is labelled, so there are "
+                    f"no unlabelled images for a semi-supervised method to exploit; the row compares training "
+                    f"recipes under the {tier} budget ({budget}), not the value of unlabelled data{seeds}")
+        return (f"not below {floor_label} ({gap}) under the {tier} budget: {budget}, against the papers' hundreds "
+                f"of epochs (a budget effect is the likely cause; it is not isolated by an ablation here){seeds}")
+    if task.kind == "cluster":
+        used = extra.get("clusters_used")
+        k = getattr(task, "n_clusters", None)
+        why = []
+        if used is not None and k and used <= COLLAPSED * k:
+            why.append(f"its code collapsed onto {used:.1f} of {k} clusters on average (measured: clusters_used)")
+        if extra.get("trained", True):
+            why.append(f"{budget}, far too short for an adversarially trained categorical code to converge (the "
+                       "papers train for hundreds of epochs)")
+        else:
+            why.append("it is k-means on another input (no training budget involved)")
+        return f"not below {floor_label} ({gap}): " + "; ".join(why) + seeds
+    return f"not below {floor_label} ({gap}) under the {tier} budget: {budget}{seeds}"
+
+
+def gains_table(rows: Any) -> Any:
+    """Each method's mean headline against its floor on the same task and tier.
+
+    Floors: `supervised-mlp` (semisup), `kmeans` (cluster), `pixels` (probe). `gain_over_floor` = floor's mean −
+    method's mean (positive = better than the floor); `beats_floor` compares the means; `verdict` says whether the
+    difference is larger than `NOISE_SE` standard errors of the difference of means over seeds ('yes' / 'NO'),
+    within them ('tie (within seed noise)'), or rests on a single seed ('unconfirmed'); `note` says plainly, for
+    every row that does not beat its floor, why — from measurements where there are some (a collapsed cluster code,
+    no unlabelled images) and the method's actual training budget otherwise.
     """
     import pandas as pd
 
     from ..registry import tasks as all_tasks
 
-    floors = {"semisup": "supervised-mlp", "cluster": "kmeans", "probe": "pixels"}
-    why = {
-        "semisup": "not below the supervised-only floor: {budget}; the papers train for hundreds of epochs",
-        "cluster": "not below k-means on pixels: {budget}, far too short for an adversarially trained categorical "
-                   "code to converge (the papers train for hundreds of epochs)",
-        "probe": "not below the raw-pixel probe: {budget}",
-    }
     known = all_tasks()
     parts = []
     for task_name, sub in rows.groupby("task"):
         task = known.get(task_name)
         if not isinstance(task, ReprTask):
             continue
+        floor_name = FLOORS[task.kind]
         st = _stats(sub, task.headline.name)
+        used = _stats(sub, "clusters_used") if task.kind == "cluster" else None
         for tier, grp in st.groupby("tier"):
-            floor = grp[grp["label"] == floors[task.kind]]
+            floor = grp[grp["label"] == floor_name]
             if floor.empty:
                 continue
-            f = float(floor["mean"].iloc[0])
-            b = task.tiers.get(tier, {})
-            budget = f"the {tier} tier trains at most {b.get('steps', '?')} minibatches of {b.get('batch_size', '?')}"
+            f, fs, fn = float(floor["mean"].iloc[0]), float(floor["std"].iloc[0]), int(floor["n"].iloc[0])
             for _, row in grp.iterrows():
-                beats = bool(row["mean"] < f) if row["label"] != floors[task.kind] else None
+                is_floor = row["label"] == floor_name
+                m, s, n = float(row["mean"]), float(row["std"]), int(row["n"])
+                beats = None if is_floor else bool(m < f)
+                verdict, se = ("(floor)", None) if is_floor else _verdict(
+                    m, s, n, f, fs, fn, _seed_values(sub, task.headline.name, tier, row["label"]),
+                    _seed_values(sub, task.headline.name, tier, floor_name))
+                note = ""
+                if not is_floor and not verdict.startswith("yes"):
+                    extra: dict = {"floor_mean": f, "floor_std": fs, "trained": row["method"] not in ("kmeans", "pca-kmeans", "pixels")}
+                    if used is not None:
+                        u = used[(used["tier"] == tier) & (used["label"] == row["label"])]
+                        extra["clusters_used"] = float(u["mean"].iloc[0]) if len(u) else None
+                    budget = _training_budget(row["method"], row["params"], task, tier)
+                    note = _why_not(task, tier, row, floor_name, budget, verdict, extra)
+                    others = grp[(grp["method"] == row["method"]) & (grp["label"] != row["label"])]
+                    if len(others):  # the same method measured with other parameters: what they changed
+                        note += "; the same method with other parameters, measured here: " + ", ".join(
+                            f"{o['label']} {o['mean']:.2f}" + (f" ± {o['std']:.2f}" if o["std"] == o["std"] else "")
+                            + f" ({int(o['n'])} seed{'s' if o['n'] != 1 else ''})" for _, o in others.iterrows())
                 parts.append({"task": task_name, "tier": tier, "method": row["label"], "metric": task.headline.name,
-                              "mean": row["mean"], "std": row["std"], "n_seeds": int(row["n"]),
-                              "floor": floors[task.kind], "floor_mean": f, "gain_over_floor": f - row["mean"],
-                              "beats_floor": beats,
-                              "note": why[task.kind].format(budget=budget) if beats is False else ""})
+                              "mean": m, "std": s, "n_seeds": n, "floor": floor_name, "floor_mean": f,
+                              "floor_std": fs, "floor_n_seeds": fn, "gain_over_floor": f - m,
+                              "gain_se": se, "beats_floor": beats, "verdict": verdict, "note": note})
     return pd.DataFrame(parts)
 
 
@@ -841,10 +965,15 @@ def gains_tables(rows: Any) -> dict[str, Any]:
     for t, part in gains.groupby("tier"):
         show = part.assign(task=part["task"].str.replace(f"{FAMILY}/", "", regex=False))
         show["mean ± std"] = [f"{m:.2f} ± {s:.2f}" if s == s else f"{m:.2f}" for m, s in zip(show["mean"], show["std"])]
-        show["beats floor"] = ["(floor)" if b is None or b != b else ("yes" if b else "NO") for b in show["beats_floor"]]
-        cols = ["task", "method", "metric", "mean ± std", "n_seeds", "floor", "floor_mean", "gain_over_floor",
+        show["floor mean ± std"] = [f"{m:.2f} ± {s:.2f}" if s == s else f"{m:.2f}"
+                                    for m, s in zip(show["floor_mean"], show["floor_std"])]
+        show["gain ± se"] = [f"{g:+.2f} ± {e:.2f}" if e is not None and e == e else f"{g:+.2f}"
+                             for g, e in zip(show["gain_over_floor"], show["gain_se"])]
+        show["beats floor"] = show["verdict"]
+        cols = ["task", "method", "metric", "mean ± std", "n_seeds", "floor", "floor mean ± std", "gain ± se",
                 "beats floor", "note"]
         title = (f"representation: gain of each method over its floor ({t} tier; gain = floor's mean − method's mean "
-                 "of the headline, lower is better, so positive = better than the floor)")
-        out[f"gains-{t}"] = (title, show[cols].round(2))
+                 "of the headline, lower is better, so positive = better than the floor; 'yes' / 'NO' only when the "
+                 f"gap exceeds {NOISE_SE:g} standard errors over seeds)")
+        out[f"gains-{t}"] = (title, show[cols])
     return out

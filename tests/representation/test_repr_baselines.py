@@ -10,7 +10,7 @@ from suite.runner import build_cells, run
 from suite.leaderboard import leaderboard
 
 EXPECTED = {
-    "semisup": {"supervised-mlp", "aae", "pixelgan", "iae", "wta-fc", "m1m2"},
+    "semisup": {"supervised-mlp", "aae", "pixelgan", "iae", "wta-fc", "wta-conv", "m1m2"},
     "cluster": {"kmeans", "pca-kmeans", "aae", "pixelgan", "iae"},
     "probe": {"pixels", "wta-fc", "wta-conv"},
 }
@@ -48,6 +48,7 @@ def test_floors_on_smoke_are_sane():
     ("representation/probe/cifar10", "wta-conv"),
     ("representation/semisup/norb-1000", "wta-fc"),
     ("representation/semisup/mnist-1000", "m1m2"),
+    ("representation/semisup/mnist-100", "wta-conv"),  # the conv WTA with a classifier on top, as the paper's
 ])
 def test_methods_run_on_smoke(task, method):
     out = one_cell(task, method)

@@ -67,3 +67,62 @@ def test_family_leaderboards_are_published(store, tmp_path):
     assert "reference: Makhzani et al. 2015" in text and "supervised-mlp" in text
     assert "](../../figures/representation-semisup-mnist-100.png)" in text  # link depth of a sub-family page
     assert "(floor)" in (tmp_path / "representation" / "gains-smoke.md").read_text()
+
+
+def _synthetic(task, tier, values, metric):
+    """Tidy rows: {method: [headline per seed]} (plus extra metrics as {(method, metric): [...]})."""
+    out = []
+    for method, vals in values.items():
+        m, name = (method if isinstance(method, tuple) else (method, metric))
+        for seed, v in enumerate(vals):
+            out.append({"task": task, "tier": tier, "method": m, "params": "{}", "seed": seed, "metric": name,
+                        "value": float(v), "status": "ok", "point": None})
+    return pd.DataFrame(out)
+
+
+def test_gains_verdict_separates_real_gaps_from_seed_noise():
+    rows = _synthetic("representation/semisup/mnist-100", "quick",
+                      {"supervised-mlp": [20.0, 21.0, 22.0], "aae": [10.0, 11.0, 12.0], "iae": [21.5, 20.5, 22.5],
+                       "m1m2": [30.0, 31.0, 32.0], "wta-fc": [25.0]}, "test_error")
+    g = gains_table(rows).set_index("method")
+    assert g.loc["aae", "verdict"] == "yes" and g.loc["aae", "note"] == ""
+    assert g.loc["iae", "verdict"].startswith("tie") and "within" in g.loc["iae", "note"]
+    assert g.loc["m1m2", "verdict"] == "NO" and not g.loc["m1m2", "beats_floor"]
+    assert "3,000 minibatches of 100" in g.loc["m1m2", "note"]  # the budget the method actually trained for
+    assert g.loc["wta-fc", "verdict"].startswith("NO (unconfirmed") and "only 1 seed" in g.loc["wta-fc", "note"]
+    assert g.loc["supervised-mlp", "verdict"] == "(floor)"
+    # every row that does not beat its floor says why
+    assert all(n for v, n in zip(g["verdict"], g["note"]) if not v.startswith(("yes", "(floor)")))
+
+
+def test_gains_note_names_the_measured_reason():
+    rows = pd.concat([
+        _synthetic("representation/cluster/mnist-16", "quick",
+                   {"kmeans": [30.0, 31.0, 32.0], "pixelgan": [50.0, 52.0, 51.0], "aae": [45.0, 46.0, 47.0],
+                    ("pixelgan", "clusters_used"): [9.0, 10.0, 8.0], ("aae", "clusters_used"): [16.0, 16.0, 16.0]},
+                   "cluster_error_paper"),
+        _synthetic("representation/semisup/mnist-all", "quick",
+                   {"supervised-mlp": [2.8, 2.9, 3.0], "m1m2": [9.0, 9.5, 10.0]}, "test_error"),
+    ])
+    g = gains_table(rows).set_index(["task", "method"])
+    pix = g.loc[("representation/cluster/mnist-16", "pixelgan"), "note"]
+    assert "collapsed onto 9.0 of 16 clusters" in pix and "1,000 minibatches" in pix  # pixelgan's stated cap
+    assert "collapsed" not in g.loc[("representation/cluster/mnist-16", "aae"), "note"]
+    assert "no unlabelled images" in g.loc[("representation/semisup/mnist-all", "m1m2"), "note"]
+
+
+def test_gains_note_cites_other_measured_parameters_of_the_method():
+    rows = _synthetic("representation/semisup/mnist-all", "quick",
+                      {"supervised-mlp": [2.8, 2.9, 3.0], "m1m2": [9.0, 9.5, 10.0]}, "test_error")
+    alt = _synthetic("representation/semisup/mnist-all", "quick", {"m1m2": [5.3]}, "test_error")
+    alt["params"] = '{"alpha": 50}'
+    g = gains_table(pd.concat([rows, alt])).set_index("method")
+    assert "m1m2(alpha=50) 5.30 (1 seed)" in g.loc["m1m2", "note"]
+
+
+def test_gains_an_unstable_method_worse_in_every_seed_is_a_no():
+    rows = _synthetic("representation/semisup/mnist-all", "quick",
+                      {"supervised-mlp": [2.7, 2.9, 2.9], "pixelgan": [16.0, 36.5, 5.5]}, "test_error")
+    g = gains_table(rows).set_index("method")
+    assert g.loc["pixelgan", "verdict"].startswith("NO (every seed worse")
+    assert "unstable across seeds" in g.loc["pixelgan", "note"] and "no unlabelled images" in g.loc["pixelgan", "note"]
