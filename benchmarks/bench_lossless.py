@@ -79,14 +79,15 @@ class ClassicalCodecs:
 
 
 class SMCOnHMM:
-    params = [("never", 1), ("never", 16), ("always", 16), ("adaptive", 16)]
+    # one parameter ("resampling:K"): asv reads a list of tuples as several parameters
+    params = [["never:1", "never:16", "always:16", "adaptive:16"]]
     param_names = ["resample_K"]
 
     def setup(self, resample_k):
         from suite.bitsback.sequential import SMCCoder
         from suite.tasks.lossless import toy_hmm_model
 
-        resample, k = resample_k
+        resample, k = resample_k.split(":")[0], int(resample_k.split(":")[1])
         model = toy_hmm_model()
         self.items = model.sample(100, 64, np.random.default_rng(0))
         self.coder = SMCCoder(model, K=k, resample=resample)
