@@ -48,7 +48,11 @@ for family in "${families[@]}"; do
       q probe/mnist --method pixels --method wta-fc --method wta-conv --seeds 3
       q probe/mnist --method wta-fc --params '{"sparsity": 0.02}' --seeds 3
       q probe/mnist --method wta-fc --params '{"sparsity": 0.2}' --seeds 3
-      q probe/cifar10 --method pixels --method wta-fc --method wta-conv --seeds 1 ;;
+      q probe/cifar10 --method pixels --method wta-fc --method wta-conv --seeds 1
+      # paper tier, the floors that fit a 2-core CPU (the learned methods' 100,000 steps do not)
+      p() { $LB run "$@" --tier paper --threads 1 --seeds 1 --store "$STORE" --no-leaderboard; }
+      p probe/mnist --method pixels
+      p cluster/mnist-16 --method kmeans --method pca-kmeans ;;
     *) echo "unknown family $family" >&2; exit 2 ;;
   esac
 done

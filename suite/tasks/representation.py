@@ -755,6 +755,8 @@ def probe_figure(rows: Any) -> Any:
             value = specs[method].params.get("sparsity")
         sp.append(value)
     stats = stats.assign(sparsity=sp)
+    if stats["sparsity"].isna().all():
+        return None  # no WTA point at this tier: nothing to plot against sparsity, only floors
     fig, ax = _new_figure(f"Linear-probe test error vs lifetime sparsity ({', '.join(sorted(set(stats['task'])))}; "
                           f"tier {_tier_label(stats)})", "lifetime sparsity (fraction of winners per unit)",
                           "test error [%] (mean ± std over seeds)")
@@ -786,6 +788,8 @@ def family_figures(rows: Any) -> dict[str, Any]:
                            ("probe-error-vs-sparsity", probe, probe_figure)):
         if len(part):
             for tier, sub in part.groupby("tier"):
+                if fn is cluster_figure and sub["task"].nunique() < 2:
+                    continue  # one cluster count at this tier: no curve against K (the task's own figure has it)
                 fig = fn(sub)
                 if fig is not None:
                     out[f"representation-{name}-{tier}"] = fig

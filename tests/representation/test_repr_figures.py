@@ -54,6 +54,16 @@ def test_gains_over_floors(store):
     assert floor_row["gain_over_floor"] == 0 and pd.isna(floor_row["beats_floor"])
 
 
+def test_no_cross_task_figure_without_a_curve(store):
+    """A tier with only floors on the probe task, or one cluster count, draws no empty 'vs sparsity'/'vs K' figure."""
+    rows = store.rows(family="representation", include_errors=False)
+    floors_only = rows[(rows["method"] != "wta-fc") & (rows["task"] != "representation/cluster/mnist-30")]
+    figs = family_figures(floors_only)
+    assert "representation-probe-error-vs-sparsity-smoke" not in figs
+    assert "representation-cluster-error-vs-clusters-smoke" not in figs
+    assert "representation-error-vs-labels-smoke" in figs
+
+
 def test_empty_rows_give_no_figure():
     assert get_task("representation/semisup/mnist-100").figure(pd.DataFrame(columns=["metric"])) is None
 
