@@ -106,7 +106,8 @@ def _cached_data(task_name: str, tier: str, seed: int, key: str) -> Any:
 
 def reset_peak_mem() -> bool:
     """Reset the process's resident-memory high-water mark (Linux: VmHWM via /proc/self/clear_refs), so a cell's
-    peak is its own and not that of an earlier cell in the same process; False where that is not possible."""
+    peak is its own and not that of an earlier cell in the same process; False where that is not possible. Cells
+    that run concurrently in one process (dask worker threads) share the mark, so theirs is the process's peak."""
     try:
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")

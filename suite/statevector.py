@@ -224,7 +224,7 @@ class BrickAnsatz:
             size = batch << self.n
             # one allocation, the buffers staggered by 4 KiB + 4 cache lines: power-of-two-sized buffers at
             # power-of-two-aligned addresses map the same offsets onto the same cache sets, and a product that
-            # reads one buffer while writing another then thrashes the cache (measured 2x slower at n = 18)
+            # reads one buffer while writing another then thrashes the cache
             stride = size + _STAGGER
             flat = torch.empty((self.steps + 4) * stride, dtype=CDTYPE)
             views = [flat[i * stride:i * stride + size].view(batch, -1) for i in range(self.steps + 4)]
@@ -255,7 +255,7 @@ class BrickAnsatz:
         return dst
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, params: torch.Tensor, w: _Work) -> list[list[torch.Tensor]]:
+    def _forward(self, params: torch.Tensor, w: _Work) -> tuple[list[list[torch.Tensor]], list]:
         """Fills w.states[s] with b''_s = R_s P_s D_{s-1} b''_{s-1} (the state after step s's RY layer, before its
         RZ layer); the last one is the output state, the last RZ layer being free."""
         r = self._ry(params)
@@ -266,10 +266,11 @@ class BrickAnsatz:
         for a in range(1, self.n):
             v = (v[:, :, None] * r[:, 0, a, None, :, 0]).reshape(b, -1)
         w.states[0].copy_(v)
+        phases = [self._phases(params, s) for s in range(self.steps - 1)]  # reused by the adjoint sweep
         for s in range(1, self.steps):
-            self._apply_phase(w.states[s - 1], self._phases(params, s - 1), out=w.buf[2])
+            self._apply_phase(w.states[s - 1], phases[s - 1], out=w.buf[2])
             self._apply_layer(mats[s], w.buf[2], w.states[s], w.buf[0])
-        return mats
+        return mats, phases
 
     def state(self, params: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Final states (B, 2^n) complex128, index = configuration (without the last RZ layer)."""
@@ -299,7 +300,7 @@ class BrickAnsatz:
         bsz = p.shape[0]
         with _threads(self.threads), torch.no_grad():
             w = self._work_for(bsz)
-            mats = self._forward(p, w)
+            mats, phases = self._forward(p, w)
             psi = w.states[-1]
             prob = psi.real**2 + psi.imag**2
             values = (prob * C).sum(-1) if C.ndim == 2 else prob @ C
@@ -308,7 +309,7 @@ class BrickAnsatz:
             grad = torch.zeros(bsz, 2, self.steps, self.n, dtype=RDTYPE)
             for s in range(self.steps - 1, -1, -1):
                 if s < self.steps - 1:
-                    self._apply_phase(lam, self._phases(p, s), out=lam, conj=True)
+                    self._apply_phase(lam, phases[s], out=lam, conj=True)
                 m = self._reduced(w.states[s], lam, w.buf[3])  # (B, n, 2, 2)
                 grad[:, 0, s] = m[..., 0, 1].real - m[..., 1, 0].real
                 if s < self.steps - 1:
