@@ -8,14 +8,25 @@ dgauss-mnist-8bit (MNIST train images 0..49999, selected on 50000..59999).
 Real data comes from $LATENTBENCH_DATA through `suite.data`. Training is ELBO maximization with Adam, one
 reparameterized sample per image, fixed torch and numpy seeds; the epoch with the best validation ELBO is kept.
 The weights go to `baselines/lossless/weights/NAME.safetensors`, their SHA-256 and training record to
-`weights/checksums.json`. A `-paper` suffix trains the same architecture for the given (long) budget under that name.
+`weights/checksums.json`. A `-paper` suffix trains the same architecture under the IWAE paper's budget (Burda et al. 2016, sec. 5, also the
+McBits public training config `train_bin_emnist.yml`): Adam with eps 1e-4, minibatches of 20, and eight stages
+i = 0..7 of 3^i passes at learning rate 1e-3 * 10^(-i/7), 3,280 passes in all (`--schedule iwae`).
+
+Long runs checkpoint every `--checkpoint-every` epochs into `--checkpoint-dir` (default
+`results/train/NAME/`): the model, the Adam state, the best weights so far and both random-number states, written
+atomically, with the tensors' SHA-256 in the JSON beside them and checked before a resume. Running the same
+command again resumes where the last checkpoint stopped, and the result is bit-identical to an uninterrupted run.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import math
+import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +36,27 @@ DEFAULTS = {  # name -> (epochs, batch, lr)
     "iwae-binarized-mnist": (40, 100, 1e-3),
     "dgauss-mnist-8bit": (30, 100, 1e-3),
 }
+IWAE_STAGES = 8  # the IWAE paper's schedule: stage i has 3^i passes at lr0 * 10^(-i/7)
+PAPER = {"schedule": "iwae", "batch": 20, "lr": 1e-3, "eps": 1e-4}  # Burda et al. 2016 sec. 5; McBits config
+CHECKPOINT_ROOT = Path("results") / "train"
+
+
+def iwae_epochs(stages: int = IWAE_STAGES) -> int:
+    return sum(3 ** i for i in range(stages))
+
+
+def learning_rate(schedule: str, lr: float, epoch: int) -> float:
+    """The learning rate of 0-based `epoch` under `schedule` ("constant" or "iwae")."""
+    if schedule == "constant":
+        return lr
+    if schedule == "iwae":
+        start = 0
+        for i in range(IWAE_STAGES):
+            start += 3 ** i
+            if epoch < start:
+                return lr * 10.0 ** (-i / 7.0)
+        return lr * 10.0 ** (-(IWAE_STAGES - 1) / 7.0)
+    raise SystemExit(f"unknown schedule {schedule!r} (known: constant, iwae)")
 
 
 def training_data(name: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -45,30 +77,113 @@ def training_data(name: str) -> tuple[np.ndarray, np.ndarray, str]:
     raise SystemExit(f"unknown reference model {name!r} (known: {', '.join(DEFAULTS)})")
 
 
+class Checkpoint:
+    """Resumable training state in a folder: `state.safetensors` (tensors) and `state.json` (the rest + its sha256)."""
+
+    def __init__(self, folder: Path, config: dict):
+        self.folder = Path(folder)
+        self.config = config
+
+    def load(self) -> tuple[dict, dict] | None:
+        from safetensors.numpy import load
+
+        meta_path, data_path = self.folder / "state.json", self.folder / "state.safetensors"
+        if not meta_path.is_file():
+            return None
+        meta = json.loads(meta_path.read_text())
+        if meta.get("config") != self.config:
+            raise SystemExit(f"checkpoint {self.folder} was written for another configuration "
+                             f"({meta.get('config')} vs {self.config}); remove it or pass another --checkpoint-dir")
+        data = data_path.read_bytes() if data_path.is_file() else b""
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != meta.get("sha256"):
+            raise SystemExit(f"checkpoint {data_path}: sha256 {digest[:16]}... does not match {meta_path} "
+                             f"({str(meta.get('sha256'))[:16]}...); refusing to resume from it (remove the folder to restart)")
+        return load(data), meta
+
+    def save(self, tensors: dict, meta: dict) -> None:
+        from safetensors.numpy import save as st_save
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = st_save({k: np.ascontiguousarray(v) for k, v in sorted(tensors.items())})
+        meta = {**meta, "config": self.config, "sha256": hashlib.sha256(data).hexdigest()}
+        for name, payload in (("state.safetensors", data), ("state.json", json.dumps(meta, indent=1).encode())):
+            tmp = self.folder / (name + ".tmp")
+            tmp.write_bytes(payload)
+            os.replace(tmp, self.folder / name)  # tensors first, then the JSON that vouches for them
+
+
+def _optimizer_tensors(opt) -> dict:
+    out = {}
+    for idx, st in opt.state_dict()["state"].items():
+        for key, t in st.items():
+            out[f"opt.{idx}.{key}"] = t.detach().numpy().copy()
+    return out
+
+
+def _restore_optimizer(opt, tensors: dict) -> None:
+    import torch
+
+    sd = opt.state_dict()
+    state: dict = {}
+    for key, arr in tensors.items():
+        if key.startswith("opt."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = torch.from_numpy(arr.copy())
+    sd["state"] = state
+    opt.load_state_dict(sd)
+
+
 def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0, batch: int | None = None,
-          lr: float | None = None, log=print, folder=None) -> dict:
+          lr: float | None = None, log=print, folder=None, schedule: str | None = None, eps: float | None = None,
+          checkpoint_dir: Path | None = None, checkpoint_every: int = 0, stop_after: int | None = None) -> dict | None:
+    """Train `name` and save its weights; with `checkpoint_every` > 0, checkpoint and resume from `checkpoint_dir`.
+    `stop_after` ends this call after that many epochs (for tests of resuming); the result then is None."""
     import torch
 
     from .vae import ARCHS, VAENet
     from .weights import WEIGHTS_DIR, save
 
-    base = name[: -len("-paper")] if name.endswith("-paper") else name
+    paper = name.endswith("-paper")
+    base = name[: -len("-paper")] if paper else name
     if base not in ARCHS:
         raise SystemExit(f"unknown reference model {name!r} (known: {', '.join(ARCHS)})")
     d_epochs, d_batch, d_lr = DEFAULTS[base]
+    if paper:
+        d_batch, d_lr = PAPER["batch"], PAPER["lr"]
+    schedule = schedule or (PAPER["schedule"] if paper else "constant")
+    eps = eps or (PAPER["eps"] if paper else 1e-8)
+    if schedule == "iwae":
+        d_epochs = iwae_epochs()
     epochs, batch, lr = epochs or d_epochs, batch or d_batch, lr or d_lr
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     train_x, valid_x, about = training_data(base)
     net = VAENet(ARCHS[base])
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    opt = torch.optim.Adam(net.parameters(), lr=lr, eps=eps)
     tx = torch.tensor(train_x)
     vx = torch.tensor(valid_x)
     dims = int(np.prod(train_x.shape[1:]))
-    best, best_state, best_epoch = -math.inf, None, -1
-    t0 = time.time()
-    for epoch in range(epochs):
+    best, best_state, best_epoch, start, elapsed = -math.inf, None, -1, 0, 0.0
+    config = {"name": name, "epochs": epochs, "batch": batch, "lr": lr, "eps": eps, "schedule": schedule,
+              "seed": seed, "threads": threads}
+    ckpt = Checkpoint(checkpoint_dir or CHECKPOINT_ROOT / name, config) if checkpoint_every > 0 else None
+    resumed = ckpt.load() if ckpt else None
+    if resumed:
+        tensors, meta = resumed
+        net.load_state_dict({k[len("net."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("net.")})
+        _restore_optimizer(opt, tensors)
+        best_state = {k[len("best."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("best.")}
+        torch.set_rng_state(torch.from_numpy(tensors["torch_rng"].copy()))
+        rng.bit_generator.state = meta["numpy_rng"]
+        best, best_epoch, start, elapsed = meta["best"], meta["best_epoch"], meta["epoch"], meta["seconds"]
+        log(f"{name}: resumed at epoch {start}/{epochs} from {ckpt.folder} (best valid -ELBO {-best:.2f} nats)")
+    t0 = time.time() - elapsed
+    done_here = 0
+    for epoch in range(start, epochs):
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(schedule, lr, epoch)
         net.train()
         order = torch.from_numpy(rng.permutation(len(tx)))
         total = 0.0
@@ -86,16 +201,33 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
         if v > best:
             best, best_epoch = v, epoch
             best_state = {k: t.detach().clone() for k, t in net.state_dict().items()}
-        log(f"{name} epoch {epoch + 1}/{epochs}: train -ELBO {total / len(tx):.2f} nats, valid -ELBO {-v:.2f} nats "
-            f"({-v / dims / math.log(2):.4f} bits/dim), {time.time() - t0:.0f} s")
+        log(f"{name} epoch {epoch + 1}/{epochs} (lr {opt.param_groups[0]['lr']:.2e}): train -ELBO "
+            f"{total / len(tx):.2f} nats, valid -ELBO {-v:.2f} nats ({-v / dims / math.log(2):.4f} bits/dim), "
+            f"{time.time() - t0:.0f} s")
+        done_here += 1
+        last = epoch + 1 == epochs or (stop_after is not None and done_here >= stop_after)
+        if ckpt and ((epoch + 1) % checkpoint_every == 0 or last):
+            tensors = {f"net.{k}": t.detach().numpy().copy() for k, t in net.state_dict().items()}
+            tensors.update({f"best.{k}": t.numpy().copy() for k, t in best_state.items()})
+            tensors.update(_optimizer_tensors(opt))
+            tensors["torch_rng"] = torch.get_rng_state().numpy().copy()
+            ckpt.save(tensors, {"epoch": epoch + 1, "best": best, "best_epoch": best_epoch,
+                                "seconds": round(time.time() - t0, 1), "numpy_rng": rng.bit_generator.state})
+        if stop_after is not None and done_here >= stop_after and epoch + 1 < epochs:
+            log(f"{name}: stopped after epoch {epoch + 1} (resume with the same command)")
+            return None
     state = {k: t.numpy() for k, t in best_state.items()}
     record = {
         "seed": seed, "epochs": epochs, "best_epoch": best_epoch + 1, "batch": batch, "lr": lr, "data": about,
         "valid_neg_elbo_nats": round(-best, 4), "valid_neg_elbo_bits_per_dim": round(-best / dims / math.log(2), 5),
         "threads": threads, "torch": torch.__version__,
     }
-    log(f"trained in {time.time() - t0:.0f} s")
-    digest = save(name, state, {"name": name, **record}, record, folder=folder or WEIGHTS_DIR)
+    if schedule != "constant" or eps != 1e-8:
+        record.update({"schedule": schedule, "adam_eps": eps})
+    seconds = round(time.time() - t0, 1)
+    log(f"trained in {seconds:.0f} s")
+    digest = save(name, state, {"name": name, **record}, {**record, "seconds": seconds} if ckpt else record,
+                  folder=folder or WEIGHTS_DIR)
     log(f"saved {name}.safetensors sha256 {digest}")
     return record
 
@@ -108,12 +240,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int)
     p.add_argument("--lr", type=float)
+    p.add_argument("--eps", type=float, help="Adam's epsilon (default 1e-8; 1e-4 for -paper names)")
+    p.add_argument("--schedule", choices=("constant", "iwae"), help="learning-rate schedule (default: iwae for -paper names)")
+    p.add_argument("--checkpoint-every", type=int, default=None,
+                   help="checkpoint every N epochs and resume from the last checkpoint (default: 10 for -paper names, else off)")
+    p.add_argument("--checkpoint-dir", help="checkpoint folder (default results/train/NAME)")
     p.add_argument("--out", help="folder for the weights and checksums.json (default: the package's weights/)")
     a = p.parse_args(argv)
-    from pathlib import Path
-
+    every = a.checkpoint_every if a.checkpoint_every is not None else (10 if a.name.endswith("-paper") else 0)
     train(a.name, a.epochs, a.threads, a.seed, a.batch, a.lr, log=lambda s: print(s, flush=True),
-          folder=Path(a.out) if a.out else None)
+          folder=Path(a.out) if a.out else None, schedule=a.schedule, eps=a.eps,
+          checkpoint_dir=Path(a.checkpoint_dir) if a.checkpoint_dir else None, checkpoint_every=every)
     return 0
 
 

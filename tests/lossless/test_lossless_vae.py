@@ -95,3 +95,47 @@ def test_decoding_does_not_depend_on_the_thread_count():
         assert np.array_equal(BitsBackCoder(model, coder="is", K=5).decode(blob), x)
     finally:
         torch.set_num_threads(n)
+
+
+def test_iwae_schedule_is_the_papers():
+    from baselines.lossless.train import iwae_epochs, learning_rate
+
+    assert iwae_epochs() == 3280
+    assert learning_rate("iwae", 1e-3, 0) == 1e-3
+    assert learning_rate("iwae", 1e-3, 1) == pytest.approx(1e-3 * 10 ** (-1 / 7))  # stage 1: epochs 1..3
+    assert learning_rate("iwae", 1e-3, 3) == pytest.approx(1e-3 * 10 ** (-1 / 7))
+    assert learning_rate("iwae", 1e-3, 4) == pytest.approx(1e-3 * 10 ** (-2 / 7))  # stage 2: epochs 4..12
+    assert learning_rate("iwae", 1e-3, 3279) == pytest.approx(1e-4)
+    assert learning_rate("constant", 1e-3, 3279) == 1e-3
+
+
+def test_resumed_training_is_bit_identical_to_an_uninterrupted_run(tmp_path):
+    from baselines.lossless.train import train
+
+    quiet = dict(log=lambda s: None, schedule="iwae", batch=100)
+    full = train("digits-binary-vae", epochs=5, folder=tmp_path / "a", checkpoint_dir=tmp_path / "ca",
+                 checkpoint_every=2, **quiet)
+    assert train("digits-binary-vae", epochs=5, folder=tmp_path / "b", checkpoint_dir=tmp_path / "cb",
+                 checkpoint_every=2, stop_after=3, **quiet) is None
+    assert not (tmp_path / "b" / weights.REGISTRY).exists()
+    resumed = train("digits-binary-vae", epochs=5, folder=tmp_path / "b", checkpoint_dir=tmp_path / "cb",
+                    checkpoint_every=2, **quiet)
+    assert resumed == full
+    s1 = json.loads((tmp_path / "a" / weights.REGISTRY).read_text())["digits-binary-vae.safetensors"]
+    s2 = json.loads((tmp_path / "b" / weights.REGISTRY).read_text())["digits-binary-vae.safetensors"]
+    assert s1["sha256"] == s2["sha256"]
+
+
+def test_a_tampered_or_foreign_checkpoint_is_refused(tmp_path):
+    from baselines.lossless.train import train
+
+    kw = dict(log=lambda s: None, folder=tmp_path / "w", checkpoint_dir=tmp_path / "c", checkpoint_every=1)
+    assert train("digits-binary-vae", epochs=3, stop_after=1, **kw) is None
+    with pytest.raises(SystemExit, match="another configuration"):
+        train("digits-binary-vae", epochs=4, **kw)
+    blob = tmp_path / "c" / "state.safetensors"
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 1
+    blob.write_bytes(bytes(data))
+    with pytest.raises(SystemExit, match="does not match"):
+        train("digits-binary-vae", epochs=3, **kw)
