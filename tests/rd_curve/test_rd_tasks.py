@@ -57,6 +57,11 @@ def test_rd_smoke_run_all_tasks(tmp_path):
     lin = rows[rows["task"] == "rd-curve/linear-vae"]
     assert {"worst_rel_gap", "analytic_rate", "bdmc_sandwich_holds", "log_likelihood_gap"} <= set(lin["metric"])
     assert rows["data_copy"].str.contains("digits").all()
+    for (task_name, method), cell in rows.groupby(["task", "method"]):  # the optimised floor sits below AIS's end
+        vals = dict(zip(cell["metric"], cell["value"]))
+        assert {"optimized_distortion", "floor_excess"} <= set(vals), (task_name, method)
+        assert vals["floor_excess"] == pytest.approx(vals["min_distortion"] - vals["optimized_distortion"])
+        assert vals["optimized_distortion"] <= vals["min_distortion"] + 0.05 * abs(vals["min_distortion"])
     for name in ("rd-curve/linear-vae", "rd-curve/mnist", "rd-curve/cifar10"):
         task = get_task(name)
         board = leaderboard(task, store)
