@@ -38,7 +38,6 @@ DEFAULTS = {  # name -> (epochs, batch, lr)
 }
 IWAE_STAGES = 8  # the IWAE paper's schedule: stage i has 3^i passes at lr0 * 10^(-i/7)
 PAPER = {"schedule": "iwae", "batch": 20, "lr": 1e-3, "eps": 1e-4}  # Burda et al. 2016 sec. 5; McBits config
-CHECKPOINT_ROOT = Path("results") / "train"
 
 
 def iwae_epochs(stages: int = IWAE_STAGES) -> int:
@@ -142,7 +141,7 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
     import torch
 
     from .vae import ARCHS, VAENet
-    from .weights import WEIGHTS_DIR, save
+    from .weights import CHECKPOINT_ROOT, WEIGHTS_DIR, save
 
     paper = name.endswith("-paper")
     base = name[: -len("-paper")] if paper else name

@@ -17,6 +17,7 @@ from suite.errors import ChecksumError, MethodError
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 REGISTRY = "checksums.json"
 ENV_DIR = "LATENTBENCH_WEIGHTS"  # an extra folder searched first (e.g. for paper-tier weights)
+CHECKPOINT_ROOT = Path("results") / "train"  # resumable training runs (`train.py`), relative to the working folder
 
 
 def weights_dirs() -> list[Path]:
@@ -36,7 +37,16 @@ def sha256(data: bytes) -> str:
 
 
 def train_hint(name: str) -> str:
-    return f"train it with `python -m baselines.lossless.train {name}` (fixed seed; writes the file and its checksum)"
+    hint = f"train it with `python -m baselines.lossless.train {name}` (fixed seed; writes the file and its checksum)"
+    state = CHECKPOINT_ROOT / name / "state.json"  # a run in progress
+    if state.is_file():
+        try:
+            meta = json.loads(state.read_text())
+            hint += (f"; a checkpointed run is at epoch {int(meta['epoch'])} of {int(meta['config']['epochs'])} "
+                     f"({state.parent}): the same command resumes it")
+        except (ValueError, KeyError, TypeError):
+            pass
+    return hint
 
 
 @lru_cache(maxsize=8)
