@@ -103,7 +103,8 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
                 md.write_text(f"# {title}\n\n{frame.to_markdown(index=False)}\n")
                 frame.to_csv(md.with_suffix(".csv"), index=False)
                 written += [md, md.with_suffix(".csv")]
-                index_md.append(f"- [{family}: {title}]({md.relative_to(out)})")
+                label = title if title.startswith(f"{family}:") else f"{family}: {title}"
+                index_md.append(f"- [{label}]({md.relative_to(out)})")
                 sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
     if not sections:
         return written
