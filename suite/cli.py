@@ -51,17 +51,24 @@ def cmd_run(args) -> int:
     console = Console(stderr=True)
     store = _store(args)
     params = parse_params(args.params)
+    live = console.is_terminal or bool(os.environ.get("LATENTBENCH_PROGRESS"))
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("{task.fields[current]}"), console=console,
-                        disable=not console.is_terminal and not os.environ.get("LATENTBENCH_PROGRESS"))
-    bar = {}
+                        TimeElapsedColumn(), TextColumn("{task.fields[current]}"), console=console, disable=not live)
+    bar = {"done": 0, "total": 0}
 
     def on_plan(cells):
         bar["id"] = progress.add_task("cells", total=len(cells), current="")
+        bar["total"] = len(cells)
 
     def on_result(res):
         mark = "ok" if res.status == "ok" else "ERROR"
         progress.update(bar["id"], advance=1, current=f"{res.cell.task} × {res.cell.method} s{res.cell.seed}: {mark}")
+        bar["done"] += 1
+        if not live:  # a log file (nohup, CI, a batch job): one plain line per finished cell
+            wall = getattr(res, "wall_s", None)
+            took = f" in {wall:.1f} s" if isinstance(wall, (int, float)) else ""
+            console.print(f"[{bar['done']}/{bar['total']}] {res.cell.task} × {res.cell.method} seed {res.cell.seed} "
+                          f"({res.cell.tier}): {mark}{took}", highlight=False, markup=False)
         if res.status != "ok":
             console.print(f"[red]error[/red] {res.cell}: {res.error}")
 

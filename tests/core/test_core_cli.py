@@ -20,6 +20,17 @@ def test_run_then_leaderboard(tmp_path, capsys):
     assert "toy-exact" in capsys.readouterr().out
 
 
+def test_run_logs_one_line_per_finished_cell_when_not_a_terminal(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("LATENTBENCH_PROGRESS", raising=False)
+    assert main(["run", "bounds/toy-mean", "--seeds", "2", "--store", str(tmp_path / "s.sqlite"),
+                 "--no-leaderboard"]) == 0
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("[")]
+    n = len(lines)
+    assert n >= 2 and lines[-1].startswith(f"[{n}/{n}] bounds/toy-mean")
+    assert all(": ok in " in ln and "(smoke)" in ln for ln in lines)
+
+
 def test_user_file_method_runs_without_editing_the_suite(tmp_path, capsys):
     f = tmp_path / "my_model.py"
     f.write_text("from suite.protocols import Estimate\nclass MyModel:\n"
