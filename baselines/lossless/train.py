@@ -160,12 +160,16 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
     rng = np.random.default_rng(seed)
     train_x, valid_x, about = training_data(base)
     net = VAENet(ARCHS[base])
-    opt = torch.optim.Adam(net.parameters(), lr=lr, eps=eps)
+    # the fused (single-kernel) Adam is ~25% faster per minibatch of 20 on a CPU, where per-op overhead dominates;
+    # it rounds differently from the default, so the shipped quick-tier weights keep the default
+    fused = paper
+    opt = torch.optim.Adam(net.parameters(), lr=lr, eps=eps, fused=True) if fused else \
+        torch.optim.Adam(net.parameters(), lr=lr, eps=eps)
     tx = torch.tensor(train_x)
     vx = torch.tensor(valid_x)
     dims = int(np.prod(train_x.shape[1:]))
     best, best_state, best_epoch, start, elapsed = -math.inf, None, -1, 0, 0.0
-    config = {"name": name, "epochs": epochs, "batch": batch, "lr": lr, "eps": eps, "schedule": schedule,
+    config = {"name": name, "epochs": epochs, "batch": batch, "lr": lr, "eps": eps, "schedule": schedule, "fused": fused,
               "seed": seed, "threads": threads}
     ckpt = Checkpoint(checkpoint_dir or CHECKPOINT_ROOT / name, config) if checkpoint_every > 0 else None
     resumed = ckpt.load() if ckpt else None
@@ -222,7 +226,7 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
         "threads": threads, "torch": torch.__version__,
     }
     if schedule != "constant" or eps != 1e-8:
-        record.update({"schedule": schedule, "adam_eps": eps})
+        record.update({"schedule": schedule, "adam_eps": eps, "fused_adam": fused})
     seconds = round(time.time() - t0, 1)
     log(f"trained in {seconds:.0f} s")
     digest = save(name, state, {"name": name, **record}, {**record, "seconds": seconds} if ckpt else record,

@@ -109,20 +109,20 @@ def test_iwae_schedule_is_the_papers():
     assert learning_rate("constant", 1e-3, 3279) == 1e-3
 
 
-def test_resumed_training_is_bit_identical_to_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("name", ["digits-binary-vae", "digits-binary-vae-paper"])  # default / fused Adam
+def test_resumed_training_is_bit_identical_to_an_uninterrupted_run(tmp_path, name):
     from baselines.lossless.train import train
 
     quiet = dict(log=lambda s: None, schedule="iwae", batch=100)
-    full = train("digits-binary-vae", epochs=5, folder=tmp_path / "a", checkpoint_dir=tmp_path / "ca",
-                 checkpoint_every=2, **quiet)
-    assert train("digits-binary-vae", epochs=5, folder=tmp_path / "b", checkpoint_dir=tmp_path / "cb",
+    full = train(name, epochs=5, folder=tmp_path / "a", checkpoint_dir=tmp_path / "ca", checkpoint_every=2, **quiet)
+    assert train(name, epochs=5, folder=tmp_path / "b", checkpoint_dir=tmp_path / "cb",
                  checkpoint_every=2, stop_after=3, **quiet) is None
     assert not (tmp_path / "b" / weights.REGISTRY).exists()
-    resumed = train("digits-binary-vae", epochs=5, folder=tmp_path / "b", checkpoint_dir=tmp_path / "cb",
-                    checkpoint_every=2, **quiet)
+    resumed = train(name, epochs=5, folder=tmp_path / "b", checkpoint_dir=tmp_path / "cb", checkpoint_every=2, **quiet)
     assert resumed == full
-    s1 = json.loads((tmp_path / "a" / weights.REGISTRY).read_text())["digits-binary-vae.safetensors"]
-    s2 = json.loads((tmp_path / "b" / weights.REGISTRY).read_text())["digits-binary-vae.safetensors"]
+    assert full.get("fused_adam") == name.endswith("-paper")
+    s1 = json.loads((tmp_path / "a" / weights.REGISTRY).read_text())[f"{name}.safetensors"]
+    s2 = json.loads((tmp_path / "b" / weights.REGISTRY).read_text())[f"{name}.safetensors"]
     assert s1["sha256"] == s2["sha256"]
 
 
