@@ -48,7 +48,7 @@ def cmd_run(args) -> int:
     from .registry import select_tasks
     from .runner import parse_params, run
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # no hard wraps in log files
     store = _store(args)
     params = parse_params(args.params)
     live = console.is_terminal or bool(os.environ.get("LATENTBENCH_PROGRESS"))
