@@ -145,9 +145,17 @@ class ResultsStore:
 
     # ------------------------------------------------------------ reading
     def rows(self, task: str | None = None, family: str | None = None, tier: str | None = None,
-             include_errors: bool = True) -> pd.DataFrame:
-        """Tidy rows: one per (cell, metric, point); an error cell is one row with its message and no value."""
+             include_errors: bool = True, superseded: bool = False) -> pd.DataFrame:
+        """Tidy rows: one per (cell, metric, point); an error cell is one row with its message and no value.
+
+        A cell re-run under a new task, method or data version has a new hash, and both stay in the store; by
+        default only the latest finished cell per (task, tier, method, params, seed) is read, so the old one never
+        counts as an extra seed (`superseded=True` reads them all)."""
         where, args = [], []
+        if not superseded:
+            where.append("""c.cell_hash IN (SELECT cell_hash FROM (SELECT cell_hash, ROW_NUMBER() OVER (
+                PARTITION BY task, tier, method, params, seed ORDER BY finished_at DESC, cell_hash) AS r
+                FROM cells) WHERE r = 1)""")
         if task:
             where.append("c.task = ?")
             args.append(task)

@@ -108,3 +108,22 @@ def test_sigkill_half_way_loses_nothing_and_resume_recomputes_nothing(tmp_path):
     assert after["cell_hash"].nunique() == seeds
     kept = after[after["cell_hash"].isin(before["cell_hash"])]
     pd.testing.assert_frame_equal(kept.reset_index(drop=True), before.reset_index(drop=True))
+
+
+def test_a_rerun_under_a_new_task_version_supersedes_the_old_cell(tmp_path, monkeypatch):
+    from suite.leaderboard import leaderboard
+    from suite.registry import get_task
+
+    s = tmp_path / "s.sqlite"
+    run("bounds/toy-mean", methods=["toy-exact"], seeds=[0, 1], store=s)
+    task = get_task("bounds/toy-mean")
+    monkeypatch.setattr(type(task), "version", "99")  # the protocol changed: seed 0 re-runs under a new hash
+    assert run("bounds/toy-mean", methods=["toy-exact"], seeds=[0], store=s).ok == 1
+    st = ResultsStore(s)
+    assert st.rows(superseded=True)["cell_hash"].nunique() == 3
+    rows = st.rows()
+    assert rows["cell_hash"].nunique() == 2 and sorted(rows.drop_duplicates("cell_hash")["seed"]) == [0, 1]
+    newest = st.cells().sort_values("finished_at").iloc[-1]["cell_hash"]
+    assert newest in set(rows["cell_hash"])
+    board = leaderboard(task, st)
+    assert int(board[board["method"] == "toy-exact"]["n_seeds"].iloc[0]) == 2  # not 3
