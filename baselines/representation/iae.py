@@ -10,7 +10,11 @@ Both costs of the autoencoder are adversarial:
 
 `recon_weight` adds that much of the per-pixel cross-entropy of g(y, 0) to the reconstruction cost (0 = the
 paper's purely adversarial cost; the default 0.1 is a stabiliser for the short CPU budgets, a deviation from
-the paper; pass `{"recon_weight": 0}` for the pure form). The categorical code uses the AAE's stabilisers.
+the paper; pass `{"recon_weight": 0}` for the pure form). The categorical code uses the AAE's stabilisers; on
+cluster tasks the decoder and the reconstruction discriminator see a straight-through one-hot sample of q(y|x)
+(`y_code="gumbel"`, as the AAE's cluster default; "soft" = the paper's form). Quick tier, 3 seeds, paper rule:
+16 clusters 72.8 → 60.8 %, 30 clusters 61.9 → 62.0 % (soft → gumbel); both stay far above k-means on pixels, as
+the code still collapses (11-13 of 16, 15-18 of 30 clusters used; `gan_lr` 5e-4 and `recon_weight` 1 did not help).
 Noise 8-d on smoke, 16-d otherwise. With a labelled set it adds the AAE's supervised phase.
 """
 from __future__ import annotations
@@ -29,12 +33,14 @@ class IAE(CategoricalAdversarialAE):
     """Implicit autoencoder: adversarial reconstruction with a noise-driven decoder, adversarial categorical prior."""
 
     style_default = 0
+    cluster_defaults = {"y_code": "gumbel"}
 
     def __init__(self, hidden: int | None = None, noise_dim: int | None = None, recon_weight: float = 0.1,
-                 lr: float = 1e-3, gan_lr: float = 2e-4, sup_weight: float = 1.0, steps: int | None = None,
-                 batch_size: int | None = None):
-        super().__init__(hidden=hidden, style_dim=0, lr=lr, gan_lr=gan_lr, sup_weight=sup_weight, steps=steps,
-                         batch_size=batch_size, noise_dim=noise_dim, recon_weight=recon_weight)
+                 lr: float = 1e-3, gan_lr: float = 2e-4, sup_weight: float = 1.0, y_code: str | None = None,
+                 logit_scale: float = 1.0, steps: int | None = None, batch_size: int | None = None):
+        super().__init__(hidden=hidden, style_dim=0, lr=lr, gan_lr=gan_lr, sup_weight=sup_weight, y_code=y_code,
+                         logit_scale=logit_scale, steps=steps, batch_size=batch_size, noise_dim=noise_dim,
+                         recon_weight=recon_weight)
 
     def _build_decoder(self, k: int, s: int, w: int, setting: Setting) -> Any:
         self.n_ = int(self.noise_dim or (8 if setting.tier == "smoke" else 16))
@@ -63,7 +69,7 @@ class IAE(CategoricalAdversarialAE):
         n = len(x)
         ones = torch.ones(n, 1, device=self.device_)
         zeros = torch.zeros(n, 1, device=self.device_)
-        y = torch.softmax(self._encode(x)[0], 1)
+        y = self._train_code(self._encode(x)[0], None)  # q(y|x), or a one-hot of it (`y_code`)
         fake = torch.sigmoid(self.decoder_(torch.cat([y, self._noise(n)], 1)))
         # discriminator: real pairs (x, y) vs reconstructed pairs (x̂, y)
         loss_d = (F.binary_cross_entropy_with_logits(self.d_rec_(torch.cat([flat, y.detach()], 1)), ones)
