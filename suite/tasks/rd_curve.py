@@ -178,7 +178,8 @@ def _ranking_metrics(headline: str) -> tuple[Metric, ...]:
                                   "(`suite.rd_floor`; independent of AIS): the decoder's own distortion floor"))
     out.append(Metric("floor_excess", "SSE", "lower", tolerance=0.5, rel_tolerance=0.5,
                       description="min_distortion − optimized_distortion: how far the AIS curve's low-distortion end "
-                                  "stops above the decoder's floor (≈ k / (2 β_max) when AIS reaches it)"))
+                                  "stops above the decoder's floor (≈ k / (2 β_max) when AIS reaches it); negative "
+                                  "when AIS went lower than the optimiser (D* is an upper bound): then inconclusive"))
     out.append(Metric("log_likelihood", "nats", "higher", tolerance=1.0, rel_tolerance=0.01,
                       description="log p(x) per image by AIS at β* = 1/(2σ²) (models with a likelihood variance σ²)"))
     return tuple(out)
