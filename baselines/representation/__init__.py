@@ -23,7 +23,7 @@ def register() -> None:
                     description="floor: raw pixels as the probe's features")
     register_method("aae", FAMILY, f"{M}.aae:AAE", tasks=("semisup/*", "cluster/*"), version="2",
                     description="adversarial autoencoder, categorical + style code (Makhzani et al. 2015)")
-    register_method("pixelgan", FAMILY, f"{M}.pixelgan:PixelGAN", tasks=("cluster/*", "semisup/*"),
+    register_method("pixelgan", FAMILY, f"{M}.pixelgan:PixelGAN", tasks=("cluster/*", "semisup/*"), version="2",
                     description="PixelGAN autoencoder, categorical prior, small PixelCNN decoder (Makhzani & Frey 2017)")
     register_method("iae", FAMILY, f"{M}.iae:IAE", tasks=("cluster/*", "semisup/*"), version="3",
                     description="implicit autoencoder, categorical code, adversarial reconstruction (Makhzani 2018)")
