@@ -18,6 +18,8 @@ from suite.rd_ais import (
 )
 from suite.rd_model import ModelAdapter
 
+from rd_linear_decoder import Linear  # tests/rd_curve is on sys.path under pytest
+
 torch = pytest.importorskip("torch")
 
 
@@ -27,22 +29,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-class Linear:
-    """A user-style linear decoder: prior N(0, I_k) given as the int k, float64."""
-
-    dtype = torch.float64
-
-    def __init__(self, W, b):
-        self.W = torch.as_tensor(W, dtype=torch.float64)
-        self.b = torch.as_tensor(b, dtype=torch.float64)
-
-    def prior(self):
-        return self.W.shape[1]
-
-    def decode(self, z):
-        return z @ self.W.T + self.b
 
 
 @pytest.fixture(scope="module")

@@ -9,21 +9,9 @@ from suite.rd_ais import HMCSettings, curve_indices, estimate_rd_curve, make_sch
 from suite.rd_floor import optimise_distortion_floor
 from suite.rd_model import ModelAdapter
 
+from rd_linear_decoder import Linear  # tests/rd_curve is on sys.path under pytest
+
 torch = pytest.importorskip("torch")
-
-
-class Linear:
-    dtype = torch.float64
-
-    def __init__(self, W, b):
-        self.W = torch.as_tensor(W, dtype=torch.float64)
-        self.b = torch.as_tensor(b, dtype=torch.float64)
-
-    def prior(self):
-        return self.W.shape[1]
-
-    def decode(self, z):
-        return z @ self.W.T + self.b
 
 
 def _linear(seed=0, n=20, k=4):
