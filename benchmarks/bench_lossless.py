@@ -117,3 +117,32 @@ class LosslessSmokeTasks:
         from suite.runner import run
 
         run(f"lossless/{task}", tier="smoke", store=Path(self.tmp.name) / f"{np.random.randint(1 << 30)}.sqlite")
+
+
+class PaperTierTrainingStep:
+    """One training step of the IWAE-paper VAE at the paper tier's minibatch of 20 (one thread), default vs fused
+    Adam: the paper-tier trainer (`baselines/lossless/train.py`) uses the fused one because per-op overhead
+    dominates a step this small on a CPU. `asv run --bench PaperTierTrainingStep` gives the ratio."""
+
+    params = ["default", "fused"]
+    param_names = ["adam"]
+
+    def setup(self, adam):
+        import torch
+
+        from baselines.lossless.vae import ARCHS, VAENet
+
+        torch.set_num_threads(1)
+        torch.manual_seed(0)
+        self.net = VAENet(ARCHS["iwae-binarized-mnist"])
+        kw = {"fused": True} if adam == "fused" else {}
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-3, eps=1e-4, **kw)
+        self.x = (torch.rand(20, 28, 28) < 0.13).to(torch.uint8)
+        for _ in range(5):
+            self.time_step(adam)
+
+    def time_step(self, adam):
+        loss = -self.net.elbo(self.x).mean()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()

@@ -160,8 +160,9 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
     rng = np.random.default_rng(seed)
     train_x, valid_x, about = training_data(base)
     net = VAENet(ARCHS[base])
-    # the fused (single-kernel) Adam is ~25% faster per minibatch of 20 on a CPU, where per-op overhead dominates;
-    # it rounds differently from the default, so the shipped quick-tier weights keep the default
+    # the fused (single-kernel) Adam takes less time per minibatch of 20 on a CPU, where per-op overhead dominates
+    # (asv benchmarks/bench_lossless.py PaperTierTrainingStep); it rounds differently from the default, so the
+    # shipped quick-tier weights keep the default
     fused = paper
     opt = torch.optim.Adam(net.parameters(), lr=lr, eps=eps, fused=True) if fused else \
         torch.optim.Adam(net.parameters(), lr=lr, eps=eps)
