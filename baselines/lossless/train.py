@@ -89,10 +89,14 @@ class Checkpoint:
         meta_path, data_path = self.folder / "state.json", self.folder / "state.safetensors"
         if not meta_path.is_file():
             return None
-        meta = json.loads(meta_path.read_text())
-        if meta.get("config") != self.config:
+        try:
+            meta = json.loads(meta_path.read_text())
+        except ValueError as exc:
+            raise SystemExit(f"checkpoint {meta_path} is not valid JSON ({exc}); refusing to resume from it "
+                             "(remove the folder to restart)") from None
+        if not isinstance(meta, dict) or meta.get("config") != self.config:
             raise SystemExit(f"checkpoint {self.folder} was written for another configuration "
-                             f"({meta.get('config')} vs {self.config}); remove it or pass another --checkpoint-dir")
+                             f"({meta.get('config') if isinstance(meta, dict) else meta!r} vs {self.config}); remove it or pass another --checkpoint-dir")
         data = data_path.read_bytes() if data_path.is_file() else b""
         digest = hashlib.sha256(data).hexdigest()
         if digest != meta.get("sha256"):

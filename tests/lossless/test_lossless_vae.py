@@ -139,3 +139,7 @@ def test_a_tampered_or_foreign_checkpoint_is_refused(tmp_path):
     blob.write_bytes(bytes(data))
     with pytest.raises(SystemExit, match="does not match"):
         train("digits-binary-vae", epochs=3, **kw)
+    meta = tmp_path / "c" / "state.json"
+    meta.write_text(meta.read_text()[:40])  # truncated
+    with pytest.raises(SystemExit, match="not valid JSON"):
+        train("digits-binary-vae", epochs=3, **kw)
