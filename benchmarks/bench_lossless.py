@@ -3,11 +3,25 @@
 Coders run on 500 fixed-binarization MNIST test images with the reference IWAE-architecture VAE when the data
 ($LATENTBENCH_DATA) and the weights are there, else on the bundled 8x8 digits with the tiny smoke VAE (the
 `track_*` rates say which by their value). Items per second = items / time.
+
+Script mode (issue 4, "Speed"): the McBits reference coder (github.com/ryoungj/mcbits) side by side,
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_lossless.py --reference /path/to/mcbits-checkout \
+        [--coder elbo|is --particles 50 --images 100 --suite-images 1000 --threads 1 --seed 0]
+
+McBits' own `mcbits.coders` / `mcbits.util` and its `BinaryVAE` are imported from the checkout at runtime (nothing
+copied; shims for NumPy 2 and a missing torchvision are printed), its shipped MNIST checkpoint is verified against
+its git blob id before `torch.load(weights_only=True)`, and the same model object is wrapped in the suite's
+latent-variable-model protocol, so both coders code the same dynamically binarized official MNIST test images with
+the same network. Printed: encode / decode images per second, net and total bits/dim and the round trip of McBits,
+the suite's coder (its default ANS lanes and a single lane, like McBits) and gzip -9, with the speed ratios.
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -146,3 +160,246 @@ class PaperTierTrainingStep:
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
+
+
+# ------------------------------------------------------------------------------------------------ script mode
+# The McBits reference coder side by side (issue 4, "Speed"). McBits' shipped MNIST checkpoints, by the git blob
+# ids of github.com/ryoungj/mcbits @ e11ff9d: each file is verified against its id before torch.load(weights_only).
+MCBITS_CHECKPOINTS = {
+    1: ("experiments/img_emnist/checkpoints/train_bin_emnist_split=mnist_num=1/model.pt",
+        "58eab113959a2eb9b0985c85b058a205cef853a5"),
+    50: ("experiments/img_emnist/checkpoints/train_bin_emnist_split=mnist_num=50/model.pt",
+         "7f60e25f20441f7639891499da6675f1da3b6327"),
+}
+# McBits' compress_bin_emnist.yml: 2^8 prior buckets per latent, proposal / likelihood / prior precisions, ANS
+MCBITS_SETTINGS = {"log_num_bucket": 8, "prop_mprec": 16, "cond_mprec": 16, "prior_mprec": 8, "mprec": 10,
+                   "lprec": 32, "bprec": 32}
+
+
+def load_mcbits(root: str) -> tuple[Any, Any, Any, list[str]]:
+    """Import McBits (`mcbits.coders`, `mcbits.util`) and its `experiments/img_emnist/models` from the checkout
+    `root` at runtime (nothing is copied), with the shims its code needs on this stack: `np.int` / `np.float`
+    restored where NumPy 2 removed them, and `torchvision` stubbed where it is not installed (its model module
+    imports it; the coder never calls it). Returns (coders, util, models, shims)."""
+    import importlib
+    import sys
+    import types
+
+    root = os.path.abspath(root)
+    if not os.path.isfile(os.path.join(root, "mcbits", "coders.py")):
+        raise SystemExit(f"--reference {root}: no mcbits/coders.py there (a checkout of github.com/ryoungj/mcbits)")
+    shims = []
+    for name, value in (("int", int), ("float", float)):
+        if name not in np.__dict__:
+            setattr(np, name, value)
+            shims.append(f"np.{name} = {value.__name__} (removed in NumPy 2; McBits' coders use it)")
+    try:
+        importlib.import_module("torchvision")
+    except ImportError:
+        tv, tvu = types.ModuleType("torchvision"), types.ModuleType("torchvision.utils")
+        tvu.save_image = lambda *a, **k: None
+        tv.utils = tvu
+        sys.modules.update({"torchvision": tv, "torchvision.utils": tvu})
+        shims.append("torchvision, torchvision.utils.save_image: stubs (not installed; never called by the coder)")
+    sys.path[:0] = [root, os.path.join(root, "experiments", "img_emnist")]
+    coders = importlib.import_module("mcbits.coders")
+    util = importlib.import_module("mcbits.util")
+    models = importlib.import_module("models")
+    return coders, util, models, shims
+
+
+def _git_blob_sha1(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def mcbits_model(root: str, models: Any, particles: int) -> Any:
+    """McBits' BinaryVAE (784-200-200-50, the IWAE paper's) with its shipped checkpoint for `particles`, verified."""
+    import torch
+
+    rel, blob = MCBITS_CHECKPOINTS[1 if particles == 1 else 50]
+    path = os.path.join(root, rel)
+    if not os.path.isfile(path):
+        raise SystemExit(f"--reference {root}: {rel} is missing (git lfs? check out experiments/img_emnist)")
+    data = open(path, "rb").read()
+    got = _git_blob_sha1(data)
+    if got != blob:
+        raise SystemExit(f"{path}: git blob sha1 {got} is not McBits' {blob}; refusing to load it")
+    model = models.BinaryVAE(latent_dim=50)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model.eval()
+
+
+def dynamic_binarized_mnist(n: int, seed: int) -> np.ndarray:
+    """The first n official MNIST test images, binarized by one Bernoulli draw per pixel (McBits' protocol)."""
+    from suite.data import get_dataset
+
+    x = get_dataset("mnist").load("test").x[:n].reshape(n, 784).astype(np.float64) / 255.0
+    return (np.random.default_rng(seed).random(x.shape) < x).astype(np.uint8)
+
+
+class McBitsModelAdapter:
+    """The same torch model behind the suite's latent-variable-model protocol (no retraining, no copy)."""
+
+    fingerprint = "mcbits-binaryvae"
+
+    def __init__(self, net: Any):
+        self.net = net
+
+    def prior(self):
+        from suite.bitsback import DiagGaussian
+
+        return DiagGaussian(np.zeros(50), np.ones(50))
+
+    def posterior(self, x):
+        import torch
+
+        from suite.bitsback import DiagGaussian
+
+        with torch.inference_mode():
+            mu, sd = self.net.encode(torch.tensor(np.asarray(x, np.float32).reshape(-1, 784)))
+        return DiagGaussian(mu.double().numpy(), sd.double().numpy())
+
+    def likelihood(self, z):
+        import torch
+
+        from suite.bitsback import Bernoulli
+
+        with torch.inference_mode():
+            p = self.net.decode(torch.tensor(np.asarray(z, np.float32)))
+        return Bernoulli(probs=p.double().numpy())
+
+
+def _mcbits_coder(coders: Any, util: Any, net: Any, coder: str, particles: int) -> Any:
+    """McBits' own coder over its model, built as its experiments/img_emnist/compress.py builds it."""
+    import torch
+
+    s = MCBITS_SETTINGS
+
+    def numpy_fn(f):
+        def g(*args):
+            with torch.no_grad():
+                out = f(*[torch.from_numpy(np.asarray(v)) for v in args])
+            return tuple(o.numpy() for o in out) if isinstance(out, tuple) else out.numpy()
+        return g
+
+    rec, gen = numpy_fn(net.encode), numpy_fn(net.decode)
+    buckets = 1 << s["log_num_bucket"]
+
+    def prior():
+        return util.CategoricalMulti(50, s["prior_mprec"], np.ones((50, buckets)) / buckets)
+
+    def cond(z):
+        y = util.std_gaussian_centres(s["log_num_bucket"])[np.array(z)].astype(np.float32)
+        p = gen(np.reshape(y, (-1, 50)))
+        fs = [util.CategoricalMulti(784, s["cond_mprec"], net.obs_model.counts(p[i])) for i in range(p.shape[0])]
+        return fs if (isinstance(z, list) and p.shape[0] > 1) else fs[0]
+
+    def prop(x):
+        mu, sd = rec(np.asarray(x, np.float32).reshape(1, 784))
+        return util.DiscreteGaussianMulti(50, s["prop_mprec"], s["log_num_bucket"], np.ravel(mu), np.ravel(sd))
+
+    kw = dict(mprec=s["mprec"], lprec=s["lprec"], bprec=s["bprec"], use_statfunc=True, multidim=True,
+              get_prior_count_stat_func=prior, get_cond_count_stat_func=cond, get_prop_count_stat_func=prop)
+    if coder == "elbo":
+        return coders.BitsBackCoder(**kw)
+    return coders.ISBitsBackCoder(num_particles=particles, batch_compute=False, **kw)
+
+
+def compare_with_mcbits(argv: list[str] | None = None) -> dict:
+    """Script mode: BB-ELBO / BB-IS(K) of McBits vs the suite's coders and gzip, same model, images and thread."""
+    import argparse
+    import time
+
+    import torch
+
+    ap = argparse.ArgumentParser(description=compare_with_mcbits.__doc__)
+    ap.add_argument("--reference", required=True, help="checkout of github.com/ryoungj/mcbits")
+    ap.add_argument("--coder", choices=("elbo", "is"), default="elbo")
+    ap.add_argument("--particles", type=int, default=None, help="K for BB-IS (default 50; 1 for elbo)")
+    ap.add_argument("--images", type=int, default=100, help="test images McBits codes (it is slow: ~1 image/s IS)")
+    ap.add_argument("--suite-images", type=int, default=None, help="images the suite's coders code (default: same)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0, help="the dynamic binarization's seed")
+    a = ap.parse_args(argv)
+    K = 1 if a.coder == "elbo" else int(a.particles or 50)
+    n_ref, n_ours = int(a.images), int(a.suite_images or a.images)
+    torch.set_num_threads(a.threads)
+
+    from baselines.lossless.classical import Gzip
+    from suite.bitsback import BitsBackCoder
+
+    coders, util, models, shims = load_mcbits(a.reference)
+    net = mcbits_model(a.reference, models, K)
+    x = dynamic_binarized_mnist(max(n_ref, n_ours), a.seed)
+    rows = []
+
+    ref = _mcbits_coder(coders, util, net, a.coder, K)
+    msg = [xi.reshape(1, -1).astype(np.float32) for xi in x[:n_ref]]
+    t0 = time.perf_counter()
+    ref.encode(msg)
+    t1 = time.perf_counter()
+    net_bits, total_bits = ref.net_bit_length, ref.bit_length  # of the encoded stack (decoding empties it)
+    out = ref.decode(n_ref)
+    t2 = time.perf_counter()
+    ok = bool(np.array_equal(np.concatenate(msg), np.stack(out).reshape(n_ref, -1)))
+    rows.append(("McBits (1 stack)", n_ref, n_ref / (t1 - t0), n_ref / (t2 - t1), net_bits / (n_ref * 784),
+                 total_bits / (n_ref * 784), ok))
+
+    items = x[:n_ours]  # (n, 784): the model's likelihood is over the flat image
+    for lanes in (None, 1):  # the suite's default lanes, then a single stream like McBits'
+        ours = BitsBackCoder(McBitsModelAdapter(net), coder=a.coder, K=K, lanes=lanes)
+        t0 = time.perf_counter()
+        blob = ours.encode(items)
+        t1 = time.perf_counter()
+        back = ours.decode(blob)
+        t2 = time.perf_counter()
+        st = ours.stats
+        rows.append((f"suite ({ours.lanes} lane{'s' if ours.lanes > 1 else ''})", n_ours, n_ours / (t1 - t0), n_ours / (t2 - t1),
+                     st.net_bits / items.size, st.total_bits / items.size, bool(np.array_equal(back, items))))
+
+    gz = Gzip()
+    t0 = time.perf_counter()
+    blob = gz.encode(items)
+    t1 = time.perf_counter()
+    back = gz.decode(blob)
+    t2 = time.perf_counter()
+    rows.append(("gzip -9", n_ours, n_ours / (t1 - t0), n_ours / (t2 - t1), 8 * len(blob) / items.size,
+                 8 * len(blob) / items.size, bool(np.array_equal(back, items))))
+
+    name = "BB-ELBO" if a.coder == "elbo" else f"BB-IS({K})"
+    print(f"{name} on dynamically binarized MNIST test images (seed {a.seed}), McBits' shipped checkpoint "
+          f"({MCBITS_CHECKPOINTS[1 if K == 1 else 50][0]}, git blob verified) behind both coders; "
+          f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); McBits at {a.reference} "
+          f"(commit {_git_commit(a.reference)}), its compress_bin_emnist.yml precisions {MCBITS_SETTINGS}")
+    for s in shims:
+        print(f"  shim: {s}")
+    print(f"  {'coder':<34} {'images':>6} {'enc img/s':>10} {'dec img/s':>10} {'net b/dim':>10} {'total b/dim':>11}"
+          f"  round trip")
+    for r in rows:
+        print(f"  {r[0]:<34} {r[1]:>6} {r[2]:>10.2f} {r[3]:>10.2f} {r[4]:>10.4f} {r[5]:>11.4f}  {'ok' if r[6] else 'FAILED'}")
+    mc = rows[0]
+    for r in rows[1:3]:
+        print(f"  speed-up {r[0]} / McBits: encode {r[2] / mc[2]:.1f}x, decode {r[3] / mc[3]:.1f}x")
+    print(f"  speed ratio {rows[1][0]} / gzip: encode {rows[1][2] / rows[3][2]:.3f}, decode "
+          f"{rows[1][3] / rows[3][3]:.3f}")
+    return {"rows": rows, "shims": shims}
+
+
+def _git_commit(root: str) -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             timeout=10)
+        return out.stdout.strip() or "unknown (not a git checkout)"
+    except Exception:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    compare_with_mcbits()
