@@ -35,18 +35,29 @@ class DistortionFloor:
 
 
 def optimise_distortion_floor(adapter, x: np.ndarray, rng: np.random.Generator, restarts: int = 8,
-                              steps: int = 1000, lr: float = 0.05, batch_images: int = 50) -> DistortionFloor:
-    """min_z Σ (x − f(z))² per image by Adam from `restarts` prior draws; `adapter` is a `rd_model.ModelAdapter`."""
+                              steps: int = 1000, lr: float = 0.05, batch_images: int = 50,
+                              screen: int = 0) -> DistortionFloor:
+    """min_z Σ (x − f(z))² per image by Adam from `restarts` starts; `adapter` is a `rd_model.ModelAdapter`.
+
+    The starts are prior draws; with `screen` > 0 they are instead, per image, the `restarts` best of `screen` prior
+    draws shared by all images (decoded once): in a low-dimensional latent space that candidate set covers the
+    prior's bulk, so the descent starts in the global minimum's basin rather than in whichever local one a few
+    random draws land in."""
     import torch
 
     t0 = time.perf_counter()
     x = np.asarray(x, dtype=np.float64)
     n = len(x)
     best = np.full(n, np.nan)
+    pool = _screen_pool(adapter, int(screen), rng) if screen else None
     for lo in range(0, n, batch_images):
         xb = torch.as_tensor(x[lo:lo + batch_images], dtype=adapter.dtype)
         m = len(xb)
-        z = adapter.sample_prior((restarts, m), rng).detach().clone().requires_grad_(True)
+        if pool is None:
+            z = adapter.sample_prior((restarts, m), rng)
+        else:
+            z = _screened_starts(pool, xb, restarts)
+        z = z.detach().clone().requires_grad_(True)
         opt = torch.optim.Adam([z], lr=lr)
         for step in range(steps):
             for group in opt.param_groups:  # cosine decay to lr / 100
@@ -62,6 +73,33 @@ def optimise_distortion_floor(adapter, x: np.ndarray, rng: np.random.Generator, 
             low = d.min(0).values.numpy()
         best[lo:lo + m] = np.where(np.isfinite(low), low, np.nan)
     return DistortionFloor(best, int(restarts), int(steps), time.perf_counter() - t0)
+
+
+def _screen_pool(adapter, size: int, rng: np.random.Generator, chunk: int = 1024):
+    """(z, f(z)) for `size` prior draws inside the prior's support, decoded in chunks without gradients."""
+    import torch
+
+    with torch.no_grad():
+        z = adapter.sample_prior((size,), rng).detach()
+        z = z[_in_support(adapter, z)]
+        f = torch.cat([adapter.decode_flat(z[i:i + chunk]) for i in range(0, len(z), chunk)])
+    if len(z) == 0:
+        raise ValueError("no prior draw of the screening pool lies in the prior's support")
+    return z, f
+
+
+def _screened_starts(pool, xb, restarts: int):
+    """(restarts, m, k): for each image of `xb`, the pool's `restarts` latents whose decodings are nearest to it."""
+    import torch
+
+    z, f = pool
+    with torch.no_grad():
+        d = torch.cdist(xb.to(f.dtype), f).square()  # (m, pool)
+        idx = d.topk(min(int(restarts), len(z)), dim=1, largest=False).indices  # (m, r)
+        starts = z[idx.T]  # (r, m, k)
+    if starts.shape[0] < restarts:  # a pool smaller than the restarts: repeat its nearest latents
+        starts = starts[torch.arange(restarts) % starts.shape[0]]
+    return starts
 
 
 def _in_support(adapter, z):
