@@ -152,7 +152,9 @@ def test_figure_of_no_rows_is_still_a_figure():
 
     for name in ("bounds/mary-hamming", "bounds/gaussian-logz"):
         fig = get_task(name).figure(pd.DataFrame(columns=["task", "method", "metric", "value", "point", "status"]))
-        fig.savefig(io.BytesIO(), format="png")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        assert fig.axes and buf.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 BROKEN = textwrap.dedent('''
