@@ -413,11 +413,13 @@ def ais(
     init: Array | None = None,
     record: Callable[[Array, float], Any] | None = None,
     keep_partials: bool = True,
+    progress: Any = None,
 ) -> AISResult:
     """Run AIS along `betas` (any monotone sequence; increasing = forward, decreasing = reverse AIS).
 
     The chains start at `init` (e.g. exact target samples for reverse AIS) or at `path.sample_base(n_chains, rng)`.
-    Returns the per-chain log-weights and, if `keep_partials`, the partial log-weight at every β.
+    Returns the per-chain log-weights and, if `keep_partials`, the partial log-weight at every β. `progress` (a
+    `suite.progress.Progress`) is advanced once per annealing step.
     """
     betas = np.asarray(betas, dtype=float)
     if betas.ndim != 1 or len(betas) < 2:
@@ -453,6 +455,8 @@ def ais(
             records.append(record(z, float(betas[t])))
         if t < len(betas) - 1:
             ratio = _detached(path.log_ratio(z))
+        if progress is not None:
+            progress.advance()
     stacked = None
     if partials is not None:
         if _is_torch(log_w):

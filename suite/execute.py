@@ -19,6 +19,7 @@ import numpy as np
 from .cell import Cell
 from .contracts import Measurement
 from .errors import MethodError
+from .progress import cell_label
 from .provenance import environment
 
 
@@ -150,7 +151,7 @@ def run_cell(cell: Cell) -> CellResult:
             method = spec.resolve_factory()(**{**spec.params, **cell.params})
         except Exception as exc:
             raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
-        with _time_limit(limit):
+        with _time_limit(limit), cell_label(f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"):
             measurements = list(task.evaluate(method, data, budget, cell.seed))
         wall = time.perf_counter() - wall0
         if limit and wall > limit:

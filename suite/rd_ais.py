@@ -42,6 +42,7 @@ import numpy as np
 from .ais import HMC, GeometricPath, ais, sigmoid_schedule
 from .errors import LatentBenchError, MethodError
 from .rd_model import ModelAdapter
+from .progress import progress
 
 __all__ = [
     "ScheduleError",
@@ -273,9 +274,11 @@ def _tensor(x: Any, dtype):
 
 
 def _forward(paths: _RDPath, schedule: np.ndarray, stops: np.ndarray, n_chains: int, rng: np.random.Generator,
-             controller: StepSizeController, init=None):
+             controller: StepSizeController, init=None, what: str = "AIS"):
     """Forward AIS over `schedule`, stopping at the indices `stops`; yields (index, log_w (C,B) float64, d (C,B))."""
     import torch
+
+    tracker = progress(what, int(stops[-1]) if len(stops) else 0)
 
     adapter = paths.adapter
     B = paths.x.shape[0]
@@ -284,7 +287,7 @@ def _forward(paths: _RDPath, schedule: np.ndarray, stops: np.ndarray, n_chains: 
     prev = 0
     for idx in stops:
         seg = schedule[prev: idx + 1]
-        res = ais(paths.path, seg, controller, rng, init=z, keep_partials=False)
+        res = ais(paths.path, seg, controller, rng, init=z, keep_partials=False, progress=tracker)
         z = res.states
         log_w = log_w + res.log_w.to(torch.float64)
         d = paths.distortion(z)
@@ -324,6 +327,7 @@ def estimate_rd_curve(
     *,
     step_table: dict[float, np.ndarray] | None = None,
     include: Sequence[float] = (),
+    what: str = "AIS curve",
 ) -> RDCurve:
     """One forward AIS run over `schedule` for the images `x` (B, n), the curve read at `schedule[curve_idx]`.
 
@@ -356,7 +360,7 @@ def estimate_rd_curve(
     seg_acc: list[np.ndarray] = []
     prev_beta = 0.0
     with torch.no_grad():
-        for idx, log_w, d, _ in _forward(paths, schedule, stops, int(n_chains), rng, ctl):
+        for idx, log_w, d, _ in _forward(paths, schedule, stops, int(n_chains), rng, ctl, what=what):
             beta = float(schedule[idx])
             _check_finite(log_w, d, beta)
             seg_acc.append(ctl.take_segment())
@@ -396,10 +400,11 @@ def estimate_rd_curve_two_rounds(adapter: ModelAdapter, x: Any, schedule: np.nda
     """The paper's protocol: a tuning round (adapted step sizes, recorded per β and image), then an unbiased round
     with a fresh stream of `rng` that replays them fixed. The returned wall time covers both rounds."""
     t0 = time.perf_counter()
-    tuned = estimate_rd_curve(adapter, x, schedule, curve_idx, n_chains, rng, hmc, include=include)
+    tuned = estimate_rd_curve(adapter, x, schedule, curve_idx, n_chains, rng, hmc, include=include,
+                              what="AIS curve, tuning round")
     fresh = np.random.default_rng(rng.integers(0, 2**63 - 1))
     final = estimate_rd_curve(adapter, x, schedule, curve_idx, n_chains, fresh, hmc, step_table=tuned.step_table,
-                              include=include)
+                              include=include, what="AIS curve, unbiased round")
     final.wall_s = time.perf_counter() - t0
     return final
 
@@ -436,13 +441,14 @@ def bdmc(adapter: ModelAdapter, schedule: np.ndarray, n_points: int, n_chains: i
     stops = np.array([len(schedule) - 1])
 
     def forward(ctl, r):
-        *_, (_, log_w, d, _) = _forward(paths, schedule, stops, C, r, ctl)
+        *_, (_, log_w, d, _) = _forward(paths, schedule, stops, C, r, ctl, what=f"BDMC forward at β = {beta:g}")
         _check_finite(log_w, d, beta)
         return (torch.logsumexp(log_w, 0) - math.log(C)).numpy()
 
     def reverse(ctl, r):
         init = z.unsqueeze(0).expand(C, B, z.shape[-1]).clone()
-        res = ais(paths.path, schedule[::-1].copy(), ctl, r, init=init, keep_partials=False)
+        res = ais(paths.path, schedule[::-1].copy(), ctl, r, init=init, keep_partials=False,
+                  progress=progress(f"BDMC reverse at β = {beta:g}", len(schedule) - 1))
         lw = res.log_w.to(torch.float64)
         if not bool(torch.isfinite(lw).all()):
             raise MethodError(f"reverse AIS log-weights became NaN/inf (BDMC at β = {beta:g})")

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from suite.progress import progress
 from suite.protocols import Labelled, Setting
 
 TIER_WIDTH = {"smoke": 64, "quick": 256, "paper": 1000}
@@ -129,8 +130,11 @@ class TorchLearner:
         self.gen_ = np.random.default_rng(int(rng.integers(2**31 - 1)))
         self.images_seen_ = 0
         self._setup(np.asarray(unlabelled, dtype=np.float32), labelled, setting)
-        for _ in range(self._steps(setting)):
+        steps = self._steps(setting)
+        tracker = progress(f"{type(self).__name__} training steps", steps)
+        for _ in range(steps):
             self._train_step()
+            tracker.advance()
         self._finish()
         return self
 
