@@ -51,6 +51,8 @@ def cmd_run(args) -> int:
     console = Console(stderr=True, soft_wrap=True)  # no hard wraps in log files
     store = _store(args)
     params = parse_params(args.params)
+    if args.dry_run:
+        return _print_plan(args, store, params)
     live = console.is_terminal or bool(os.environ.get("LATENTBENCH_PROGRESS"))
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TextColumn("{task.fields[current]}"), console=console, disable=not live)
@@ -94,6 +96,22 @@ def cmd_run(args) -> int:
         if out_dir:
             console.print(f"leaderboards written to {out_dir}/")
     return 1 if summary.errors and args.strict else 0
+
+
+def _print_plan(args, store, params) -> int:
+    """`run --dry-run`: the grid, one line per cell with what a run would do, then the counts; nothing runs."""
+    from .runner import plan
+
+    cells = plan(args.target, methods=args.method or None, tier=args.tier, seeds=args.seeds, store=store,
+                 params=params)
+    for cell, status, error in cells:
+        label = cell.method + (f"({cell.params_json})" if cell.params else "")
+        why = f"  [{error}]" if error else ""
+        print(f"{status:<7} {cell.task} × {label} seed {cell.seed} ({cell.tier})  {cell.key}{why}")
+    counts = {s: sum(1 for _, st, _ in cells if st == s) for s in ("to run", "error", "stored")}
+    print(f"{len(cells)} cells: {counts['to run']} to run, {counts['error']} stored as errors (re-run), "
+          f"{counts['stored']} already in {store.path} (skipped); nothing was run (--dry-run)")
+    return 0
 
 
 def cmd_leaderboard(args) -> int:
@@ -198,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
     s.add_argument("--no-leaderboard", action="store_true")
     s.add_argument("--strict", action="store_true", help="exit 1 if any cell errored")
+    s.add_argument("--dry-run", action="store_true",
+                   help="list the grid's cells and whether each is stored, errored (re-run) or to run; run nothing")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("leaderboard", help="show a task's (or family's) leaderboard")

@@ -109,6 +109,14 @@ class ResultsStore:
         done = {r[0] for r in rows}
         return done if keys is None else done & set(keys)
 
+    def statuses(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """(status, error) of the stored cells among `keys` (absent keys are not in the result)."""
+        if not self.path.exists():
+            return {}
+        wanted = set(keys)
+        rows = self._execute("SELECT cell_hash, status, error FROM cells").fetchall()
+        return {k: (st, err) for k, st, err in rows if k in wanted}
+
     def write(self, result: CellResult) -> None:
         """Store one finished cell in one transaction; an ok cell already stored is kept, an error is replaced."""
         cell: Cell = result.cell

@@ -98,6 +98,26 @@ def run(
     return summary
 
 
+def plan(
+    selector: str = "all",
+    methods: Sequence[str] | None = None,
+    tier: str = "smoke",
+    seeds: int | Sequence[int] = 1,
+    store: ResultsStore | str | None = None,
+    params: dict | None = None,
+) -> list[tuple[Cell, str, str | None]]:
+    """What `run` with the same arguments would do, without running anything: each cell of the grid with
+    'stored' (finished ok: skipped), 'error' (stored as an error: re-run) or 'to run', and the stored error."""
+    store = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    cells = list({c.key: c for c in build_cells(select_tasks(selector), methods, tier, seeds, params)}.values())
+    known = store.statuses(c.key for c in cells)
+    out = []
+    for c in cells:
+        status, error = known.get(c.key, (None, None))
+        out.append((c, "stored" if status == "ok" else ("error" if status else "to run"), error))
+    return out
+
+
 def parse_params(text: str | None) -> dict:
     if not text:
         return {}

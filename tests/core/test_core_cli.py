@@ -51,3 +51,28 @@ def test_one_line_errors(tmp_path, capsys):
     assert main(["leaderboard", "bounds/toy-mean", "--store", str(bad)]) == 2
     assert "corrupt" in capsys.readouterr().err
     assert main(["run", "bounds/toy-mean", "--method", str(tmp_path / "nofile.py"), "--store", str(bad)]) == 2
+
+
+def test_dry_run_lists_the_grid_with_what_a_run_would_do_and_runs_nothing(tmp_path, capsys):
+    f = tmp_path / "flaky.py"
+    f.write_text("from suite.protocols import Estimate\nclass Flaky:\n"
+                 "    def estimate(self, problem, budget, rng):\n        raise RuntimeError('no luck')\n")
+    store = tmp_path / "s.sqlite"
+    exact = ["--method", "toy-exact"]
+    assert main(["run", "bounds/toy-mean", *exact, "--seeds", "2", "--store", str(store), "--dry-run"]) == 0
+    assert not store.exists()  # a dry run creates no store
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith("2 cells: 2 to run, 0 stored as errors (re-run), 0 already in")
+    assert main(["run", "bounds/toy-mean", *exact, "--seeds", "1", "--store", str(store), "--no-leaderboard"]) == 0
+    assert main(["run", "bounds/toy-mean", "--method", f"{f}:Flaky", "--store", str(store), "--no-leaderboard"]) == 0
+    capsys.readouterr()
+    assert main(["run", "bounds/toy-mean", *exact, "--seeds", "2", "--store", str(store), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] + (" " + ln.split()[1] if ln.startswith("to run") else "") for ln in lines[:-1]] == [
+        "stored", "to run"]
+    assert lines[-1].startswith("2 cells: 1 to run, 0 stored as errors (re-run), 1 already in")
+    assert main(["run", "bounds/toy-mean", "--method", f"{f}:Flaky", "--store", str(store), "--dry-run"]) == 0
+    flaky = capsys.readouterr().out.splitlines()
+    assert flaky[0].startswith("error   bounds/toy-mean × Flaky seed 0 (smoke)") and "no luck" in flaky[0]
+    n_cells = len(__import__("suite.results", fromlist=["ResultsStore"]).ResultsStore(store).cells())
+    assert n_cells == 2  # the dry runs stored nothing
