@@ -28,6 +28,8 @@ class Cell:
     method_version: str = "1"
     data: dict = field(default_factory=dict)  # DataInfo.as_dict()
     suite_version: str = __version__
+    # where this run keeps the cell's phase checkpoints (`suite.checkpoint`): a run setting, not part of its identity
+    scratch: str = field(default="", compare=False)
 
     @property
     def params_json(self) -> str:

@@ -6,17 +6,20 @@ import functools
 import math
 import random
 import resource
-import sys
+import shutil
 import signal
+import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .cell import Cell
+from .checkpoint import cell_scratch
 from .contracts import Measurement
 from .errors import MethodError
 from .progress import cell_label
@@ -135,6 +138,7 @@ def run_cell(cell: Cell) -> CellResult:
     from .registry import get_task, resolve_method
 
     result = CellResult(cell=cell, status="ok")
+    scratch = Path(cell.scratch) / cell.key if cell.scratch else None  # phase checkpoints (suite.checkpoint)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     limit = 0.0
     try:
@@ -151,7 +155,8 @@ def run_cell(cell: Cell) -> CellResult:
             method = spec.resolve_factory()(**{**spec.params, **cell.params})
         except Exception as exc:
             raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
-        with _time_limit(limit), cell_label(f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"):
+        with _time_limit(limit), cell_label(f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"), \
+                cell_scratch(scratch):
             measurements = list(task.evaluate(method, data, budget, cell.seed))
         wall = time.perf_counter() - wall0
         if limit and wall > limit:
@@ -181,6 +186,8 @@ def run_cell(cell: Cell) -> CellResult:
             msg = f"{msg} (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
         result.error = f"{name}: {msg}"
         result.measurements = []
+    if result.status == "ok" and scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)  # an errored cell keeps its finished phases for the re-run
     result.wall_s = time.perf_counter() - wall0
     result.cpu_s = time.process_time() - cpu0
     result.peak_mem_mb = peak_mem_mb()

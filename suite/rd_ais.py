@@ -42,6 +42,7 @@ import numpy as np
 from .ais import HMC, GeometricPath, ais, sigmoid_schedule
 from .errors import LatentBenchError, MethodError
 from .rd_model import ModelAdapter
+from .checkpoint import pack_float_dict, phase, unpack_float_dict
 from .progress import progress
 
 __all__ = [
@@ -254,6 +255,26 @@ class RDCurve:
         return self.n_steps * self.n_chains * self.n_images / max(self.wall_s, 1e-12)
 
 
+_CURVE_ARRAYS = ("betas", "rate", "distortion", "log_z", "rate_per_image", "distortion_per_image", "log_z_per_image",
+                 "accept", "accept_min", "ess")
+_CURVE_SCALARS = {"n_steps": int, "n_chains": int, "n_images": int, "n_leapfrog": int, "wall_s": float}
+
+
+def _pack_curve(c: RDCurve) -> dict[str, Any]:
+    """An RDCurve as npz-able entries (for `suite.checkpoint.phase`)."""
+    out: dict[str, Any] = {k: getattr(c, k) for k in _CURVE_ARRAYS}
+    out.update({k: getattr(c, k) for k in _CURVE_SCALARS})
+    out.update(pack_float_dict("step_table", c.step_table))
+    out.update(pack_float_dict("extra_log_z", c.extra_log_z))
+    return out
+
+
+def _unpack_curve(z: dict[str, Any]) -> RDCurve:
+    return RDCurve(**{k: np.asarray(z[k]) for k in _CURVE_ARRAYS},
+                   **{k: cast(np.asarray(z[k]).item()) for k, cast in _CURVE_SCALARS.items()},
+                   step_table=unpack_float_dict("step_table", z), extra_log_z=unpack_float_dict("extra_log_z", z))
+
+
 @dataclass
 class BDMCResult:
     beta: float
@@ -328,12 +349,18 @@ def estimate_rd_curve(
     step_table: dict[float, np.ndarray] | None = None,
     include: Sequence[float] = (),
     what: str = "AIS curve",
+    checkpoint: str | None = None,
 ) -> RDCurve:
     """One forward AIS run over `schedule` for the images `x` (B, n), the curve read at `schedule[curve_idx]`.
 
     `step_table` replays fixed step sizes (an unbiased second round); otherwise they are adapted and returned in
     `RDCurve.step_table`. `include`: β values of the schedule where log Ẑ is also wanted (e.g. the likelihood's β*).
+    `checkpoint`: inside a cell, the phase name under which the finished curve is checkpointed (`suite.checkpoint`).
     """
+    if checkpoint is not None:
+        return _unpack_curve(phase(checkpoint, lambda: _pack_curve(estimate_rd_curve(
+            adapter, x, schedule, curve_idx, n_chains, rng, hmc, step_table=step_table, include=include,
+            what=what)), [rng]))
     import torch
 
     schedule = np.asarray(schedule, dtype=np.float64)
@@ -398,14 +425,14 @@ def estimate_rd_curve_two_rounds(adapter: ModelAdapter, x: Any, schedule: np.nda
                                  n_chains: int, rng: np.random.Generator, hmc: HMCSettings = HMCSettings(),
                                  include: Sequence[float] = ()) -> RDCurve:
     """The paper's protocol: a tuning round (adapted step sizes, recorded per β and image), then an unbiased round
-    with a fresh stream of `rng` that replays them fixed. The returned wall time covers both rounds."""
-    t0 = time.perf_counter()
+    with a fresh stream of `rng` that replays them fixed. The returned wall time is the sum of both rounds'. Each
+    round is a checkpointed phase inside a cell (`suite.checkpoint`)."""
     tuned = estimate_rd_curve(adapter, x, schedule, curve_idx, n_chains, rng, hmc, include=include,
-                              what="AIS curve, tuning round")
+                              what="AIS curve, tuning round", checkpoint="ais-curve-tuning-round")
     fresh = np.random.default_rng(rng.integers(0, 2**63 - 1))
     final = estimate_rd_curve(adapter, x, schedule, curve_idx, n_chains, fresh, hmc, step_table=tuned.step_table,
-                              include=include, what="AIS curve, unbiased round")
-    final.wall_s = time.perf_counter() - t0
+                              include=include, what="AIS curve, unbiased round", checkpoint="ais-curve-unbiased-round")
+    final.wall_s = tuned.wall_s + final.wall_s
     return final
 
 
@@ -454,13 +481,23 @@ def bdmc(adapter: ModelAdapter, schedule: np.ndarray, n_points: int, n_chains: i
             raise MethodError(f"reverse AIS log-weights became NaN/inf (BDMC at β = {beta:g})")
         return -(torch.logsumexp(lw, 0) - math.log(C)).numpy()
 
+    def adapted(run, name):  # a run that adapts its steps: its value and the step table it recorded
+        def go():
+            ctl = StepSizeController(hmc)
+            return {"value": run(ctl, rng), **pack_float_dict("steps", ctl.record)}
+        return phase(name, go, [rng])
+
+    def replayed(run, name, table, r):  # the unbiased round: fixed steps, fresh randomness
+        return phase(name, lambda: {"value": run(StepSizeController(hmc, table=table), r)}, [r])["value"]
+
     with torch.no_grad():
         out = []
-        for run in (forward, reverse):
-            ctl = StepSizeController(hmc)
-            value = run(ctl, rng)
+        for run, direction in ((forward, "forward"), (reverse, "reverse")):
+            tag = f"bdmc-{beta:.17g}-{direction}"
+            first = adapted(run, f"{tag}-{'tuning' if two_rounds else 'only'}-round")
+            value = first["value"]
             if two_rounds:
                 fresh = np.random.default_rng(rng.integers(0, 2**63 - 1))
-                value = run(StepSizeController(hmc, table=dict(ctl.record)), fresh)
-            out.append(value)
+                value = replayed(run, f"{tag}-unbiased-round", unpack_float_dict("steps", first), fresh)
+            out.append(np.asarray(value))
     return BDMCResult(beta=beta, lower=out[0], upper=out[1])

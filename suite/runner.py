@@ -1,6 +1,7 @@
 """The runner: expand (tasks × methods × seeds × tier) into cells, skip finished ones, execute, store each result."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -83,7 +84,8 @@ def run(
     summary = RunSummary(planned=len(cells))
     unique = list({c.key: c for c in cells}.values())
     done = store.finished(c.key for c in unique)
-    todo = [c for c in unique if c.key not in done]
+    scratch = str(store.path) + ".cells"  # phase checkpoints of unfinished cells, beside the store
+    todo = [dataclasses.replace(c, scratch=scratch) for c in unique if c.key not in done]
     summary.skipped = len(unique) - len(todo)
     if on_plan:
         on_plan(todo)

@@ -325,8 +325,12 @@ class _RDTask(Task):
                include: tuple[float, ...]) -> tuple[RDCurve, np.ndarray, np.ndarray]:
         sched, idx = self._schedule(budget, include)
         hmc = _budget_hmc(budget)
-        run = estimate_rd_curve_two_rounds if budget.get("two_rounds") else estimate_rd_curve
-        curve = run(adapter, data.x, sched, idx, int(budget["chains"]), rng, hmc, include=include)
+        if budget.get("two_rounds"):
+            curve = estimate_rd_curve_two_rounds(adapter, data.x, sched, idx, int(budget["chains"]), rng, hmc,
+                                                 include=include)
+        else:
+            curve = estimate_rd_curve(adapter, data.x, sched, idx, int(budget["chains"]), rng, hmc, include=include,
+                                      checkpoint="ais-curve")
         return curve, sched, idx
 
     def _bdmc(self, adapter: ModelAdapter, sched: np.ndarray, idx: np.ndarray, budget: Budget,

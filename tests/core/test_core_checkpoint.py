@@ -1,0 +1,152 @@
+"""Phase checkpoints inside a cell (suite.checkpoint): a resumed cell computes exactly what an uninterrupted one does."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import suite.checkpoint as ck
+from suite.checkpoint import cell_scratch, phase
+
+
+def _work(calls, rng):
+    def fn():
+        calls.append(1)
+        return {"x": rng.standard_normal(5), "n": 7, "table.keys": np.array([0.5, 1.0])}
+    return fn
+
+
+def test_a_phase_runs_once_and_restores_the_generator_where_it_left_it(tmp_path):
+    calls = []
+    with cell_scratch(tmp_path):
+        rng = np.random.default_rng(0)
+        first = phase("curve", _work(calls, rng), [rng])
+        after_first = rng.standard_normal(3)
+        rng2 = np.random.default_rng(123)  # a re-run: another process, its generator anywhere
+        again = phase("curve", _work(calls, rng2), [rng2])
+        after_again = rng2.standard_normal(3)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first["x"], again["x"])
+    assert int(again["n"]) == 7
+    np.testing.assert_array_equal(after_first, after_again)  # what follows the phase sees the same randomness
+
+
+def test_outside_a_cell_a_phase_just_runs(tmp_path):
+    calls = []
+    rng = np.random.default_rng(0)
+    phase("curve", _work(calls, rng), [rng])
+    phase("curve", _work(calls, rng), [rng])
+    assert len(calls) == 2 and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "truncate", "other phase"])
+def test_a_damaged_checkpoint_is_recomputed_with_a_message(tmp_path, capsys, damage):
+    calls = []
+    with cell_scratch(tmp_path):
+        rng = np.random.default_rng(0)
+        phase("curve", _work(calls, rng), [rng])
+        npz, meta = tmp_path / "curve.npz", tmp_path / "curve.json"
+        if damage == "flip a byte":
+            b = bytearray(npz.read_bytes())
+            b[len(b) // 2] ^= 0xFF
+            npz.write_bytes(bytes(b))
+        elif damage == "truncate":
+            npz.write_bytes(npz.read_bytes()[:40])
+        else:
+            meta.write_text(meta.read_text().replace('"phase": "curve"', '"phase": "bdmc"'))
+        rng = np.random.default_rng(0)
+        out = phase("curve", _work(calls, rng), [rng])
+    assert len(calls) == 2 and out["x"].shape == (5,)
+    assert "unusable" in capsys.readouterr().err
+
+
+def test_a_phase_without_its_json_was_not_finished(tmp_path):
+    calls = []
+    with cell_scratch(tmp_path):
+        rng = np.random.default_rng(0)
+        phase("curve", _work(calls, rng), [rng])
+        (tmp_path / "curve.json").unlink()
+        phase("curve", _work(calls, rng), [rng])
+    assert len(calls) == 2
+
+
+def _rows(store):
+    from suite.results import ResultsStore
+
+    rows = ResultsStore(store).rows()
+    rows = rows[~rows["unit"].astype(str).str.contains(r"(?:^s$|/s$)")]  # not the timings
+    return rows.sort_values(["metric", "point"])[["metric", "point", "value"]].reset_index(drop=True)
+
+
+def test_an_interrupted_rd_cell_resumes_after_its_finished_phases_and_matches_an_uninterrupted_run(
+        tmp_path, monkeypatch):
+    import pandas as pd
+
+    from suite.runner import run
+
+    whole = tmp_path / "whole.sqlite"
+    run("rd-curve/linear-vae", tier="smoke", seeds=1, store=whole)
+
+    computed, real_save = [], ck._save
+
+    def save_then_maybe_stop(folder, name, out, rngs):
+        computed.append(name)
+        if len(computed) == 3:  # interrupted while the third phase would be saved
+            raise KeyboardInterrupt("simulated interruption")
+        real_save(folder, name, out, rngs)
+
+    resumed = tmp_path / "resumed.sqlite"
+    monkeypatch.setattr(ck, "_save", save_then_maybe_stop)
+    with pytest.raises(KeyboardInterrupt):
+        run("rd-curve/linear-vae", tier="smoke", seeds=1, store=resumed)
+    scratch = tmp_path / "resumed.sqlite.cells"
+    kept = sorted(p.name for p in scratch.rglob("*.json"))
+    assert len(kept) == 2  # the two finished phases survived
+    monkeypatch.setattr(ck, "_save", lambda *a: (computed.append(a[1]), real_save(*a)))
+    computed.clear()
+    summary = run("rd-curve/linear-vae", tier="smoke", seeds=1, store=resumed)
+    assert summary.ok == 1
+    assert computed and not set(computed) & {k[: -len(".json")] for k in kept}  # only the unfinished phases ran again
+    pd.testing.assert_frame_equal(_rows(whole), _rows(resumed))
+    assert not any(scratch.iterdir())  # a finished cell leaves no checkpoints behind
+
+
+def test_two_round_curve_and_bdmc_resume_bit_identically(tmp_path):
+    torch = pytest.importorskip("torch")
+    from suite.linear_vae import LinearGaussianRD
+    from suite.rd_ais import HMCSettings, bdmc, curve_indices, estimate_rd_curve_two_rounds, make_schedule
+    from suite.rd_model import ModelAdapter
+
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rd_curve"))
+    from rd_linear_decoder import Linear
+
+    g = np.random.default_rng(0)
+    lin = LinearGaussianRD(g.normal(size=(10, 3)), g.normal(size=10))
+    x = g.normal(size=(4, 10))
+    adapter = ModelAdapter(Linear(lin.W, lin.b), (10,))
+    sched = make_schedule("geometric", 80, 5.0, beta_min=1e-2)
+    idx = curve_indices(sched, 4)
+    hmc = HMCSettings(n_leapfrog=3, init_step=0.05, accept_window=10, up=1.05, down=0.95)
+
+    def both():
+        torch.set_num_threads(1)
+        rng = np.random.default_rng(5)
+        c = estimate_rd_curve_two_rounds(adapter, x, sched, idx, 6, rng, hmc)
+        b = bdmc(adapter, sched[:40], 3, 6, rng, hmc, two_rounds=True)
+        return c, b, rng.standard_normal(2)
+
+    plain = both()
+    with cell_scratch(tmp_path):
+        first = both()
+        names = sorted(p.name[: -len(".json")] for p in tmp_path.glob("*.json"))
+        second = both()  # every phase loaded
+    assert names == sorted(["ais-curve-tuning-round", "ais-curve-unbiased-round"] + [
+        f"bdmc-{sched[39]:.17g}-{d}-{r}-round" for d in ("forward", "reverse") for r in ("tuning", "unbiased")])
+    for run in (first, second):
+        np.testing.assert_array_equal(run[0].rate_per_image, plain[0].rate_per_image)
+        np.testing.assert_array_equal(run[0].distortion, plain[0].distortion)
+        assert run[0].step_table.keys() == plain[0].step_table.keys()
+        np.testing.assert_array_equal(run[1].lower, plain[1].lower)
+        np.testing.assert_array_equal(run[1].upper, plain[1].upper)
+        np.testing.assert_array_equal(run[2], plain[2])
