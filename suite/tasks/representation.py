@@ -801,6 +801,22 @@ COLLAPSED = 0.8  # a cluster code that uses at most this fraction of its K clust
 FLOORS = {"semisup": "supervised-mlp", "cluster": "kmeans", "probe": "pixels"}
 
 
+def _budget_steps(method: str, task: "ReprTask", tier: str) -> int | None:
+    """The steps a method trains for on `tier` with its default parameters (the tier's, or its own cap)."""
+    from ..registry import methods as all_methods
+
+    steps = task.tiers.get(tier, {}).get("steps")
+    spec = all_methods().get(method)
+    try:
+        learner = spec.build() if spec is not None else None
+    except Exception:
+        learner = None
+    cap = (getattr(learner, "tier_steps", None) or {}).get(tier) if learner is not None else None
+    if steps is None:
+        return None
+    return min(int(steps), int(cap)) if cap is not None else int(steps)
+
+
 def _training_budget(method: str, params: str, task: "ReprTask", tier: str) -> str:
     """What the method actually trains for on `tier`: the tier's step budget, a method's stated per-tier cap
     (`tier_steps`) or its own `steps` parameter; in minibatches and in passes over the training split."""
@@ -870,9 +886,38 @@ def _seed_values(rows: Any, metric: str, tier: str, label: str) -> list[float]:
     return [float(v) for v in r["value"][keep]]
 
 
+def _fewer_steps_did_better(row: Any, others: Any, tier_steps: int | None) -> str:
+    """When the same method, measured with a smaller `steps` parameter than this row trained for, reached a lower
+    (better) mean: the plain statement that more training made it worse (so the budget is not the cause)."""
+    import json as _json
+
+    def steps_of(params: Any) -> int | None:
+        try:
+            value = _json.loads(params).get("steps") if isinstance(params, str) and params else None
+        except (ValueError, AttributeError):
+            return None
+        return int(value) if isinstance(value, (int, float)) else None
+
+    own = steps_of(row["params"]) or tier_steps
+    if own is None:
+        return ""
+    better = [(steps_of(o["params"]), o) for _, o in others.iterrows()]
+    better = sorted(((st, o) for st, o in better if st is not None and st < own and o["mean"] < row["mean"]),
+                    key=lambda t: t[0])
+    if not better:
+        return ""
+    shown = ", ".join(f"{st:,} steps {o['mean']:.2f}" for st, o in better)
+    return (f"more training made it worse, not better: the same method stopped earlier measured {shown} "
+            f"against {row['mean']:.2f} at {own:,} steps, so the short budget is not the cause (what in its "
+            "training does the harm is not isolated here)")
+
+
 def _why_not(task: "ReprTask", tier: str, row: Any, floor_label: str, budget: str, verdict: str,
              extra: dict) -> str:
     """The plain reason a method does not beat its floor, from what was measured where possible."""
+    if extra.get("worse_with_training"):
+        gap = f"{row['mean'] - extra['floor_mean']:+.2f} points vs {floor_label}"
+        return f"not below {floor_label} ({gap}) under the {tier} budget: {extra['worse_with_training']}"
     noise = verdict.startswith("tie")
     gap = f"{row['mean'] - extra['floor_mean']:+.2f} points vs {floor_label}"
     seeds = "" if row["n"] >= 2 else f"; only {int(row['n'])} seed, so the gap is not yet separated from seed noise"
@@ -947,8 +992,11 @@ def gains_table(rows: Any) -> Any:
                         u = used[(used["tier"] == tier) & (used["label"] == row["label"])]
                         extra["clusters_used"] = float(u["mean"].iloc[0]) if len(u) else None
                     budget = _training_budget(row["method"], row["params"], task, tier)
-                    note = _why_not(task, tier, row, floor_name, budget, verdict, extra)
                     others = grp[(grp["method"] == row["method"]) & (grp["label"] != row["label"])]
+                    if task.kind == "semisup":
+                        extra["worse_with_training"] = _fewer_steps_did_better(
+                            row, others, _budget_steps(row["method"], task, tier))
+                    note = _why_not(task, tier, row, floor_name, budget, verdict, extra)
                     if len(others):  # the same method measured with other parameters: what they changed
                         note += "; the same method with other parameters, measured here: " + ", ".join(
                             f"{o['label']} {o['mean']:.2f}" + (f" ± {o['std']:.2f}" if o["std"] == o["std"] else "")
