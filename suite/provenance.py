@@ -6,6 +6,7 @@ import importlib.metadata
 import os
 import platform
 import subprocess
+import sys
 from pathlib import Path
 
 from . import __version__
@@ -50,13 +51,24 @@ def _versions() -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
 def environment() -> dict:
-    """Package, code and hardware facts shared by every row this process writes."""
+    """Package, code and hardware facts shared by every row this process writes, and torch's thread setting as the
+    cell ends: the runner's `--threads` (a task that pins its own, e.g. a tier's `torch_threads`, says so in its
+    budget). Floating-point sums, and so a chaotic sampler's path, can depend on it."""
+    out = dict(_static_environment())
+    torch = sys.modules.get("torch")  # never import torch just for this
+    if torch is not None:
+        try:
+            out["torch_threads"] = int(torch.get_num_threads())
+        except Exception:
+            pass
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _static_environment() -> dict:
     gpu = None
     try:  # only report a GPU if torch is already imported by a task (never import it just for this)
-        import sys
-
         torch = sys.modules.get("torch")
         if torch is not None and torch.cuda.is_available():
             gpu = torch.cuda.get_device_name(0)

@@ -102,3 +102,12 @@ def test_time_limit_stops_a_python_loop_in_a_worker_thread() -> None:
     assert out["res"].status == "error" and "wall-time budget" in out["res"].error
     time.sleep(0.2)  # nothing pending lands later in this thread's successor work
     assert run_cell(build_cells([task], ["toy-exact"], "smoke", [0])[0]).status == "ok"
+
+
+def test_provenance_records_the_torch_threads_each_cell_ran_with(tmp_path):
+    pytest.importorskip("torch")
+    for threads in (1, 2):
+        store = tmp_path / f"t{threads}.sqlite"
+        run("rd-curve/linear-vae", tier="smoke", seeds=1, store=store, threads=threads)
+        prov = json.loads(ResultsStore(store).rows()["provenance"].iloc[0])
+        assert prov["torch_threads"] == threads
