@@ -40,10 +40,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .ais import HMC, GeometricPath, ais, sigmoid_schedule
-from .errors import LatentBenchError, MethodError
-from .rd_model import ModelAdapter
 from .checkpoint import pack_float_dict, phase, unpack_float_dict
+from .errors import LatentBenchError, MethodError
 from .progress import progress
+from .rd_model import ModelAdapter
 
 __all__ = [
     "ScheduleError",
