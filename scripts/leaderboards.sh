@@ -63,6 +63,9 @@ for family in "${families[@]}"; do
       p() { $LB run "$@" --tier paper --threads 1 --seeds 1 --store "$STORE" --no-leaderboard; }
       p probe/mnist --method pixels
       p cluster/mnist-16 --method kmeans --method pca-kmeans
+      p cluster/mnist-30 --method kmeans --method pca-kmeans
+      # M1+M2 at the paper tier's 100,000 steps, one thread (~51 min on this 2-core box while other jobs ran)
+      p semisup/mnist-100 --method m1m2
       # the first learned paper-tier cell: 100,000 steps at width 1,000, all cores (~30 min on 2 cores)
       $LB run semisup/mnist-100 --tier paper --method supervised-mlp --seeds 1 --store "$STORE" --no-leaderboard ;;
     *) echo "unknown family $family" >&2; exit 2 ;;

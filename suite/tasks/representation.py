@@ -886,9 +886,10 @@ def _seed_values(rows: Any, metric: str, tier: str, label: str) -> list[float]:
     return [float(v) for v in r["value"][keep]]
 
 
-def _fewer_steps_did_better(row: Any, others: Any, tier_steps: int | None) -> str:
-    """When the same method, measured with a smaller `steps` parameter than this row trained for, reached a lower
-    (better) mean: the plain statement that more training made it worse (so the budget is not the cause)."""
+def _steps_effect(row: Any, others: Any, tier_steps: int | None) -> tuple[str, str]:
+    """What the same method measured with another `steps` parameter says about this row's training length:
+    ("worse", text) when a shorter run reached a lower (better) mean — more training made it worse, so the budget
+    is not the cause; ("helps", text) when a longer run did better — a budget effect, measured; else ("", "")."""
     import json as _json
 
     def steps_of(params: Any) -> int | None:
@@ -900,24 +901,31 @@ def _fewer_steps_did_better(row: Any, others: Any, tier_steps: int | None) -> st
 
     own = steps_of(row["params"]) or tier_steps
     if own is None:
-        return ""
-    better = [(steps_of(o["params"]), o) for _, o in others.iterrows()]
-    better = sorted(((st, o) for st, o in better if st is not None and st < own and o["mean"] < row["mean"]),
+        return "", ""
+    runs = [(steps_of(o["params"]) or tier_steps, o) for _, o in others.iterrows()]
+    shorter = sorted(((st, o) for st, o in runs if st is not None and st < own and o["mean"] < row["mean"]),
+                     key=lambda t: t[0])
+    if shorter:
+        shown = ", ".join(f"{st:,} steps {o['mean']:.2f}" for st, o in shorter)
+        return "worse", (f"more training made it worse, not better: the same method stopped earlier measured {shown} "
+                         f"against {row['mean']:.2f} at {own:,} steps, so the short budget is not the cause (what in "
+                         "its training does the harm is not isolated here)")
+    longer = sorted(((st, o) for st, o in runs if st is not None and st > own and o["mean"] < row["mean"]),
                     key=lambda t: t[0])
-    if not better:
-        return ""
-    shown = ", ".join(f"{st:,} steps {o['mean']:.2f}" for st, o in better)
-    return (f"more training made it worse, not better: the same method stopped earlier measured {shown} "
-            f"against {row['mean']:.2f} at {own:,} steps, so the short budget is not the cause (what in its "
-            "training does the harm is not isolated here)")
+    if longer:
+        shown = ", ".join(f"{st:,} steps {o['mean']:.2f}" for st, o in longer)
+        return "helps", (f"more training helps (a budget effect, measured: the same method trained longer reached "
+                         f"{shown} against {row['mean']:.2f} at {own:,} steps)")
+    return "", ""
 
 
 def _why_not(task: "ReprTask", tier: str, row: Any, floor_label: str, budget: str, verdict: str,
              extra: dict) -> str:
     """The plain reason a method does not beat its floor, from what was measured where possible."""
-    if extra.get("worse_with_training"):
+    effect, effect_text = extra.get("steps_effect") or ("", "")
+    if effect == "worse":
         gap = f"{row['mean'] - extra['floor_mean']:+.2f} points vs {floor_label}"
-        return f"not below {floor_label} ({gap}) under the {tier} budget: {extra['worse_with_training']}"
+        return f"not below {floor_label} ({gap}) under the {tier} budget: {effect_text}"
     noise = verdict.startswith("tie")
     gap = f"{row['mean'] - extra['floor_mean']:+.2f} points vs {floor_label}"
     seeds = "" if row["n"] >= 2 else f"; only {int(row['n'])} seed, so the gap is not yet separated from seed noise"
@@ -933,8 +941,10 @@ def _why_not(task: "ReprTask", tier: str, row: Any, floor_label: str, budget: st
             return (f"not below {floor_label} ({gap}): on this task every training image is labelled, so there are "
                     f"no unlabelled images for a semi-supervised method to exploit; the row compares training "
                     f"recipes under the {tier} budget ({budget}), not the value of unlabelled data{seeds}")
+        why = effect_text if effect == "helps" else ("a budget effect is the likely cause; it is not isolated by "
+                                                     "an ablation here")
         return (f"not below {floor_label} ({gap}) under the {tier} budget: {budget}, against the papers' hundreds "
-                f"of epochs (a budget effect is the likely cause; it is not isolated by an ablation here){seeds}")
+                f"of epochs ({why}){seeds}")
     if task.kind == "cluster":
         used = extra.get("clusters_used")
         k = getattr(task, "n_clusters", None)
@@ -994,8 +1004,7 @@ def gains_table(rows: Any) -> Any:
                     budget = _training_budget(row["method"], row["params"], task, tier)
                     others = grp[(grp["method"] == row["method"]) & (grp["label"] != row["label"])]
                     if task.kind == "semisup":
-                        extra["worse_with_training"] = _fewer_steps_did_better(
-                            row, others, _budget_steps(row["method"], task, tier))
+                        extra["steps_effect"] = _steps_effect(row, others, _budget_steps(row["method"], task, tier))
                     note = _why_not(task, tier, row, floor_name, budget, verdict, extra)
                     if len(others):  # the same method measured with other parameters: what they changed
                         note += "; the same method with other parameters, measured here: " + ", ".join(

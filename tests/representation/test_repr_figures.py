@@ -144,6 +144,12 @@ def test_gains_note_says_when_more_training_made_it_worse():
     assert "more training made it worse" in note and "100 steps 15.20" in note and "3,000 steps" in note
     assert "budget effect" not in note
     assert "budget effect is the likely cause" in g.loc["m1m2", "note"]  # fewer steps did worse: budget stands
+    longer = _synthetic("representation/semisup/mnist-100", "quick", {"m1m2": [25.0, 26.0]}, "test_error")
+    longer["params"] = '{"steps": 9000}'
+    g = gains_table(pd.concat([rows, early, longer])).set_index("method")
+    assert "more training helps (a budget effect, measured" in g.loc["m1m2", "note"] and "9,000 steps 25.50" in \
+        g.loc["m1m2", "note"]
+    assert "not isolated by an ablation" not in g.loc["m1m2", "note"]
 
 
 def test_gains_an_unstable_method_worse_in_every_seed_is_a_no():
