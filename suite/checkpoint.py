@@ -9,7 +9,8 @@ phase left them and skips the work, so the resumed cell computes exactly what an
 The folder is keyed by the cell's content hash (task, method, their versions, params, seed, tier, data), so code
 that bumps a version starts afresh. A checkpoint that fails its checksum or cannot be read is recomputed, with one
 line on stderr saying so.
-Outside a cell (tests, library use) `phase` just calls `fn`.
+Outside a cell (tests, library use) `phase` just calls `fn`. Long loops that are not phases (the representation
+baselines' training) keep their own checkpoint in the same folder (`scratch()`).
 """
 from __future__ import annotations
 

@@ -7,14 +7,23 @@ a shared 2-core box are reproducible; `images_seen_` counts the images that pass
 """
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from suite.checkpoint import scratch
 from suite.progress import progress
 from suite.protocols import Labelled, Setting
 
 TIER_WIDTH = {"smoke": 64, "quick": 256, "paper": 1000}
+CHECKPOINT_NAME = "training"  # <cell scratch>/training.pt + training.json
 
 
 def default_setting(unlabelled: np.ndarray, labelled: Labelled | None, kind: str, n_clusters: int | None = None,
@@ -88,11 +97,20 @@ class Batches:
         return x, (None if self.y is None else self.y[idx])
 
 
+class _RestartFromScratch(Exception):
+    """A training checkpoint could not be restored: the cell's fit starts again from step 0."""
+
+
 class TorchLearner:
-    """Base of the torch baselines: sklearn-style constructor, `fit` = `_setup` + `steps` × `_train_step`."""
+    """Base of the torch baselines: sklearn-style constructor, `fit` = `_setup` + `steps` × `_train_step`.
+
+    Inside a cell, the training state is checkpointed every `checkpoint_every` steps to the cell's scratch folder
+    (`suite.checkpoint`); a re-run of an interrupted cell resumes from the last one and trains exactly as an
+    uninterrupted run would (tested per method)."""
 
     family = "representation"
     kind = "semisup"
+    checkpoint_every = 1000
     tier_steps: dict = {}  # per-tier caps below the tier's step budget, for methods too slow for it (stated)
 
     def __init__(self, **params: Any):
@@ -126,17 +144,122 @@ class TorchLearner:
         rng = rng if rng is not None else np.random.default_rng(0)
         setting = setting or default_setting(unlabelled, labelled, self.kind)
         self.setting_ = setting
-        self.device_ = torch_setup(int(rng.integers(2**31 - 1)), (setting.budget or {}).get("threads", 1))
-        self.gen_ = np.random.default_rng(int(rng.integers(2**31 - 1)))
-        self.images_seen_ = 0
-        self._setup(np.asarray(unlabelled, dtype=np.float32), labelled, setting)
+        torch_seed, gen_seed = int(rng.integers(2**31 - 1)), int(rng.integers(2**31 - 1))
+        folder = scratch()
+        start = 0
+        for attempt in range(2):  # a checkpoint that cannot be restored: set up afresh, once
+            self.device_ = torch_setup(torch_seed, (setting.budget or {}).get("threads", 1))
+            self.gen_ = np.random.default_rng(gen_seed)
+            self.images_seen_ = 0
+            self.resumed_seconds_ = 0.0
+            self._setup(np.asarray(unlabelled, dtype=np.float32), labelled, setting)
+            if folder is None or attempt:
+                break
+            try:
+                start = self._resume(folder / CHECKPOINT_NAME)
+                break
+            except _RestartFromScratch:
+                for suffix in (".json", ".pt"):
+                    (folder / (CHECKPOINT_NAME + suffix)).unlink(missing_ok=True)
         steps = self._steps(setting)
         tracker = progress(f"{type(self).__name__} training steps", steps)
-        for _ in range(steps):
+        tracker.advance(start)
+        t0 = time.perf_counter()
+        every = int(self.checkpoint_every)
+        for step in range(start, steps):
             self._train_step()
             tracker.advance()
+            if folder is not None and every > 0 and (step + 1) % every == 0 and step + 1 < steps:
+                self._save_checkpoint(folder / CHECKPOINT_NAME, step + 1, time.perf_counter() - t0)
         self._finish()
         return self
+
+    # -- checkpoints (inside a cell: suite.checkpoint's scratch folder) --------------------------------------
+    def _state(self) -> tuple[dict, dict]:
+        """(tensors for torch.save, JSON-able facts): every module, optimizer, tensor, minibatch stream, numpy
+        generator and number the learner holds, and torch's own generator."""
+        import torch
+
+        blobs: dict[str, Any] = {"torch_rng": torch.get_rng_state()}
+        facts: dict[str, Any] = {"scalars": {}, "generators": {}, "batches": {}}
+        for name, v in sorted(vars(self).items()):
+            if isinstance(v, (torch.nn.Module, torch.optim.Optimizer)):
+                blobs[name] = v.state_dict()
+            elif isinstance(v, torch.Tensor):
+                blobs[name] = v.detach().clone()
+            elif isinstance(v, np.random.Generator):
+                facts["generators"][name] = v.bit_generator.state
+            elif isinstance(v, Batches):
+                blobs[f"{name}.order"] = torch.from_numpy(np.asarray(v._order, dtype=np.int64).copy())
+                facts["batches"][name] = int(v._pos)
+            elif isinstance(v, (bool, int, float)) and not isinstance(v, np.generic) and name.endswith("_"):
+                facts["scalars"][name] = v
+        return blobs, facts
+
+    def _save_checkpoint(self, path: Path, done: int, seconds: float) -> None:
+        import torch
+
+        blobs, facts = self._state()
+        buf = io.BytesIO()
+        torch.save(blobs, buf)
+        data = buf.getvalue()
+        facts.update({"format": 1, "method": type(self).__name__, "done": int(done),
+                      "seconds": float(self.resumed_seconds_ + seconds), "sha256": hashlib.sha256(data).hexdigest()})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for target, payload in ((path.with_name(path.name + ".pt"), data),
+                                (path.with_name(path.name + ".json"), json.dumps(facts).encode())):
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(payload)
+            os.replace(tmp, target)  # the .json lands last: without it the checkpoint is not complete
+
+    def _resume(self, path: Path) -> int:
+        """Restore a checkpoint of this cell's training (verified by its sha256; torch.load(weights_only=True));
+        returns the steps already done (0: none, or an unusable one, said on stderr)."""
+        import torch
+
+        meta_path, pt_path = path.with_name(path.name + ".json"), path.with_name(path.name + ".pt")
+        if not meta_path.exists():
+            return 0
+        try:
+            facts = json.loads(meta_path.read_text())
+            data = pt_path.read_bytes()
+            if facts.get("format") != 1 or facts.get("method") != type(self).__name__:
+                raise ValueError("written by another version or method")
+            if hashlib.sha256(data).hexdigest() != facts["sha256"]:
+                raise ValueError("sha256 mismatch")
+            blobs = torch.load(io.BytesIO(data), weights_only=True)
+            self._restore(blobs, facts)
+        except Exception as exc:  # start afresh rather than train from a half-restored state
+            print(f"training checkpoint {pt_path} unusable ({type(exc).__name__}: {exc}); training from the start",
+                  file=sys.stderr, flush=True)
+            raise _RestartFromScratch() from exc
+        self.resumed_seconds_ = float(facts["seconds"])
+        return int(facts["done"])
+
+    def _restore(self, blobs: dict, facts: dict) -> None:
+        import torch
+
+        for name, value in facts["scalars"].items():
+            setattr(self, name, value)
+        for name, value in blobs.items():
+            if name == "torch_rng" or name.endswith(".order"):
+                continue
+            target = getattr(self, name)
+            if isinstance(target, (torch.nn.Module, torch.optim.Optimizer)):
+                target.load_state_dict(value)
+            else:
+                with torch.no_grad():
+                    target.copy_(value)
+        self._after_restore()
+        for name, pos in facts["batches"].items():
+            b = getattr(self, name)
+            b._order, b._pos = blobs[f"{name}.order"].numpy().copy(), int(pos)
+        for name, state in facts["generators"].items():
+            getattr(self, name).bit_generator.state = state
+        torch.set_rng_state(blobs["torch_rng"])
+
+    def _after_restore(self) -> None:
+        """Rebuild what training builds past `_setup` (e.g. M1+M2's second-stage data) before streams are restored."""
 
     def _setup(self, unlabelled: np.ndarray, labelled: Labelled | None, setting: Setting) -> None:
         raise NotImplementedError

@@ -128,6 +128,11 @@ class M1M2(TorchLearner):
         self.opt_m2_.step()
         self.images_seen_ += len(z_l) + n
 
+    def _after_restore(self) -> None:
+        if self.m2_ready_:  # the checkpoint is past the switch: rebuild M2's inputs from the restored M1
+            self.m2_ready_ = False
+            self._start_m2()
+
     def _train_step(self) -> None:
         for net in self._eval_nets:
             net.train()
