@@ -63,10 +63,16 @@ def _save(folder: Path, name: str, out: dict[str, Any], rngs: Sequence[np.random
     npz_path, meta_path = _paths(folder, name)
     meta = {"format": FORMAT, "phase": name, "sha256": hashlib.sha256(data).hexdigest(),
             "rng_states": [g.bit_generator.state for g in rngs]}
-    for path, payload in ((npz_path, data), (meta_path, json.dumps(meta).encode())):
+    write_pair(npz_path, data, meta_path, meta)
+
+
+def write_pair(data_path: Path, data: bytes, meta_path: Path, meta: dict) -> None:
+    """Write a checkpoint's payload, then the JSON that vouches for it, each atomically: a crash leaves either no
+    JSON (the checkpoint does not count) or both files whole."""
+    for path, payload in ((data_path, data), (meta_path, json.dumps(meta).encode())):
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(payload)
-        os.replace(tmp, path)  # the .json lands last: a phase without it was not finished
+        os.replace(tmp, path)
 
 
 def _load(folder: Path, name: str, rngs: Sequence[np.random.Generator]) -> dict[str, np.ndarray] | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from suite.checkpoint import scratch
+from suite.checkpoint import scratch, write_pair
 from suite.progress import progress
 from suite.protocols import Labelled, Setting
 
@@ -206,11 +205,7 @@ class TorchLearner:
         facts.update({"format": 1, "method": type(self).__name__, "done": int(done),
                       "seconds": float(self.resumed_seconds_ + seconds), "sha256": hashlib.sha256(data).hexdigest()})
         path.parent.mkdir(parents=True, exist_ok=True)
-        for target, payload in ((path.with_name(path.name + ".pt"), data),
-                                (path.with_name(path.name + ".json"), json.dumps(facts).encode())):
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_bytes(payload)
-            os.replace(tmp, target)  # the .json lands last: without it the checkpoint is not complete
+        write_pair(path.with_name(path.name + ".pt"), data, path.with_name(path.name + ".json"), facts)
 
     def _resume(self, path: Path) -> int:
         """Restore a checkpoint of this cell's training (verified by its sha256; torch.load(weights_only=True));
