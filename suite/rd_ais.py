@@ -140,6 +140,7 @@ class HMCSettings:
     max_step: float = 0.5
     accept_window: int | None = None  # None: cumulative history (public code); else EMA over ~window steps
     collapse_threshold: float = 0.05  # mean acceptance of a segment below this is an HMC collapse
+    on_collapse: str = "error"  # "error": stop with a MethodError; "flag": go on, counting collapsed segments
 
 
 class StepSizeController:
@@ -249,6 +250,7 @@ class RDCurve:
     wall_s: float
     step_table: dict = field(default_factory=dict, repr=False)
     extra_log_z: dict = field(default_factory=dict)  # β -> (B,) log Ẑ at the `include` betas
+    collapsed_segments: int = 0  # segments below the collapse threshold (only with on_collapse="flag")
 
     @property
     def chain_steps_per_s(self) -> float:
@@ -257,7 +259,8 @@ class RDCurve:
 
 _CURVE_ARRAYS = ("betas", "rate", "distortion", "log_z", "rate_per_image", "distortion_per_image", "log_z_per_image",
                  "accept", "accept_min", "ess")
-_CURVE_SCALARS = {"n_steps": int, "n_chains": int, "n_images": int, "n_leapfrog": int, "wall_s": float}
+_CURVE_SCALARS = {"n_steps": int, "n_chains": int, "n_images": int, "n_leapfrog": int, "wall_s": float,
+                  "collapsed_segments": int}
 
 
 def _pack_curve(c: RDCurve) -> dict[str, Any]:
@@ -386,6 +389,7 @@ def estimate_rd_curve(
     extra: dict[float, np.ndarray] = {}
     seg_acc: list[np.ndarray] = []
     prev_beta = 0.0
+    collapsed = 0
     with torch.no_grad():
         for idx, log_w, d, _ in _forward(paths, schedule, stops, int(n_chains), rng, ctl, what=what):
             beta = float(schedule[idx])
@@ -398,7 +402,12 @@ def estimate_rd_curve(
                 continue
             acc = np.mean(seg_acc, axis=0)
             seg_acc = []
-            _check_accept(acc, prev_beta, beta, hmc.collapse_threshold)
+            try:
+                _check_accept(acc, prev_beta, beta, hmc.collapse_threshold)
+            except MethodError:
+                if hmc.on_collapse != "flag":
+                    raise
+                collapsed += 1
             prev_beta = beta
             wn = torch.softmax(log_w, 0)
             dist = (wn * d.to(torch.float64)).sum(0)
@@ -418,6 +427,7 @@ def estimate_rd_curve(
         accept_min=np.array(rows["accept_min"]), ess=np.array(rows["ess"]), n_steps=len(schedule) - 1,
         n_chains=int(n_chains), n_images=int(B), n_leapfrog=hmc.n_leapfrog, wall_s=time.perf_counter() - t0,
         step_table=dict(ctl.record) if step_table is None else dict(step_table), extra_log_z=extra,
+        collapsed_segments=collapsed,
     )
 
 

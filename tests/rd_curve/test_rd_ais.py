@@ -151,6 +151,23 @@ def test_rd_hmc_acceptance_collapse_is_an_error():
                           HMCSettings(n_leapfrog=3, init_step=0.1, accept_window=5, up=1.15, down=0.85))
 
 
+def test_rd_hmc_collapse_can_be_flagged_instead_and_the_curve_goes_on():
+    """`on_collapse="flag"` (the linear VAE's paper tier): the same collapse gives a whole curve that counts its
+    collapsed segments, and the same numbers as far as the error run got (the flag changes no sampling)."""
+
+    class Wild(Linear):
+        def decode(self, z):
+            return 50.0 * torch.sin(2000.0 * z) @ self.W.T
+
+    adapter = ModelAdapter(Wild(np.ones((4, 2)), np.zeros(4)), (4,))
+    sched = make_schedule("geometric", 60, 1000.0, beta_min=1e-2)
+    idx = curve_indices(sched, 4)
+    settings = HMCSettings(n_leapfrog=3, init_step=0.1, accept_window=5, up=1.15, down=0.85, on_collapse="flag")
+    curve = estimate_rd_curve(adapter, np.zeros((2, 4)), sched, idx, 4, np.random.default_rng(0), settings)
+    assert len(curve.betas) == len(idx) and curve.collapsed_segments >= 1
+    assert curve.collapsed_segments == int(np.sum(curve.accept < settings.collapse_threshold))
+
+
 def test_rd_nan_during_annealing_is_an_error():
     """A decoder that is fine on prior draws but returns NaN away from them: error, not a curve."""
 
