@@ -298,17 +298,19 @@ def _tensor(x: Any, dtype):
 
 
 def _forward(paths: _RDPath, schedule: np.ndarray, stops: np.ndarray, n_chains: int, rng: np.random.Generator,
-             controller: StepSizeController, init=None, what: str = "AIS"):
-    """Forward AIS over `schedule`, stopping at the indices `stops`; yields (index, log_w (C,B) float64, d (C,B))."""
+             controller: StepSizeController, init=None, what: str = "AIS", *, start: int = 0, log_w0=None,
+             tracker=None):
+    """Forward AIS over `schedule`, stopping at the indices `stops`; yields (index, log_w (C,B) float64, d (C,B)).
+    `start`, `init`, `log_w0`: continue a run that reached `schedule[start]` with states `init`, weights `log_w0`."""
     import torch
 
-    tracker = progress(what, int(stops[-1]) if len(stops) else 0)
-
+    if tracker is None:
+        tracker = progress(what, int(stops[-1]) if len(stops) else 0)
     adapter = paths.adapter
     B = paths.x.shape[0]
     z = adapter.sample_prior((n_chains, B), rng) if init is None else init
-    log_w = torch.zeros((n_chains, B), dtype=torch.float64)
-    prev = 0
+    log_w = torch.zeros((n_chains, B), dtype=torch.float64) if log_w0 is None else log_w0
+    prev = int(start)
     for idx in stops:
         seg = schedule[prev: idx + 1]
         res = ais(paths.path, seg, controller, rng, init=z, keep_partials=False, progress=tracker)
@@ -361,9 +363,48 @@ def estimate_rd_curve(
     `checkpoint`: inside a cell, the phase name under which the finished curve is checkpointed (`suite.checkpoint`).
     """
     if checkpoint is not None:
-        return _unpack_curve(phase(checkpoint, lambda: _pack_curve(estimate_rd_curve(
+        return _unpack_curve(phase(checkpoint, lambda: _pack_curve(estimate_rd_curve_parts(
             adapter, x, schedule, curve_idx, n_chains, rng, hmc, step_table=step_table, include=include,
-            what=what)), [rng]))
+            what=what, parts=checkpoint)), [rng]))
+    return estimate_rd_curve_parts(adapter, x, schedule, curve_idx, n_chains, rng, hmc, step_table=step_table,
+                                   include=include, what=what)
+
+
+PARTS_PER_ROUND = 10  # an AIS round checkpoints after about every tenth of its curve points (inside a cell)
+
+
+def _ctl_state(ctl: StepSizeController) -> dict[str, Any]:
+    out: dict[str, Any] = {"t": ctl.t, "adapting": ctl.eps is not None}
+    if ctl.eps is not None:
+        out.update(eps=np.asarray(ctl.eps), hist=np.asarray(ctl.hist))
+    out.update(pack_float_dict("record", ctl.record))
+    return out
+
+
+def _set_ctl_state(ctl: StepSizeController, d: dict[str, Any]) -> None:
+    ctl.t = int(np.asarray(d["t"]).item())
+    if bool(np.asarray(d["adapting"]).item()):
+        ctl.eps, ctl.hist = np.array(d["eps"]), np.array(d["hist"])
+    ctl.record = unpack_float_dict("record", d)
+
+
+def estimate_rd_curve_parts(
+    adapter: ModelAdapter,
+    x: Any,
+    schedule: np.ndarray,
+    curve_idx: Sequence[int],
+    n_chains: int,
+    rng: np.random.Generator,
+    hmc: HMCSettings = HMCSettings(),
+    *,
+    step_table: dict[float, np.ndarray] | None = None,
+    include: Sequence[float] = (),
+    what: str = "AIS curve",
+    parts: str | None = None,
+) -> RDCurve:
+    """`estimate_rd_curve`'s body. With `parts` (a phase name) the round runs as about `PARTS_PER_ROUND` phases,
+    each ending at a curve point and checkpointing the chains, their weights, the step-size controller and the rows
+    so far, so a round interrupted inside a cell resumes from its last finished part (the same numbers)."""
     import torch
 
     schedule = np.asarray(schedule, dtype=np.float64)
@@ -385,19 +426,35 @@ def estimate_rd_curve(
     B = x_t.shape[0]
     paths = _RDPath(adapter, x_t)
     ctl = StepSizeController(hmc, table=step_table)
-    rows: dict[str, list] = {k: [] for k in ("beta", "logz", "dist", "accept", "accept_min", "ess")}
+    keys = ("beta", "logz", "dist", "accept", "accept_min", "ess")
+    rows: dict[str, list] = {k: [] for k in keys}
     extra: dict[float, np.ndarray] = {}
-    seg_acc: list[np.ndarray] = []
-    prev_beta = 0.0
-    collapsed = 0
-    with torch.no_grad():
-        for idx, log_w, d, _ in _forward(paths, schedule, stops, int(n_chains), rng, ctl, what=what):
+    tracker = progress(what, len(schedule) - 1)
+    # the round in parts, each ending at a curve point (there the segment's acceptance has just been taken)
+    curve_sorted = sorted(curve_set)
+    per = max(1, -(-len(curve_sorted) // PARTS_PER_ROUND)) if parts else len(curve_sorted)
+    ends = curve_sorted[per - 1::per]
+    if ends[-1] != curve_sorted[-1]:
+        ends.append(curve_sorted[-1])
+    ends[-1] = max(ends[-1], int(stops[-1]))  # an `include` β past the last curve point belongs to the last part
+    carry: dict[str, Any] = {"z": None, "log_w": None, "start": 0, "prev_beta": 0.0, "collapsed": 0, "elapsed": 0.0}
+
+    def run_part(lo: int, hi: int) -> dict[str, Any]:
+        t_part = time.perf_counter()
+        part = {k: [] for k in keys}
+        part_extra: dict[float, np.ndarray] = {}
+        seg_acc: list[np.ndarray] = []
+        prev_beta, collapsed = carry["prev_beta"], carry["collapsed"]
+        z, log_w = carry["z"], carry["log_w"]
+        part_stops = stops[(stops > lo) & (stops <= hi)]
+        for idx, log_w, d, z in _forward(paths, schedule, part_stops, int(n_chains), rng, ctl, init=z, start=lo,
+                                         log_w0=log_w, tracker=tracker):
             beta = float(schedule[idx])
             _check_finite(log_w, d, beta)
             seg_acc.append(ctl.take_segment())
             logz = (torch.logsumexp(log_w, 0) - math.log(n_chains))
             if idx in extra_set:
-                extra[beta] = logz.numpy().copy()
+                part_extra[beta] = logz.numpy().copy()
             if idx not in curve_set:
                 continue
             acc = np.mean(seg_acc, axis=0)
@@ -411,12 +468,39 @@ def estimate_rd_curve(
             prev_beta = beta
             wn = torch.softmax(log_w, 0)
             dist = (wn * d.to(torch.float64)).sum(0)
-            rows["beta"].append(beta)
-            rows["logz"].append(logz.numpy().copy())
-            rows["dist"].append(dist.numpy().copy())
-            rows["accept"].append(float(acc.mean()))
-            rows["accept_min"].append(float(acc.min()))
-            rows["ess"].append(float((1.0 / (wn * wn).sum(0)).mean()))
+            part["beta"].append(beta)
+            part["logz"].append(logz.numpy().copy())
+            part["dist"].append(dist.numpy().copy())
+            part["accept"].append(float(acc.mean()))
+            part["accept_min"].append(float(acc.min()))
+            part["ess"].append(float((1.0 / (wn * wn).sum(0)).mean()))
+        out: dict[str, Any] = {f"rows.{k}": np.asarray(v) for k, v in part.items()}
+        out.update(pack_float_dict("extra", part_extra))
+        out.update({f"ctl.{k}": v for k, v in _ctl_state(ctl).items()})
+        out.update(z=z.detach().numpy(), log_w=log_w.numpy(), prev_beta=prev_beta, collapsed=collapsed,
+                   elapsed=carry["elapsed"] + time.perf_counter() - t_part)
+        return out
+
+    with torch.no_grad():
+        lo = 0
+        for i, hi in enumerate(ends):
+            if parts:
+                out = phase(f"{parts}-part{i:03d}", lambda: run_part(lo, hi), [rng])
+            else:
+                out = run_part(lo, hi)
+            for k in keys:
+                rows[k].extend(list(out[f"rows.{k}"]))
+            extra.update(unpack_float_dict("extra", out))
+            _set_ctl_state(ctl, {k[len("ctl."):]: v for k, v in out.items() if k.startswith("ctl.")})
+            carry.update(z=torch.as_tensor(np.asarray(out["z"]), dtype=adapter.dtype),
+                         log_w=torch.as_tensor(np.asarray(out["log_w"]), dtype=torch.float64),
+                         prev_beta=float(np.asarray(out["prev_beta"]).item()),
+                         collapsed=int(np.asarray(out["collapsed"]).item()),
+                         elapsed=float(np.asarray(out["elapsed"]).item()))
+            if tracker.done < hi:  # a part loaded from its checkpoint: count its steps as done
+                tracker.advance(hi - tracker.done)
+            lo = hi
+    collapsed = carry["collapsed"]
     betas = np.array(rows["beta"])
     logz = np.stack(rows["logz"])
     dist = np.stack(rows["dist"])
@@ -425,7 +509,8 @@ def estimate_rd_curve(
         betas=betas, rate=rate.mean(1), distortion=dist.mean(1), log_z=logz.mean(1), rate_per_image=rate,
         distortion_per_image=dist, log_z_per_image=logz, accept=np.array(rows["accept"]),
         accept_min=np.array(rows["accept_min"]), ess=np.array(rows["ess"]), n_steps=len(schedule) - 1,
-        n_chains=int(n_chains), n_images=int(B), n_leapfrog=hmc.n_leapfrog, wall_s=time.perf_counter() - t0,
+        n_chains=int(n_chains), n_images=int(B), n_leapfrog=hmc.n_leapfrog,
+        wall_s=carry["elapsed"] if parts else time.perf_counter() - t0,
         step_table=dict(ctl.record) if step_table is None else dict(step_table), extra_log_z=extra,
         collapsed_segments=collapsed,
     )

@@ -110,7 +110,7 @@ def test_an_interrupted_rd_cell_resumes_after_its_finished_phases_and_matches_an
     assert not any(scratch.iterdir())  # a finished cell leaves no checkpoints behind
 
 
-def test_two_round_curve_and_bdmc_resume_bit_identically(tmp_path):
+def test_two_round_curve_and_bdmc_resume_bit_identically(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     from suite.linear_vae import LinearGaussianRD
     from suite.rd_ais import HMCSettings, bdmc, curve_indices, estimate_rd_curve_two_rounds, make_schedule
@@ -141,9 +141,28 @@ def test_two_round_curve_and_bdmc_resume_bit_identically(tmp_path):
         first = both()
         names = sorted(p.name[: -len(".json")] for p in tmp_path.glob("*.json"))
         second = both()  # every phase loaded
-    assert names == sorted(["ais-curve-tuning-round", "ais-curve-unbiased-round"] + [
+    rounds = ["ais-curve-tuning-round", "ais-curve-unbiased-round"]
+    assert names == sorted(rounds + [f"{r}-part{i:03d}" for r in rounds for i in range(len(idx))] + [
         f"bdmc-{sched[39]:.17g}-{d}-{r}-round" for d in ("forward", "reverse") for r in ("tuning", "unbiased")])
-    for run in (first, second):
+    # interrupted inside a round: tuning round's 4 parts and the round itself saved, then the unbiased round's
+    # first part; the 7th save (its second part) never happens
+    real_save, saves = ck._save, []
+
+    def save_then_stop(*a):
+        saves.append(a[1])
+        if len(saves) == 7:
+            raise KeyboardInterrupt("simulated interruption")
+        real_save(*a)
+
+    cut = tmp_path / "cut"
+    monkeypatch.setattr(ck, "_save", save_then_stop)
+    with cell_scratch(cut), pytest.raises(KeyboardInterrupt):
+        both()
+    assert saves[-1] == "ais-curve-unbiased-round-part001"
+    monkeypatch.setattr(ck, "_save", real_save)
+    with cell_scratch(cut):
+        third = both()
+    for run in (first, second, third):
         np.testing.assert_array_equal(run[0].rate_per_image, plain[0].rate_per_image)
         np.testing.assert_array_equal(run[0].distortion, plain[0].distortion)
         assert run[0].step_table.keys() == plain[0].step_table.keys()
