@@ -2,7 +2,8 @@
 
 The runner resumes a grid cell by cell; a paper-tier cell can itself take hours (a two-round AIS curve, then four
 BDMC runs per β). `suite.execute.run_cell` gives each cell a scratch folder (beside the store, named by the cell's
-content hash) and removes it once the cell is stored as ok. Inside it, `phase(name, fn, rngs)` runs `fn` once:
+content hash) and removes it once the cell is stored as ok (rd-curve's phases: about a tenth of an AIS round, each
+BDMC run). Inside it, `phase(name, fn, rngs)` runs `fn` once:
 its outputs (numpy arrays and numbers) go to `name.npz` (no pickle) with their sha256 and the states of the random
 generators the phase advanced in `name.json`; a re-run of the cell loads them, sets the generators to where the
 phase left them and skips the work, so the resumed cell computes exactly what an uninterrupted one would.
