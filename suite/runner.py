@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 from .cell import Cell
@@ -109,14 +110,20 @@ def plan(
     params: dict | None = None,
 ) -> list[tuple[Cell, str, str | None]]:
     """What `run` with the same arguments would do, without running anything: each cell of the grid with
-    'stored' (finished ok: skipped), 'error' (stored as an error: re-run) or 'to run', and the stored error."""
+    'stored' (finished ok: skipped), 'error' (stored as an error: re-run) or 'to run', and a note: the stored error,
+    and for a cell that will run, how many checkpoints of an interrupted run it resumes from (`suite.checkpoint`)."""
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
     cells = list({c.key: c for c in build_cells(select_tasks(selector), methods, tier, seeds, params)}.values())
     known = store.statuses(c.key for c in cells)
+    scratch = Path(str(store.path) + ".cells")
     out = []
     for c in cells:
-        status, error = known.get(c.key, (None, None))
-        out.append((c, "stored" if status == "ok" else ("error" if status else "to run"), error))
+        status, note = known.get(c.key, (None, None))
+        if status != "ok" and (scratch / c.key).is_dir():
+            saved = len(list((scratch / c.key).glob("*.json")))
+            if saved:
+                note = "; ".join(filter(None, [note, f"resumes from {saved} checkpoint{'s' if saved > 1 else ''}"]))
+        out.append((c, "stored" if status == "ok" else ("error" if status else "to run"), note))
     return out
 
 

@@ -76,3 +76,17 @@ def test_dry_run_lists_the_grid_with_what_a_run_would_do_and_runs_nothing(tmp_pa
     assert flaky[0].startswith("error   bounds/toy-mean × Flaky seed 0 (smoke)") and "no luck" in flaky[0]
     n_cells = len(__import__("suite.results", fromlist=["ResultsStore"]).ResultsStore(store).cells())
     assert n_cells == 2  # the dry runs stored nothing
+
+
+def test_dry_run_says_when_a_cell_resumes_from_checkpoints(tmp_path, capsys):
+    from suite.runner import plan
+
+    store = tmp_path / "s.sqlite"
+    (cell, status, note), = plan("bounds/toy-mean", methods=["toy-exact"], store=store)
+    assert status == "to run" and note is None
+    folder = tmp_path / "s.sqlite.cells" / cell.key
+    folder.mkdir(parents=True)
+    (folder / "ais-curve-part000.json").write_text("{}")
+    (folder / "ais-curve-part001.json").write_text("{}")
+    assert main(["run", "bounds/toy-mean", "--method", "toy-exact", "--store", str(store), "--dry-run"]) == 0
+    assert "resumes from 2 checkpoints" in capsys.readouterr().out
