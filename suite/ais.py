@@ -414,12 +414,14 @@ def ais(
     record: Callable[[Array, float], Any] | None = None,
     keep_partials: bool = True,
     progress: Any = None,
+    log_w0: Array | None = None,
 ) -> AISResult:
     """Run AIS along `betas` (any monotone sequence; increasing = forward, decreasing = reverse AIS).
 
     The chains start at `init` (e.g. exact target samples for reverse AIS) or at `path.sample_base(n_chains, rng)`.
     Returns the per-chain log-weights and, if `keep_partials`, the partial log-weight at every β. `progress` (a
-    `suite.progress.Progress`) is advanced once per annealing step.
+    `suite.progress.Progress`) is advanced once per annealing step. `log_w0` continues the weights of a run that
+    ended where this one starts (with `init` its states): consecutive calls then give the bits of one call.
     """
     betas = np.asarray(betas, dtype=float)
     if betas.ndim != 1 or len(betas) < 2:
@@ -434,7 +436,9 @@ def ais(
     else:
         z = init
     ratio = _detached(path.log_ratio(z))
-    if _is_torch(ratio):
+    if log_w0 is not None:
+        log_w = log_w0
+    elif _is_torch(ratio):
         import torch
 
         log_w = torch.zeros_like(ratio)

@@ -562,16 +562,41 @@ def bdmc(adapter: ModelAdapter, schedule: np.ndarray, n_points: int, n_chains: i
     C, B = int(n_chains), int(x.shape[0])
     stops = np.array([len(schedule) - 1])
 
-    def forward(ctl, r):
-        *_, (_, log_w, d, _) = _forward(paths, schedule, stops, C, r, ctl, what=f"BDMC forward at β = {beta:g}")
-        _check_finite(log_w, d, beta)
+    n_steps = len(schedule) - 1
+    ends = sorted({max(1, round(n_steps * (i + 1) / PARTS_PER_ROUND)) for i in range(PARTS_PER_ROUND)})
+
+    def in_parts(betas, ctl, r, name, what, z0):
+        """One AIS run over `betas` in about `PARTS_PER_ROUND` checkpointed parts (`suite.checkpoint`); the same
+        bits as one `ais` call (the weights go on in their own dtype). Returns (states, log-weights)."""
+        tracker = progress(what, n_steps)
+        carry: dict[str, Any] = {"z": z0, "log_w": None}
+        lo = 0
+        for i, hi in enumerate(ends):
+            def run_part(lo=lo, hi=hi):
+                start = carry["z"] if carry["z"] is not None else adapter.sample_prior((C, B), r)
+                res = ais(paths.path, betas[lo: hi + 1], ctl, r, init=start, keep_partials=False,
+                          progress=tracker, log_w0=carry["log_w"])
+                return {"z": res.states.detach().numpy(), "log_w": res.log_w.numpy(),
+                        **{f"ctl.{k}": v for k, v in _ctl_state(ctl).items()}}
+            out = phase(f"{name}-part{i:03d}", run_part, [r])
+            carry["z"] = torch.as_tensor(np.asarray(out["z"]), dtype=adapter.dtype)
+            carry["log_w"] = torch.as_tensor(np.asarray(out["log_w"]))
+            _set_ctl_state(ctl, {k[len("ctl."):]: v for k, v in out.items() if k.startswith("ctl.")})
+            if tracker.done < hi:  # a part loaded from its checkpoint
+                tracker.advance(hi - tracker.done)
+            lo = hi
+        return carry["z"], carry["log_w"]
+
+    def forward(ctl, r, name):
+        zf, lw = in_parts(schedule, ctl, r, name, f"BDMC forward at β = {beta:g}", None)
+        log_w = torch.zeros((C, B), dtype=torch.float64) + lw.to(torch.float64)
+        _check_finite(log_w, paths.distortion(zf), beta)
         return (torch.logsumexp(log_w, 0) - math.log(C)).numpy()
 
-    def reverse(ctl, r):
+    def reverse(ctl, r, name):
         init = z.unsqueeze(0).expand(C, B, z.shape[-1]).clone()
-        res = ais(paths.path, schedule[::-1].copy(), ctl, r, init=init, keep_partials=False,
-                  progress=progress(f"BDMC reverse at β = {beta:g}", len(schedule) - 1))
-        lw = res.log_w.to(torch.float64)
+        _, lw = in_parts(schedule[::-1].copy(), ctl, r, name, f"BDMC reverse at β = {beta:g}", init)
+        lw = lw.to(torch.float64)
         if not bool(torch.isfinite(lw).all()):
             raise MethodError(f"reverse AIS log-weights became NaN/inf (BDMC at β = {beta:g})")
         return -(torch.logsumexp(lw, 0) - math.log(C)).numpy()
@@ -579,11 +604,11 @@ def bdmc(adapter: ModelAdapter, schedule: np.ndarray, n_points: int, n_chains: i
     def adapted(run, name):  # a run that adapts its steps: its value and the step table it recorded
         def go():
             ctl = StepSizeController(hmc)
-            return {"value": run(ctl, rng), **pack_float_dict("steps", ctl.record)}
+            return {"value": run(ctl, rng, name), **pack_float_dict("steps", ctl.record)}
         return phase(name, go, [rng])
 
     def replayed(run, name, table, r):  # the unbiased round: fixed steps, fresh randomness
-        return phase(name, lambda: {"value": run(StepSizeController(hmc, table=table), r)}, [r])["value"]
+        return phase(name, lambda: {"value": run(StepSizeController(hmc, table=table), r, name)}, [r])["value"]
 
     with torch.no_grad():
         out = []

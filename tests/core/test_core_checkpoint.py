@@ -142,8 +142,9 @@ def test_two_round_curve_and_bdmc_resume_bit_identically(tmp_path, monkeypatch):
         names = sorted(p.name[: -len(".json")] for p in tmp_path.glob("*.json"))
         second = both()  # every phase loaded
     rounds = ["ais-curve-tuning-round", "ais-curve-unbiased-round"]
-    assert names == sorted(rounds + [f"{r}-part{i:03d}" for r in rounds for i in range(len(idx))] + [
-        f"bdmc-{sched[39]:.17g}-{d}-{r}-round" for d in ("forward", "reverse") for r in ("tuning", "unbiased")])
+    bdmc_runs = [f"bdmc-{sched[39]:.17g}-{d}-{r}-round" for d in ("forward", "reverse") for r in ("tuning", "unbiased")]
+    assert names == sorted(rounds + [f"{r}-part{i:03d}" for r in rounds for i in range(len(idx))] + bdmc_runs
+                           + [f"{b}-part{i:03d}" for b in bdmc_runs for i in range(10)])
     # interrupted inside a round: tuning round's 4 parts and the round itself saved, then the unbiased round's
     # first part; the 7th save (its second part) never happens
     real_save, saves = ck._save, []
@@ -162,7 +163,25 @@ def test_two_round_curve_and_bdmc_resume_bit_identically(tmp_path, monkeypatch):
     monkeypatch.setattr(ck, "_save", real_save)
     with cell_scratch(cut):
         third = both()
-    for run in (first, second, third):
+    # interrupted inside a BDMC run (the reverse tuning run, after 4 of its 10 parts)
+    saves.clear()
+
+    def stop_in_bdmc(*a):
+        saves.append(a[1])
+        if a[1].endswith("reverse-tuning-round-part004"):
+            raise KeyboardInterrupt("simulated interruption")
+        real_save(*a)
+
+    cut2 = tmp_path / "cut2"
+    monkeypatch.setattr(ck, "_save", stop_in_bdmc)
+    with cell_scratch(cut2), pytest.raises(KeyboardInterrupt):
+        both()
+    monkeypatch.setattr(ck, "_save", lambda *a: (saves.append(a[1]), real_save(*a)))
+    saves.clear()
+    with cell_scratch(cut2):
+        fourth = both()
+    assert saves[0].endswith("reverse-tuning-round-part004")  # resumed inside the run, not from its start
+    for run in (first, second, third, fourth):
         np.testing.assert_array_equal(run[0].rate_per_image, plain[0].rate_per_image)
         np.testing.assert_array_equal(run[0].distortion, plain[0].distortion)
         assert run[0].step_table.keys() == plain[0].step_table.keys()
