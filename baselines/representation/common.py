@@ -191,8 +191,8 @@ class TorchLearner:
             elif isinstance(v, Batches):
                 blobs[f"{name}.order"] = torch.from_numpy(np.asarray(v._order, dtype=np.int64).copy())
                 facts["batches"][name] = int(v._pos)
-            elif isinstance(v, (bool, int, float)) and not isinstance(v, np.generic) and name.endswith("_"):
-                facts["scalars"][name] = v
+            elif isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) and name.endswith("_"):
+                facts["scalars"][name] = v.item() if isinstance(v, np.generic) else v
         return blobs, facts
 
     def _save_checkpoint(self, path: Path, done: int, seconds: float) -> None:
@@ -209,7 +209,8 @@ class TorchLearner:
 
     def _resume(self, path: Path) -> int:
         """Restore a checkpoint of this cell's training (verified by its sha256; torch.load(weights_only=True));
-        returns the steps already done (0: none, or an unusable one, said on stderr)."""
+        returns the steps already done (0 when there is none). One that cannot be restored is said on stderr and
+        raises `_RestartFromScratch` (the learner may be half-restored: `fit` sets it up again)."""
         import torch
 
         meta_path, pt_path = path.with_name(path.name + ".json"), path.with_name(path.name + ".pt")
