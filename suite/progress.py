@@ -70,6 +70,11 @@ class Progress:
         self.done += int(n)
         self.update(self.done)
 
+    def advance_to(self, done: int) -> None:
+        """Count up to `done` units (nothing if already there)."""
+        if done > self.done:
+            self.advance(done - self.done)
+
     def update(self, done: int) -> None:
         if self.every <= 0:
             return

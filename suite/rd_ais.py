@@ -342,6 +342,25 @@ def _check_accept(acc: np.ndarray, lo: float, hi: float, threshold: float) -> No
         )
 
 
+PARTS_PER_ROUND = 10  # an AIS round checkpoints after about every tenth of its curve points (inside a cell)
+
+
+def _ctl_state(ctl: StepSizeController) -> dict[str, Any]:
+    """The step-size controller's state as `ctl.*` entries of a phase's outputs."""
+    out: dict[str, Any] = {"ctl.t": ctl.t, "ctl.adapting": ctl.eps is not None}
+    if ctl.eps is not None:
+        out.update({"ctl.eps": np.asarray(ctl.eps), "ctl.hist": np.asarray(ctl.hist)})
+    out.update(pack_float_dict("ctl.record", ctl.record))
+    return out
+
+
+def _set_ctl_state(ctl: StepSizeController, d: dict[str, Any]) -> None:
+    ctl.t = int(np.asarray(d["ctl.t"]).item())
+    if bool(np.asarray(d["ctl.adapting"]).item()):
+        ctl.eps, ctl.hist = np.array(d["ctl.eps"]), np.array(d["ctl.hist"])
+    ctl.record = unpack_float_dict("ctl.record", d)
+
+
 def estimate_rd_curve(
     adapter: ModelAdapter,
     x: Any,
@@ -355,56 +374,22 @@ def estimate_rd_curve(
     include: Sequence[float] = (),
     what: str = "AIS curve",
     checkpoint: str | None = None,
+    _parts: str | None = None,
 ) -> RDCurve:
     """One forward AIS run over `schedule` for the images `x` (B, n), the curve read at `schedule[curve_idx]`.
 
     `step_table` replays fixed step sizes (an unbiased second round); otherwise they are adapted and returned in
     `RDCurve.step_table`. `include`: β values of the schedule where log Ẑ is also wanted (e.g. the likelihood's β*).
-    `checkpoint`: inside a cell, the phase name under which the finished curve is checkpointed (`suite.checkpoint`).
+    `checkpoint`: inside a cell, the phase name under which the finished curve is checkpointed (`suite.checkpoint`);
+    the round then runs as about `PARTS_PER_ROUND` phases of its own, each ending at a curve point and saving the
+    chains, their weights, the step-size controller and the rows so far, so an interrupted round resumes from its
+    last finished part with the same numbers.
     """
     if checkpoint is not None:
-        return _unpack_curve(phase(checkpoint, lambda: _pack_curve(estimate_rd_curve_parts(
+        return _unpack_curve(phase(checkpoint, lambda: _pack_curve(estimate_rd_curve(
             adapter, x, schedule, curve_idx, n_chains, rng, hmc, step_table=step_table, include=include,
-            what=what, parts=checkpoint)), [rng]))
-    return estimate_rd_curve_parts(adapter, x, schedule, curve_idx, n_chains, rng, hmc, step_table=step_table,
-                                   include=include, what=what)
-
-
-PARTS_PER_ROUND = 10  # an AIS round checkpoints after about every tenth of its curve points (inside a cell)
-
-
-def _ctl_state(ctl: StepSizeController) -> dict[str, Any]:
-    out: dict[str, Any] = {"t": ctl.t, "adapting": ctl.eps is not None}
-    if ctl.eps is not None:
-        out.update(eps=np.asarray(ctl.eps), hist=np.asarray(ctl.hist))
-    out.update(pack_float_dict("record", ctl.record))
-    return out
-
-
-def _set_ctl_state(ctl: StepSizeController, d: dict[str, Any]) -> None:
-    ctl.t = int(np.asarray(d["t"]).item())
-    if bool(np.asarray(d["adapting"]).item()):
-        ctl.eps, ctl.hist = np.array(d["eps"]), np.array(d["hist"])
-    ctl.record = unpack_float_dict("record", d)
-
-
-def estimate_rd_curve_parts(
-    adapter: ModelAdapter,
-    x: Any,
-    schedule: np.ndarray,
-    curve_idx: Sequence[int],
-    n_chains: int,
-    rng: np.random.Generator,
-    hmc: HMCSettings = HMCSettings(),
-    *,
-    step_table: dict[float, np.ndarray] | None = None,
-    include: Sequence[float] = (),
-    what: str = "AIS curve",
-    parts: str | None = None,
-) -> RDCurve:
-    """`estimate_rd_curve`'s body. With `parts` (a phase name) the round runs as about `PARTS_PER_ROUND` phases,
-    each ending at a curve point and checkpointing the chains, their weights, the step-size controller and the rows
-    so far, so a round interrupted inside a cell resumes from its last finished part (the same numbers)."""
+            what=what, _parts=checkpoint)), [rng]))
+    parts = _parts
     import torch
 
     schedule = np.asarray(schedule, dtype=np.float64)
@@ -419,7 +404,6 @@ def estimate_rd_curve_parts(
     curve_set = set(curve_idx.tolist())
     extra_set = {i: schedule[i] for i in extra_idx}
 
-    t0 = time.perf_counter()
     x_t = _tensor(np.asarray(x).reshape(len(x), -1), adapter.dtype)
     if x_t.shape[1] != adapter.n:
         raise ValueError(f"images have {x_t.shape[1]} values, the model's data shape has {adapter.n}")
@@ -437,7 +421,7 @@ def estimate_rd_curve_parts(
     if ends[-1] != curve_sorted[-1]:
         ends.append(curve_sorted[-1])
     ends[-1] = max(ends[-1], int(stops[-1]))  # an `include` β past the last curve point belongs to the last part
-    carry: dict[str, Any] = {"z": None, "log_w": None, "start": 0, "prev_beta": 0.0, "collapsed": 0, "elapsed": 0.0}
+    carry: dict[str, Any] = {"z": None, "log_w": None, "prev_beta": 0.0, "collapsed": 0, "elapsed": 0.0}
 
     def run_part(lo: int, hi: int) -> dict[str, Any]:
         t_part = time.perf_counter()
@@ -476,7 +460,7 @@ def estimate_rd_curve_parts(
             part["ess"].append(float((1.0 / (wn * wn).sum(0)).mean()))
         out: dict[str, Any] = {f"rows.{k}": np.asarray(v) for k, v in part.items()}
         out.update(pack_float_dict("extra", part_extra))
-        out.update({f"ctl.{k}": v for k, v in _ctl_state(ctl).items()})
+        out.update(_ctl_state(ctl))
         out.update(z=z.detach().numpy(), log_w=log_w.numpy(), prev_beta=prev_beta, collapsed=collapsed,
                    elapsed=carry["elapsed"] + time.perf_counter() - t_part)
         return out
@@ -491,14 +475,13 @@ def estimate_rd_curve_parts(
             for k in keys:
                 rows[k].extend(list(out[f"rows.{k}"]))
             extra.update(unpack_float_dict("extra", out))
-            _set_ctl_state(ctl, {k[len("ctl."):]: v for k, v in out.items() if k.startswith("ctl.")})
+            _set_ctl_state(ctl, out)
             carry.update(z=torch.as_tensor(np.asarray(out["z"]), dtype=adapter.dtype),
                          log_w=torch.as_tensor(np.asarray(out["log_w"]), dtype=torch.float64),
                          prev_beta=float(np.asarray(out["prev_beta"]).item()),
                          collapsed=int(np.asarray(out["collapsed"]).item()),
                          elapsed=float(np.asarray(out["elapsed"]).item()))
-            if tracker.done < hi:  # a part loaded from its checkpoint: count its steps as done
-                tracker.advance(hi - tracker.done)
+            tracker.advance_to(hi)  # a part loaded from its checkpoint counts as done
             lo = hi
     collapsed = carry["collapsed"]
     betas = np.array(rows["beta"])
@@ -510,7 +493,7 @@ def estimate_rd_curve_parts(
         distortion_per_image=dist, log_z_per_image=logz, accept=np.array(rows["accept"]),
         accept_min=np.array(rows["accept_min"]), ess=np.array(rows["ess"]), n_steps=len(schedule) - 1,
         n_chains=int(n_chains), n_images=int(B), n_leapfrog=hmc.n_leapfrog,
-        wall_s=carry["elapsed"] if parts else time.perf_counter() - t0,
+        wall_s=carry["elapsed"],
         step_table=dict(ctl.record) if step_table is None else dict(step_table), extra_log_z=extra,
         collapsed_segments=collapsed,
     )
@@ -576,14 +559,12 @@ def bdmc(adapter: ModelAdapter, schedule: np.ndarray, n_points: int, n_chains: i
                 start = carry["z"] if carry["z"] is not None else adapter.sample_prior((C, B), r)
                 res = ais(paths.path, betas[lo: hi + 1], ctl, r, init=start, keep_partials=False,
                           progress=tracker, log_w0=carry["log_w"])
-                return {"z": res.states.detach().numpy(), "log_w": res.log_w.numpy(),
-                        **{f"ctl.{k}": v for k, v in _ctl_state(ctl).items()}}
+                return {"z": res.states.detach().numpy(), "log_w": res.log_w.numpy(), **_ctl_state(ctl)}
             out = phase(f"{name}-part{i:03d}", run_part, [r])
             carry["z"] = torch.as_tensor(np.asarray(out["z"]), dtype=adapter.dtype)
             carry["log_w"] = torch.as_tensor(np.asarray(out["log_w"]))
-            _set_ctl_state(ctl, {k[len("ctl."):]: v for k, v in out.items() if k.startswith("ctl.")})
-            if tracker.done < hi:  # a part loaded from its checkpoint
-                tracker.advance(hi - tracker.done)
+            _set_ctl_state(ctl, out)
+            tracker.advance_to(hi)  # a part loaded from its checkpoint counts as done
             lo = hi
         return carry["z"], carry["log_w"]
 
