@@ -7,6 +7,8 @@ import pytest
 import suite.checkpoint as ck
 from suite.checkpoint import cell_scratch, phase
 
+_REAL_SAVE = ck._save
+
 
 def _work(calls, rng):
     def fn():
@@ -69,6 +71,21 @@ def test_a_phase_without_its_json_was_not_finished(tmp_path):
     assert len(calls) == 2
 
 
+def _record_saves(monkeypatch, stop_at=None) -> list[str]:
+    """Record the names of the phases saved from now on; with `stop_at(names_so_far)` true, the save about to
+    happen raises KeyboardInterrupt instead (an interruption just before that phase would have been kept)."""
+    names: list[str] = []
+
+    def save(folder, name, out, rngs):
+        names.append(name)
+        if stop_at is not None and stop_at(names):
+            raise KeyboardInterrupt("simulated interruption")
+        _REAL_SAVE(folder, name, out, rngs)
+
+    monkeypatch.setattr(ck, "_save", save)
+    return names
+
+
 def _rows(store):
     from suite.results import ResultsStore
 
@@ -86,23 +103,14 @@ def test_an_interrupted_rd_cell_resumes_after_its_finished_phases_and_matches_an
     whole = tmp_path / "whole.sqlite"
     run("rd-curve/linear-vae", tier="smoke", seeds=1, store=whole)
 
-    computed, real_save = [], ck._save
-
-    def save_then_maybe_stop(folder, name, out, rngs):
-        computed.append(name)
-        if len(computed) == 3:  # interrupted while the third phase would be saved
-            raise KeyboardInterrupt("simulated interruption")
-        real_save(folder, name, out, rngs)
-
     resumed = tmp_path / "resumed.sqlite"
-    monkeypatch.setattr(ck, "_save", save_then_maybe_stop)
+    _record_saves(monkeypatch, stop_at=lambda names: len(names) == 3)  # stopped as the 3rd phase would be saved
     with pytest.raises(KeyboardInterrupt):
         run("rd-curve/linear-vae", tier="smoke", seeds=1, store=resumed)
     scratch = tmp_path / "resumed.sqlite.cells"
     kept = sorted(p.name for p in scratch.rglob("*.json"))
     assert len(kept) == 2  # the two finished phases survived
-    monkeypatch.setattr(ck, "_save", lambda *a: (computed.append(a[1]), real_save(*a)))
-    computed.clear()
+    computed = _record_saves(monkeypatch)
     summary = run("rd-curve/linear-vae", tier="smoke", seeds=1, store=resumed)
     assert summary.ok == 1
     assert computed and not set(computed) & {k[: -len(".json")] for k in kept}  # only the unfinished phases ran again
@@ -147,37 +155,20 @@ def test_two_round_curve_and_bdmc_resume_bit_identically(tmp_path, monkeypatch):
                            + [f"{b}-part{i:03d}" for b in bdmc_runs for i in range(10)])
     # interrupted inside a round: tuning round's 4 parts and the round itself saved, then the unbiased round's
     # first part; the 7th save (its second part) never happens
-    real_save, saves = ck._save, []
-
-    def save_then_stop(*a):
-        saves.append(a[1])
-        if len(saves) == 7:
-            raise KeyboardInterrupt("simulated interruption")
-        real_save(*a)
-
     cut = tmp_path / "cut"
-    monkeypatch.setattr(ck, "_save", save_then_stop)
+    saves = _record_saves(monkeypatch, stop_at=lambda names: len(names) == 7)
     with cell_scratch(cut), pytest.raises(KeyboardInterrupt):
         both()
     assert saves[-1] == "ais-curve-unbiased-round-part001"
-    monkeypatch.setattr(ck, "_save", real_save)
+    _record_saves(monkeypatch)
     with cell_scratch(cut):
         third = both()
     # interrupted inside a BDMC run (the reverse tuning run, after 4 of its 10 parts)
-    saves.clear()
-
-    def stop_in_bdmc(*a):
-        saves.append(a[1])
-        if a[1].endswith("reverse-tuning-round-part004"):
-            raise KeyboardInterrupt("simulated interruption")
-        real_save(*a)
-
     cut2 = tmp_path / "cut2"
-    monkeypatch.setattr(ck, "_save", stop_in_bdmc)
+    _record_saves(monkeypatch, stop_at=lambda names: names[-1].endswith("reverse-tuning-round-part004"))
     with cell_scratch(cut2), pytest.raises(KeyboardInterrupt):
         both()
-    monkeypatch.setattr(ck, "_save", lambda *a: (saves.append(a[1]), real_save(*a)))
-    saves.clear()
+    saves = _record_saves(monkeypatch)
     with cell_scratch(cut2):
         fourth = both()
     assert saves[0].endswith("reverse-tuning-round-part004")  # resumed inside the run, not from its start
