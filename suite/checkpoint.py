@@ -46,6 +46,11 @@ def scratch() -> Path | None:
     return _SCRATCH.get()
 
 
+def scratch_root(store_path: Path | str) -> Path:
+    """Where a run keeps the checkpoints of its unfinished cells: `STORE.cells/`, beside the store."""
+    return Path(str(store_path) + ".cells")
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=+-]+", "_", name)[:180]
 

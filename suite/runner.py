@@ -4,10 +4,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Sequence
 
 from .cell import Cell
+from .checkpoint import scratch_root
 from .contracts import TIERS, Task
 from .errors import LatentBenchError
 from .execute import CellResult
@@ -85,7 +85,7 @@ def run(
     summary = RunSummary(planned=len(cells))
     unique = list({c.key: c for c in cells}.values())
     done = store.finished(c.key for c in unique)
-    scratch = str(store.path) + ".cells"  # phase checkpoints of unfinished cells, beside the store
+    scratch = str(scratch_root(store.path))
     todo = [dataclasses.replace(c, scratch=scratch) for c in unique if c.key not in done]
     summary.skipped = len(unique) - len(todo)
     if on_plan:
@@ -115,7 +115,7 @@ def plan(
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
     cells = list({c.key: c for c in build_cells(select_tasks(selector), methods, tier, seeds, params)}.values())
     known = store.statuses(c.key for c in cells)
-    scratch = Path(str(store.path) + ".cells")
+    scratch = scratch_root(store.path)
     out = []
     for c in cells:
         status, note = known.get(c.key, (None, None))
