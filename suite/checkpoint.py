@@ -2,8 +2,8 @@
 
 The runner resumes a grid cell by cell; a paper-tier cell can itself take hours (a two-round AIS curve, then four
 BDMC runs per β). `suite.execute.run_cell` gives each cell a scratch folder (beside the store, named by the cell's
-content hash) and removes it once the cell is stored as ok (rd-curve's phases: about a tenth of an AIS round, each
-BDMC run). Inside it, `phase(name, fn, rngs)` runs `fn` once:
+content hash) and removes it once the cell is stored as ok (rd-curve's phases: about a tenth of an AIS round or
+of a BDMC run). Inside it, `phase(name, fn, rngs)` runs `fn` once:
 its outputs (numpy arrays and numbers) go to `name.npz` (no pickle) with their sha256 and the states of the random
 generators the phase advanced in `name.json`; a re-run of the cell loads them, sets the generators to where the
 phase left them and skips the work, so the resumed cell computes exactly what an uninterrupted one would.
@@ -97,11 +97,17 @@ def _load(folder: Path, name: str, rngs: Sequence[np.random.Generator]) -> dict[
             raise ValueError(f"{len(states)} generator states for {len(rngs)} generators")
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             out = {k: z[k] for k in z.files}
+        before = [g.bit_generator.state for g in rngs]
+        try:
+            for g, s in zip(rngs, states):
+                g.bit_generator.state = s
+        except Exception:
+            for g, s in zip(rngs, before):  # leave the generators as they were: the phase is recomputed
+                g.bit_generator.state = s
+            raise ValueError("a generator state that does not load") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"checkpoint {npz_path} unusable ({exc}); recomputing that phase", file=sys.stderr, flush=True)
         return None
-    for g, s in zip(rngs, states):
-        g.bit_generator.state = s
     return out
 
 

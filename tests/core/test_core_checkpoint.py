@@ -40,7 +40,7 @@ def test_outside_a_cell_a_phase_just_runs(tmp_path):
     assert len(calls) == 2 and not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("damage", ["flip a byte", "truncate", "other phase"])
+@pytest.mark.parametrize("damage", ["flip a byte", "truncate", "other phase", "bad generator state"])
 def test_a_damaged_checkpoint_is_recomputed_with_a_message(tmp_path, capsys, damage):
     calls = []
     with cell_scratch(tmp_path):
@@ -53,8 +53,10 @@ def test_a_damaged_checkpoint_is_recomputed_with_a_message(tmp_path, capsys, dam
             npz.write_bytes(bytes(b))
         elif damage == "truncate":
             npz.write_bytes(npz.read_bytes()[:40])
-        else:
+        elif damage == "other phase":
             meta.write_text(meta.read_text().replace('"phase": "curve"', '"phase": "bdmc"'))
+        else:
+            meta.write_text(meta.read_text().replace('"bit_generator": "PCG64"', '"bit_generator": "MT19937"'))
         rng = np.random.default_rng(0)
         out = phase("curve", _work(calls, rng), [rng])
     assert len(calls) == 2 and out["x"].shape == (5,)
