@@ -318,6 +318,11 @@ def limit_threads(budget: Budget) -> Any:
     return threadpool_limits(limits=int(threads))
 
 
+def _fit_seconds(method: Any, t0: float) -> float:
+    """Wall time of fit() since `t0`, plus what a resumed training had spent before its interruption."""
+    return time.perf_counter() - t0 + float(getattr(method, "resumed_seconds_", 0.0) or 0.0)
+
+
 def _images_per_s(method: Any, n_images: int, seconds: float) -> float:
     seen = getattr(method, "images_seen_", None)
     count = float(seen) if isinstance(seen, (int, float, np.integer)) and seen > 0 else float(max(n_images, 1))
@@ -416,7 +421,7 @@ class SemisupTask(ReprTask):
         rng = np.random.default_rng(seed)
         t0 = time.perf_counter()
         _call_fit(method, unlabelled, labelled, rng, _setting(self, budget, data))
-        seconds = time.perf_counter() - t0 + float(getattr(method, "resumed_seconds_", 0.0) or 0.0)
+        seconds = _fit_seconds(method, t0)
         predict = _need(method, "predict", "semisup")
         test_pred = check_predictions(predict(data.test_x), len(data.test_y), data.n_classes)
         yield Measurement("test_error", 100.0 * float(np.mean(test_pred != data.test_y)))
@@ -458,7 +463,7 @@ class ClusterTask(ReprTask):
         rng = np.random.default_rng(seed)
         t0 = time.perf_counter()
         _call_fit(method, data.train_x, None, rng, _setting(self, budget, data, n_clusters=k))
-        seconds = time.perf_counter() - t0 + float(getattr(method, "resumed_seconds_", 0.0) or 0.0)
+        seconds = _fit_seconds(method, t0)
         cluster = _need(method, "cluster", "cluster")
         train_soft = check_soft_assignments(cluster(data.train_x), len(data.train_y), k)
         test_soft = check_soft_assignments(cluster(data.test_x), len(data.test_y), k)
@@ -518,7 +523,7 @@ class ProbeTask(ReprTask):
         rng = np.random.default_rng(seed)
         t0 = time.perf_counter()
         _call_fit(method, data.train_x, None, rng, _setting(self, budget, data))
-        seconds = time.perf_counter() - t0 + float(getattr(method, "resumed_seconds_", 0.0) or 0.0)
+        seconds = _fit_seconds(method, t0)
         encode = _need(method, "encode", "probe")
         n_probe = int(budget.get("probe_train", 0) or len(data.train_y))
         idx = np.arange(len(data.train_y))
@@ -801,50 +806,40 @@ COLLAPSED = 0.8  # a cluster code that uses at most this fraction of its K clust
 FLOORS = {"semisup": "supervised-mlp", "cluster": "kmeans", "probe": "pixels"}
 
 
-def _budget_steps(method: str, task: "ReprTask", tier: str) -> int | None:
-    """The steps a method trains for on `tier` with its default parameters (the tier's, or its own cap)."""
-    from ..registry import methods as all_methods
-
-    steps = task.tiers.get(tier, {}).get("steps")
-    spec = all_methods().get(method)
-    try:
-        learner = spec.build() if spec is not None else None
-    except Exception:
-        learner = None
-    cap = (getattr(learner, "tier_steps", None) or {}).get(tier) if learner is not None else None
-    if steps is None:
-        return None
-    return min(int(steps), int(cap)) if cap is not None else int(steps)
-
-
-def _training_budget(method: str, params: str, task: "ReprTask", tier: str) -> str:
-    """What the method actually trains for on `tier`: the tier's step budget, a method's stated per-tier cap
-    (`tier_steps`) or its own `steps` parameter; in minibatches and in passes over the training split."""
+def _trained_steps(method: str, params: str, task: "ReprTask", tier: str) -> tuple[int | None, int | None, str]:
+    """(steps, batch, how) a method actually trains for on `tier`: the tier's step budget, a method's stated per-tier
+    cap (`tier_steps`) or its own `steps` parameter; `how` says which when it is not the tier's."""
     from ..registry import methods as all_methods
 
     b = task.tiers.get(tier, {})
     steps, batch = b.get("steps"), b.get("batch_size")
-    capped = ""
+    how = ""
     spec = all_methods().get(method)
     try:
         learner = spec.build(**(json.loads(params) if params else {})) if spec is not None else None
-    except Exception:  # a method that cannot be built here: state the tier's budget only
+    except Exception:  # a method that cannot be built here: the tier's budget only
         learner = None
     if learner is not None and steps is not None:
         own = getattr(learner, "steps", None)
         cap = (getattr(learner, "tier_steps", None) or {}).get(tier)
         if own is not None:
-            steps, capped = int(own), " (its own `steps` parameter)"
+            steps, how = int(own), " (its own `steps` parameter)"
         elif cap is not None and int(cap) < int(steps):
-            capped = f" (capped by the method from the tier's {steps})"
+            how = f" (capped by the method from the tier's {steps})"
             steps = int(cap)
         own_batch = getattr(learner, "batch_size", None)
         batch = int(own_batch) if own_batch else batch
+    return (None if steps is None else int(steps)), (None if batch is None else int(batch)), how
+
+
+def _training_budget(method: str, params: str, task: "ReprTask", tier: str) -> str:
+    """What the method actually trains for on `tier`, in minibatches and in passes over the training split."""
+    steps, batch, how = _trained_steps(method, params, task, tier)
     if steps is None or batch is None:
         return f"the {tier} tier's budget"
     n_train = TRAIN_IMAGES.get((task.dataset, task.kind, tier))
     passes = f", ≈{steps * batch / n_train:.1f} passes over the {n_train:,} training images" if n_train else ""
-    return f"it trains for {steps:,} minibatches of {batch}{capped}{passes}"
+    return f"it trains for {steps:,} minibatches of {batch}{how}{passes}"
 
 
 # training-split sizes (for 'passes over the data' in the notes): MNIST 50,000 (cluster: all 60,000), smoke 1,000
@@ -886,23 +881,14 @@ def _seed_values(rows: Any, metric: str, tier: str, label: str) -> list[float]:
     return [float(v) for v in r["value"][keep]]
 
 
-def _steps_effect(row: Any, others: Any, tier_steps: int | None) -> tuple[str, str]:
-    """What the same method measured with another `steps` parameter says about this row's training length:
+def _steps_effect(row: Any, others: Any, task: "ReprTask", tier: str) -> tuple[str, str]:
+    """What the same method measured with other parameters says about this row's training length (`_trained_steps`):
     ("worse", text) when a shorter run reached a lower (better) mean — more training made it worse, so the budget
     is not the cause; ("helps", text) when a longer run did better — a budget effect, measured; else ("", "")."""
-    import json as _json
-
-    def steps_of(params: Any) -> int | None:
-        try:
-            value = _json.loads(params).get("steps") if isinstance(params, str) and params else None
-        except (ValueError, AttributeError):
-            return None
-        return int(value) if isinstance(value, (int, float)) else None
-
-    own = steps_of(row["params"]) or tier_steps
+    own = _trained_steps(row["method"], row["params"], task, tier)[0]
     if own is None:
         return "", ""
-    runs = [(steps_of(o["params"]) or tier_steps, o) for _, o in others.iterrows()]
+    runs = [(_trained_steps(o["method"], o["params"], task, tier)[0], o) for _, o in others.iterrows()]
     shorter = sorted(((st, o) for st, o in runs if st is not None and st < own and o["mean"] < row["mean"]),
                      key=lambda t: t[0])
     if shorter:
@@ -1004,7 +990,7 @@ def gains_table(rows: Any) -> Any:
                     budget = _training_budget(row["method"], row["params"], task, tier)
                     others = grp[(grp["method"] == row["method"]) & (grp["label"] != row["label"])]
                     if task.kind == "semisup":
-                        extra["steps_effect"] = _steps_effect(row, others, _budget_steps(row["method"], task, tier))
+                        extra["steps_effect"] = _steps_effect(row, others, task, tier)
                     note = _why_not(task, tier, row, floor_name, budget, verdict, extra)
                     if len(others):  # the same method measured with other parameters: what they changed
                         note += "; the same method with other parameters, measured here: " + ", ".join(
