@@ -17,11 +17,13 @@ cluster tasks the decoder and the reconstruction discriminator see a straight-th
 the code still collapses (11-13 of 16, 15-18 of 30 clusters used; `gan_lr` 5e-4 and `recon_weight` 1 did not help).
 Noise 8-d on smoke, 16-d otherwise. With a labelled set it adds the AAE's supervised phase.
 
-Semi-supervised MNIST-100, quick tier: the test error RISES with training (3 seeds: 14.1 % at 100 steps, 18.7 at
-300, 23.9 at 1,000, 27.3 at the tier's 3,000; the supervised-only floor is 22.9), where the AAE's falls. Slower
-adversarial phases only delay it (seed 0: gan_lr 5e-5 gives 15.0 % at 1,000 steps but 30.5 at 3,000; 2e-5 gives
-19.6 at 3,000); sup_weight 5 (27.8 at 1,000), recon_weight 1 (24.5) and a one-hot code (35.3) do not help. The
-cause is not isolated; the published gains table states the trend from the measured rows.
+Semi-supervised MNIST-100, quick tier: the test error RISES with training (3 seeds, the runs in
+scripts/leaderboards.sh: 14.1 % at 100 steps, 18.7 at 300, 23.9 at 1,000, 27.3 at the tier's 3,000; the
+supervised-only floor is 22.9), where the AAE's falls. Slower adversarial phases only delay it (seed 0,
+`latentbench run semisup/mnist-100 --method iae --params '{"gan_lr": 5e-5}' --tier quick --seeds 1 --threads 1`,
+with "steps" for the shorter runs: gan_lr 5e-5 gives 15.0 % at 1,000 steps but 30.5 at 3,000; 2e-5 gives 19.6 at
+3,000); sup_weight 5 (27.8 at 1,000), recon_weight 1 (24.5) and y_code "gumbel" (35.3) do not help. The cause is
+not isolated; the published gains table states the trend from the measured rows.
 """
 from __future__ import annotations
 

@@ -362,9 +362,9 @@ class _RDTask(Task):
             yield Measurement("hmc_accept", float(curve.accept[k]), beta)
             yield Measurement("ess", float(curve.ess[k]), beta)
 
-    def _cost_rows(self, curve: RDCurve, budget: Budget | None = None) -> Iterator[Measurement]:
+    def _cost_rows(self, curve: RDCurve, budget: Budget) -> Iterator[Measurement]:
         yield Measurement("min_accept", float(np.min(curve.accept_min)))
-        if budget is not None and budget.get("on_collapse") == "flag":
+        if budget.get("on_collapse") == "flag":
             yield Measurement("collapsed_segments", float(curve.collapsed_segments))
         yield Measurement("ais_steps", float(curve.n_steps))
         yield Measurement("ais_chains", float(curve.n_chains))
@@ -669,7 +669,8 @@ class MNIST(_RDTask):
     pixel_range = (0.0, 1.0)
     metrics = _ranking_metrics(_rate_name(10.0)) + _curve_metrics() + _cost_metrics()
     # 3: the floor's Adam starts from the nearest of 4,096 shared prior draws (`floor_screen`). From prior draws
-    # alone it stopped above the AIS curve's end on the 2-latent models (quick, seed 0: D* 30.52 / 29.21 / 38.31
+    # alone (v2, published before this change) it stopped above the AIS curve's end on the 2-latent models (quick,
+    # seed 0: D* 30.52 / 29.21 / 38.31
     # for vae-2 / aae-2 / wgan-gp-2 against AIS 27.80 / 28.90 / 36.83, so the check was inconclusive there);
     # screened, the same 8 × 1,000 steps give 27.80 / 28.90 / 36.83 (vae-10 unchanged at 11.225, vae-100 5.48 →
     # 5.33), at the same cost.
