@@ -323,12 +323,17 @@ def compare_with_mcbits(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0, help="the dynamic binarization's seed")
     a = ap.parse_args(argv)
+    for flag, value in (("--images", a.images), ("--suite-images", a.suite_images), ("--particles", a.particles),
+                        ("--threads", a.threads)):
+        if value is not None and value < 1:
+            ap.error(f"{flag} must be at least 1, not {value}")
     K = 1 if a.coder == "elbo" else int(a.particles or 50)
     n_ref, n_ours = int(a.images), int(a.suite_images or a.images)
     torch.set_num_threads(a.threads)
 
     from baselines.lossless.classical import Gzip
     from suite.bitsback import BitsBackCoder
+    from suite.provenance import git_commit
 
     coders, util, models, shims = load_mcbits(a.reference)
     net = mcbits_model(a.reference, models, K)
@@ -372,7 +377,7 @@ def compare_with_mcbits(argv: list[str] | None = None) -> dict:
     print(f"{name} on dynamically binarized MNIST test images (seed {a.seed}), McBits' shipped checkpoint "
           f"({MCBITS_CHECKPOINTS[1 if K == 1 else 50][0]}, git blob verified) behind both coders; "
           f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); McBits at {a.reference} "
-          f"(commit {_git_commit(a.reference)}), its compress_bin_emnist.yml precisions {MCBITS_SETTINGS}")
+          f"(commit {git_commit(a.reference)}), its compress_bin_emnist.yml precisions {MCBITS_SETTINGS}")
     for s in shims:
         print(f"  shim: {s}")
     print(f"  {'coder':<34} {'images':>6} {'enc img/s':>10} {'dec img/s':>10} {'net b/dim':>10} {'total b/dim':>11}"
@@ -385,17 +390,6 @@ def compare_with_mcbits(argv: list[str] | None = None) -> dict:
     print(f"  speed ratio {rows[1][0]} / gzip: encode {rows[1][2] / rows[3][2]:.3f}, decode "
           f"{rows[1][3] / rows[3][3]:.3f}")
     return {"rows": rows, "shims": shims}
-
-
-def _git_commit(root: str) -> str:
-    import subprocess
-
-    try:
-        out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             timeout=10)
-        return out.stdout.strip() or "unknown (not a git checkout)"
-    except Exception:
-        return "unknown"
 
 
 if __name__ == "__main__":

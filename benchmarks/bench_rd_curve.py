@@ -215,21 +215,11 @@ def load_reference(root: str) -> tuple[dict, list[str]]:
     return mods, stubs
 
 
-def _reference_git_commit(root: str) -> str:
-    head = os.path.join(root, ".git", "HEAD")
-    try:
-        import subprocess
-
-        out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             timeout=10)
-        return out.stdout.strip() or "unknown (not a git checkout)"
-    except Exception:
-        return "unknown" if not os.path.exists(head) else open(head).read().strip()
-
-
 def compare_with_reference(argv: list[str] | None = None) -> dict:
     """Script mode: one AIS-HMC transition of ours vs the paper's public code, same decoder/data/β/chains/steps."""
     import argparse
+
+    from suite.provenance import git_commit
     import time
     import types
 
@@ -336,7 +326,7 @@ def compare_with_reference(argv: list[str] | None = None) -> dict:
     best = {name: min(v) for name, v in times.items()}
 
     print(f"AIS-HMC transition, ours vs BorealisAI/rate_distortion ({a.reference}, commit "
-          f"{_reference_git_commit(a.reference)})")
+          f"{git_commit(a.reference)})")
     print(f"  chains x images = {a.chains} x {a.images} = {n_total} states, latent {k}, decoder 784<-{a.hidden}<-"
           f"{a.hidden}<-{k} tanh/sigmoid (one shared object), leapfrog {a.leapfrog}, beta {beta:g}, float32, "
           f"torch {torch.__version__}, threads {torch.get_num_threads()}, repeat {a.repeat} (best, interleaved)")

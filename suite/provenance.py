@@ -14,8 +14,10 @@ from . import __version__
 LIBRARIES = ("numpy", "scipy", "pandas", "torch", "pennylane", "constriction", "scikit-learn")
 
 
-def _git_commit() -> str:
-    root = Path(__file__).resolve().parent.parent
+def git_commit(root: Path | str | None = None) -> str:
+    """The commit checked out at `root` (default: this repository), "+dirty" when tracked files differ from it;
+    "unknown" outside a git checkout. Also names the reference checkouts of the side-by-side benchmarks."""
+    root = Path(root) if root is not None else Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
@@ -76,7 +78,7 @@ def _static_environment() -> dict:
         gpu = None
     return {
         "latentbench": __version__,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "python": platform.python_version(),
         "libraries": _versions(),
         "platform": platform.platform(),

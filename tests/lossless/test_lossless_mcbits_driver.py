@@ -72,3 +72,9 @@ def test_a_checkpoint_with_another_blob_id_is_refused_before_loading(tmp_path):
 def test_a_folder_that_is_not_a_mcbits_checkout_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="mcbits/coders.py"):
         bl.load_mcbits(str(tmp_path))
+
+
+def test_counts_below_one_are_refused_before_anything_loads(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        bl.compare_with_mcbits(["--reference", str(tmp_path), "--images", "0"])
+    assert "--images must be at least 1" in capsys.readouterr().err
