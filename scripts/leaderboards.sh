@@ -36,8 +36,9 @@ for family in "${families[@]}"; do
     rd-curve)
       $LB run rd-curve --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       # torch's thread count changes the BDMC rows (not the curves) of the nonlinear models, bit for bit (aae-2,
-      # quick: BDMC gap 0.590433 at 1 thread, 0.643383 at 2): the published mnist rows ran on 1 thread, the
-      # linear-vae and cifar10 rows on this machine's 2 (provenance records torch_threads from now on)
+      # quick: BDMC gap 0.590433 at 1 thread, 0.643383 at 2): the published mnist rows ran on 1 thread; the
+      # linear-vae and cifar10 rows came from a run with the default thread count, this machine's 2 (inferred: that
+      # run's aae-2 row matches 2 threads bit for bit; provenance records torch_threads from now on)
       $LB run rd-curve/mnist --tier quick --seeds 1 --threads 1 --store "$STORE" --no-leaderboard
       $LB run rd-curve/linear-vae --tier quick --seeds 1 --threads 2 --store "$STORE" --no-leaderboard
       $LB run rd-curve/cifar10 --tier quick --seeds 1 --threads 2 --store "$STORE" --no-leaderboard ;;
