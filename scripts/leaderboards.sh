@@ -35,13 +35,8 @@ for family in "${families[@]}"; do
       $LB run lossless/sequence-hmm --tier paper --seeds 1 --threads 1 --store "$STORE" --no-leaderboard ;;
     rd-curve)
       $LB run rd-curve --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
-      # torch's thread count changes the BDMC rows (not the curves) of the nonlinear models, bit for bit (aae-2,
-      # quick: BDMC gap 0.590433 at 1 thread, 0.643383 at 2): the published mnist rows ran on 1 thread; the
-      # linear-vae and cifar10 rows came from a run with the default thread count, this machine's 2 (inferred: that
-      # run's aae-2 row matches 2 threads bit for bit; provenance records torch_threads from now on)
-      $LB run rd-curve/mnist --tier quick --seeds 1 --threads 1 --store "$STORE" --no-leaderboard
-      $LB run rd-curve/linear-vae --tier quick --seeds 1 --threads 2 --store "$STORE" --no-leaderboard
-      $LB run rd-curve/cifar10 --tier quick --seeds 1 --threads 2 --store "$STORE" --no-leaderboard ;;
+      # the quick tier pins torch to one thread (suite/tasks/rd_curve.py `_quick`): its rows do not depend on --threads
+      $LB run rd-curve --tier quick --seeds 1 --threads 1 --store "$STORE" --no-leaderboard ;;
     representation)
       $LB run representation --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       # m1m2 sits at chance on the smoke tier's 100 steps: the same method at 2,000 steps, for its note
@@ -65,7 +60,7 @@ for family in "${families[@]}"; do
       q probe/mnist --method wta-fc --params '{"sparsity": 0.02}' --seeds 3
       q probe/mnist --method wta-fc --params '{"sparsity": 0.2}' --seeds 3
       q probe/cifar10 --method pixels --method wta-fc --method wta-conv --seeds 1
-      # paper tier, the floors that fit a 2-core CPU (the learned methods' 100,000 steps do not)
+      # paper tier: the floors, and the learned cells that fit a 2-core CPU at one cell per session or two
       p() { $LB run "$@" --tier paper --threads 1 --seeds 1 --store "$STORE" --no-leaderboard; }
       p probe/mnist --method pixels
       p cluster/mnist-16 --method kmeans --method pca-kmeans
@@ -73,7 +68,9 @@ for family in "${families[@]}"; do
       # M1+M2 at the paper tier's 100,000 steps, one thread (~51 min on this 2-core box while other jobs ran)
       p semisup/mnist-100 --method m1m2
       # the first learned paper-tier cell: 100,000 steps at width 1,000, all cores (~30 min on 2 cores)
-      $LB run semisup/mnist-100 --tier paper --method supervised-mlp --seeds 1 --store "$STORE" --no-leaderboard ;;
+      $LB run semisup/mnist-100 --tier paper --method supervised-mlp --seeds 1 --store "$STORE" --no-leaderboard
+      # WTA-FC at the paper tier's 100,000 steps, one thread (~1 h 42 min on this 2-core box while other jobs ran)
+      p semisup/mnist-100 --method wta-fc ;;
     *) echo "unknown family $family" >&2; exit 2 ;;
   esac
 done

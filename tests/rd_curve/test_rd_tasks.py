@@ -86,6 +86,41 @@ def test_rd_same_seed_same_curve():
     assert runs[0] == runs[1]
 
 
+def test_rd_smoke_and_quick_rows_do_not_depend_on_the_callers_thread_count():
+    """The smoke and quick tiers pin torch to one thread inside `evaluate` (a decoder pass over BDMC's 5–10
+    simulated rows changed bits with the thread count): the decoder sees one thread whatever the caller set, the
+    caller's setting comes back afterwards, and the rows are the same."""
+    from suite.registry import get_method, get_task
+
+    for name in ("rd-curve/linear-vae", "rd-curve/mnist", "rd-curve/cifar10"):
+        for tier in ("smoke", "quick"):
+            assert get_task(name).budget(tier)["torch_threads"] == 1, (name, tier)
+
+    task = get_task("rd-curve/mnist")
+    data = task.data("smoke", 1)
+    seen: set[int] = set()
+    before = torch.get_num_threads()
+    runs = []
+    try:
+        for outer in (2, 1):
+            torch.set_num_threads(outer)
+            model = get_method("aae-2").build()
+            decode = model.decode
+
+            def watched(z, decode=decode):
+                seen.add(torch.get_num_threads())
+                return decode(z)
+
+            model.decode = watched
+            runs.append([(m.metric, m.value, m.point) for m in task.evaluate(model, data, task.budget("smoke"), 1)
+                         if not task.metric(m.metric).timing])
+            assert torch.get_num_threads() == outer
+    finally:
+        torch.set_num_threads(before)
+    assert seen == {1}
+    assert runs[0] == runs[1]
+
+
 def test_rd_crossings_interpolate_the_curve():
     from suite.tasks.rd_curve import _crossing
 
