@@ -257,5 +257,10 @@ def test_rd_paper_tier_matches_public_code_and_latent100_override():
     assert (big["beta_max"], big["steps"]) == (3333.0, 1600000) and big.tier == "paper"
     assert np.allclose(np.array(big["bdmc_at"]) * 1999, [20, 200, 1990])
     assert get_task("rd-curve/cifar10").budget("paper")["beta_max"] == 3333.0
+    # the linear-VAE check (icml_linear_vae100): 5,000 steps, 50 β up to 200 on the unit-variance NLL (100 on the
+    # squared error), two rounds, no BDMC set in the public code for it
+    lin = get_task("rd-curve/linear-vae").budget("paper")
+    assert (lin["steps"], lin["points"], lin["beta_max"], lin["two_rounds"], lin["bdmc_at"]) == \
+        (5000, 50, 100.0, True, [])
     q = mnist.budget("quick")
     assert q["beta_max"] == 3333.0 and _RDTask._model_budget(q, SimpleNamespace(k=100)) is q
