@@ -22,6 +22,13 @@ from suite.progress import progress
 from suite.protocols import Labelled, Setting
 
 TIER_WIDTH = {"smoke": 64, "quick": 256, "paper": 1000}
+
+
+class _TierOnly:
+    """A stand-in `Setting` that only names a tier (for `TorchLearner.size`)."""
+
+    def __init__(self, tier: str):
+        self.tier = tier
 CHECKPOINT_NAME = "training"  # <cell scratch>/training.pt + training.json
 
 
@@ -121,6 +128,10 @@ class TorchLearner:
         return dict(self._params)
 
     # -- sizes ----------------------------------------------------------------------------------------------
+    def size(self, tier: str) -> str:
+        """The model's size on `tier` in words (the gains notes compare a method across tiers with it)."""
+        return f"hidden width {self._width(_TierOnly(tier))}"
+
     def _width(self, setting: Setting) -> int:
         w = getattr(self, "hidden", None)
         return int(w) if w else TIER_WIDTH.get(setting.tier, 256)

@@ -34,6 +34,10 @@ class M1M2(TorchLearner):
     def _width(self, setting: Setting) -> int:
         return int(self.hidden) if self.hidden else WIDTH.get(setting.tier, 256)
 
+    def size(self, tier: str) -> str:
+        z1, z2 = DIMS.get(tier, DIMS["quick"])
+        return f"hidden width {WIDTH.get(tier, 256) if not self.hidden else int(self.hidden)}, z1 {z1}, z2 {z2}"
+
     def _setup(self, unlabelled: np.ndarray, labelled: Labelled | None, setting: Setting) -> None:
         import torch
 

@@ -81,6 +81,11 @@ class PixelGAN(CategoricalAdversarialAE):
     cluster_defaults = {"y_code": "gumbel", "gan_lr": 5e-4}
     tier_steps = {"quick": 1000}  # ~150 ms per step at quick size on one core: 1,000 steps fit ~3 minutes
 
+    def size(self, tier: str) -> str:
+        maps, layers = PIXELCNN.get(tier, PIXELCNN["quick"])
+        maps = int(getattr(self, "maps", None) or maps)
+        return f"{super().size(tier)}, PixelCNN {layers} layers of {maps} maps"
+
     def _build_decoder(self, k: int, s: int, w: int, setting: Setting) -> Any:
         maps, layers = PIXELCNN.get(setting.tier, PIXELCNN["quick"])
         maps = int(getattr(self, "maps", None) or maps)

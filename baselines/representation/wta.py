@@ -101,10 +101,16 @@ class WTAFC(_WTABase):
         import torch.nn as nn
 
         d = int(np.prod(setting.image_shape))
-        w = int(self.hidden) if self.hidden else FC_WIDTH.get(setting.tier, 1000)
+        w = self._units(setting.tier)
         self.enc_ = nn.Linear(d, w).to(self.device_)
         self.dec_ = nn.Linear(w, d).to(self.device_)
         self._eval_nets = (self.enc_, self.dec_)
+
+    def _units(self, tier: str) -> int:
+        return int(self.hidden) if self.hidden else FC_WIDTH.get(tier, 1000)
+
+    def size(self, tier: str) -> str:
+        return f"{self._units(tier)} hidden units"
 
     def _parameters(self) -> list:
         return list(self.enc_.parameters()) + list(self.dec_.parameters())
@@ -135,14 +141,22 @@ class WTAConv(_WTABase):
         import torch.nn as nn
 
         c = int(setting.image_shape[0])
-        f = int(self.hidden) if self.hidden else CONV_MAPS.get(setting.tier, 64)
+        f, n_layers = self._maps_layers(setting.tier)
         mods: list[Any] = []
-        for i in range(int(self.layers or CONV_LAYERS.get(setting.tier, 1))):
+        for i in range(n_layers):
             mods += [nn.Conv2d(c if i == 0 else f, f, 5, padding=2), nn.ReLU()]
         self.enc_ = nn.Sequential(*mods).to(self.device_)
         self.dec_ = nn.ConvTranspose2d(f, c, 7, padding=3).to(self.device_)
         self.grid_ = 4 if min(setting.image_shape[1:]) >= 24 else 2
         self._eval_nets = (self.enc_, self.dec_)
+
+    def _maps_layers(self, tier: str) -> tuple[int, int]:
+        return (int(self.hidden) if self.hidden else CONV_MAPS.get(tier, 64),
+                int(self.layers or CONV_LAYERS.get(tier, 1)))
+
+    def size(self, tier: str) -> str:
+        f, n = self._maps_layers(tier)
+        return f"{n} conv layer{'s' if n != 1 else ''} of {f} maps"
 
     def _parameters(self) -> list:
         return list(self.enc_.parameters()) + list(self.dec_.parameters())

@@ -905,6 +905,46 @@ def _steps_effect(row: Any, others: Any, task: "ReprTask", tier: str) -> tuple[s
     return "", ""
 
 
+def _data_copies(rows: Any) -> dict[str, frozenset]:
+    """tier -> the data copies its rows name (`data_copy`: smoke reads the bundled digits, quick and paper MNIST);
+    two tiers are comparable when they name the same copies. Rows without the column compare with nothing."""
+    if "data_copy" not in rows:
+        return {}
+    return {t: frozenset(str(c) for c in g.dropna()) for t, g in rows.groupby("tier")["data_copy"]}
+
+
+def _tier_effect(row: Any, same_label: Any, task: "ReprTask", tier: str) -> tuple[str, str]:
+    """What the same method (same parameters) measured on another tier of the same data (`_data_copies`) with fewer
+    training steps says: ("worse", text) when that shorter run reached a lower (better) mean, so this tier's training length is not what holds the
+    row back; the text names both budgets and, where the method states it (`size(tier)`), both model sizes."""
+    from ..registry import methods as all_methods
+
+    own = _trained_steps(row["method"], row["params"], task, tier)[0]
+    if own is None:
+        return "", ""
+    spec = all_methods().get(row["method"])
+    try:
+        learner = spec.build(**(json.loads(row["params"]) if row["params"] else {})) if spec is not None else None
+    except Exception:
+        learner = None
+    size = getattr(learner, "size", None)
+    better = []
+    for _, o in same_label.iterrows():
+        st = _trained_steps(o["method"], o["params"], task, o["tier"])[0]
+        if st is not None and st < own and o["mean"] < row["mean"]:
+            better.append((st, o))
+    if not better:
+        return "", ""
+    st, o = min(better, key=lambda t: t[0])
+    sizes = f"; {size(o['tier'])} there, {size(tier)} here" if callable(size) else ""
+    spread = f" ± {o['std']:.2f}" if o["std"] == o["std"] else ""
+    return "worse", (f"more training made it worse, not better: the same method on the {o['tier']} tier "
+                     f"({_training_budget(o['method'], o['params'], task, o['tier'])}{sizes}) measured "
+                     f"{o['mean']:.2f}{spread} ({int(o['n'])} seed{'s' if o['n'] != 1 else ''}) against "
+                     f"{row['mean']:.2f} at {own:,} steps here, so the {tier} budget's length is not the cause (the "
+                     "longer training or the larger model does the harm; which is not isolated here)")
+
+
 def _why_not(task: "ReprTask", tier: str, row: Any, floor_label: str, budget: str, verdict: str,
              extra: dict) -> str:
     """The plain reason a method does not beat its floor, from what was measured where possible."""
@@ -968,6 +1008,7 @@ def gains_table(rows: Any) -> Any:
             continue
         floor_name = FLOORS[task.kind]
         st = _stats(sub, task.headline.name)
+        copies = _data_copies(sub)
         used = _stats(sub, "clusters_used") if task.kind == "cluster" else None
         for tier, grp in st.groupby("tier"):
             floor = grp[grp["label"] == floor_name]
@@ -991,6 +1032,12 @@ def gains_table(rows: Any) -> Any:
                     others = grp[(grp["method"] == row["method"]) & (grp["label"] != row["label"])]
                     if task.kind == "semisup":
                         extra["steps_effect"] = _steps_effect(row, others, task, tier)
+                        if not extra["steps_effect"][0]:
+                            here = copies.get(tier)
+                            comparable = np.array([t != tier and bool(here) and copies.get(t) == here
+                                                   for t in st["tier"]], dtype=bool)
+                            same = st[(st["label"] == row["label"]).to_numpy() & comparable]
+                            extra["steps_effect"] = _tier_effect(row, same, task, tier)
                     note = _why_not(task, tier, row, floor_name, budget, verdict, extra)
                     if len(others):  # the same method measured with other parameters: what they changed
                         note += "; the same method with other parameters, measured here: " + ", ".join(
