@@ -36,7 +36,11 @@ for family in "${families[@]}"; do
     rd-curve)
       $LB run rd-curve --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       # the quick tier pins torch to one thread (suite/tasks/rd_curve.py `_quick`): its rows do not depend on --threads
-      $LB run rd-curve --tier quick --seeds 1 --threads 1 --store "$STORE" --no-leaderboard ;;
+      $LB run rd-curve --tier quick --seeds 1 --threads 1 --store "$STORE" --no-leaderboard
+      # paper tier of the linear VAE, the public code's protocol (two rounds of 5,000 steps × 40 chains × 50 images,
+      # 20 leapfrog steps): 10,641 s of AIS in all (its ais_wall_s row) on one core shared with other jobs, over two
+      # sessions; it resumes from its part checkpoints if interrupted
+      $LB run rd-curve/linear-vae --tier paper --seeds 1 --threads 1 --store "$STORE" --no-leaderboard ;;
     representation)
       $LB run representation --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       # m1m2 sits at chance on the smoke tier's 100 steps: the same method at 2,000 steps, for its note
