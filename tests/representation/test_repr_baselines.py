@@ -145,3 +145,22 @@ def test_aae_cluster_code_uses_the_clusters_on_smoke():
     assert learner.y_code_ == "gumbel"
     p = learner.cluster(learner.pool_.x.cpu().numpy())
     assert p.dtype == np.float64 and np.allclose(p.sum(1), 1.0)
+
+
+def test_learners_state_the_model_size_they_build_per_tier():
+    """`size(tier)` (cited by the gains notes when a method is compared across tiers) names what `_build` /
+    `_setup` use on that tier, and an explicit size parameter wins over the tier's default."""
+    from baselines.representation import m1m2, pixelgan, wta
+    from baselines.representation.common import TIER_WIDTH
+
+    fc, conv = get_method("wta-fc").build(), get_method("wta-conv").build()
+    assert [fc.size(t) for t in ("smoke", "quick", "paper")] == [f"{wta.FC_WIDTH[t]} hidden units"
+                                                                  for t in ("smoke", "quick", "paper")]
+    assert conv.size("paper") == f"{wta.CONV_LAYERS['paper']} conv layers of {wta.CONV_MAPS['paper']} maps"
+    assert conv.size("quick") == f"1 conv layer of {wta.CONV_MAPS['quick']} maps"
+    assert get_method("wta-fc").build(hidden=123).size("paper") == "123 hidden units"
+    assert get_method("aae").build().size("paper") == f"hidden width {TIER_WIDTH['paper']}"
+    z1, z2 = m1m2.DIMS["paper"]
+    assert get_method("m1m2").build().size("paper") == f"hidden width {m1m2.WIDTH['paper']}, z1 {z1}, z2 {z2}"
+    maps, layers = pixelgan.PIXELCNN["quick"]
+    assert get_method("pixelgan").build().size("quick").endswith(f"PixelCNN {layers} layers of {maps} maps")
