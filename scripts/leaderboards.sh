@@ -61,6 +61,12 @@ for family in "${families[@]}"; do
       q semisup/mnist-100 --method wta-fc --params '{"hidden": 2000}' --seeds 3
       q semisup/mnist-100 --method wta-fc --params '{"steps": 10000}' --seeds 3
       q semisup/mnist-100 --method wta-fc --params '{"steps": 20000}' --seeds 1
+      # ... and the classifier on top: its C, and where its feature standardisation takes its statistics
+      for prm in '{"clf_C": 0.1}' '{"clf_C": 0.01}' '{"steps": 20000, "clf_C": 0.1}' '{"steps": 20000, "clf_C": 0.01}' \
+               '{"steps": 20000, "scale_on": "unlabelled"}'; do
+        q semisup/mnist-100 --method wta-fc --params "$prm" --seeds 1
+      done
+      q semisup/mnist-100 --method wta-fc --params '{"scale_on": "unlabelled"}' --seeds 3
       cluster="--method kmeans --method pca-kmeans --method aae --method iae --method pixelgan"
       q cluster/mnist-16 $cluster --seeds 3
       q cluster/mnist-30 $cluster --seeds 3

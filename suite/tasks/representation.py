@@ -942,7 +942,7 @@ def _tier_effect(row: Any, same_label: Any, task: "ReprTask", tier: str) -> tupl
                      f"({_training_budget(o['method'], o['params'], task, o['tier'])}{sizes}) measured "
                      f"{o['mean']:.2f}{spread} ({int(o['n'])} seed{'s' if o['n'] != 1 else ''}) against "
                      f"{row['mean']:.2f} at {own:,} steps here, so the {tier} budget's length is not the cause (the "
-                     "longer training or the larger model does the harm; which is not isolated here)")
+                     "longer training or the larger model does the harm; this comparison does not isolate which)")
 
 
 def _why_not(task: "ReprTask", tier: str, row: Any, floor_label: str, budget: str, verdict: str,
