@@ -699,12 +699,27 @@ def semisup_figure(rows: Any) -> Any:
     datasets = sorted({t.split("/")[-1].split("-")[0] for t in stats["task"]})
     fig, ax = _new_figure(f"Semi-supervised test error vs labels ({', '.join(datasets)}; tier {_tier_label(stats)})",
                           "number of labelled training images", "test error [%] (mean ± std over draws)")
+    # one colour per method, one marker per parameter variant of it (filled circle: the method's defaults), so a
+    # figure with ablation rows stays readable
+    colors: dict[str, Any] = {}
+    markers: dict[str, list[str]] = {}
+    cycle = iter(__import__("matplotlib").rcParams["axes.prop_cycle"].by_key()["color"] * 4)
+    variant_markers = ["s", "^", "v", "D", "P", "X", "*", "<", ">", "h"] * 4
+    n_series = 0
     for (label, dataset), grp in stats.assign(ds=[t.split("/")[-1].split("-")[0] for t in stats["task"]]).groupby(["label", "ds"]):
         grp = grp.sort_values("labels")
         name = label if len(datasets) == 1 else f"{label} [{dataset}]"
-        ax.errorbar(grp["labels"], grp["mean"], yerr=grp["std"].fillna(0.0), marker="o", capsize=3, label=name)
+        base = label.split("(")[0]
+        color = colors.setdefault(base, next(cycle))
+        seen = markers.setdefault(base, [])
+        if label not in seen:
+            seen.append(label)
+        marker = "o" if label == base else variant_markers[len([v for v in seen if v != base]) - 1]
+        ax.errorbar(grp["labels"], grp["mean"], yerr=grp["std"].fillna(0.0), marker=marker, color=color, capsize=3,
+                    label=name, mfc="white" if label != base else color)
+        n_series += 1
     _log_ticks(ax, stats["labels"])
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=6 if n_series > 12 else 7, loc="best", ncol=2 if n_series > 12 else 1)
     return fig
 
 
