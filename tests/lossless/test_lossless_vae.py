@@ -143,3 +143,21 @@ def test_a_tampered_or_foreign_checkpoint_is_refused(tmp_path):
     meta.write_text(meta.read_text()[:40])  # truncated
     with pytest.raises(SystemExit, match="not valid JSON"):
         train("digits-binary-vae", epochs=3, **kw)
+
+
+def test_patience_stops_early_keeps_the_best_epoch_and_resumes_to_the_same_weights(tmp_path):
+    """`patience`: training stops once that many epochs brought no better valid ELBO (the 8-bit paper model overfits
+    under the IWAE schedule); the best epoch's weights are saved, the record says where it stopped, and re-running
+    from the stop's checkpoint saves the same weights without training on."""
+    from baselines.lossless.train import train
+
+    kw = dict(epochs=60, lr=0.03, patience=2, log=lambda s: None)
+    r = train("digits-8bit-vae", folder=tmp_path / "a", checkpoint_dir=tmp_path / "c", checkpoint_every=10, **kw)
+    assert r["patience"] == 2 and r["stopped_at_epoch"] == r["best_epoch"] + 2 < 60
+    again = train("digits-8bit-vae", folder=tmp_path / "b", checkpoint_dir=tmp_path / "c", checkpoint_every=10, **kw)
+    assert again == r
+    digests = [json.loads((tmp_path / f / weights.REGISTRY).read_text())["digits-8bit-vae.safetensors"]["sha256"]
+               for f in ("a", "b")]
+    assert digests[0] == digests[1]
+    no_patience = train("digits-8bit-vae", epochs=3, folder=tmp_path / "d", log=lambda s: None)
+    assert "patience" not in no_patience  # other names keep their records (and checkpoint configs) unchanged
