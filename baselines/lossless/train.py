@@ -170,6 +170,8 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
         d_epochs = iwae_epochs()
     if patience is None and paper:
         patience = PAPER_PATIENCE.get(base)
+    if patience is not None and int(patience) < 1:
+        raise SystemExit(f"--patience must be at least 1 epoch, got {patience}")
     epochs, batch, lr = epochs or d_epochs, batch or d_batch, lr or d_lr
     torch.set_num_threads(threads)
     torch.manual_seed(seed)

@@ -161,3 +161,5 @@ def test_patience_stops_early_keeps_the_best_epoch_and_resumes_to_the_same_weigh
     assert digests[0] == digests[1]
     no_patience = train("digits-8bit-vae", epochs=3, folder=tmp_path / "d", log=lambda s: None)
     assert "patience" not in no_patience  # other names keep their records (and checkpoint configs) unchanged
+    with pytest.raises(SystemExit, match="at least 1"):
+        train("digits-8bit-vae", epochs=3, patience=0, folder=tmp_path / "e", log=lambda s: None)
