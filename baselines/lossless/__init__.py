@@ -43,16 +43,20 @@ _BITS_BACK = [
 ]
 
 
+CODER_VERSION = "2"
+
+
 def weights_version() -> str:
-    """The bits-back methods' version: it names the reference weights (their checksum registry), so cells coded
-    with retrained models never mix with older ones in a results store."""
+    """The bits-back methods' version: the coders' own (2: batches ramp up by a probed rate, 2026-11-26) and the
+    reference weights (their checksum registry), so cells coded with retrained models or an older batch schedule
+    never mix with newer ones in a results store."""
     import hashlib
 
     from .weights import REGISTRY, WEIGHTS_DIR
 
     path = WEIGHTS_DIR / REGISTRY
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else "none"
-    return f"1+w{digest}"
+    return f"{CODER_VERSION}+w{digest}"
 
 
 def register() -> None:

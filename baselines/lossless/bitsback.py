@@ -28,7 +28,7 @@ class BitsBackCodec:
 
     def __init__(self, coder: str = "elbo", K: int = 1, resample: str = "always", ess_threshold: float = 0.5,
                  lanes: int | None = None, model: str = "reference", latent_bits: int = DEFAULT_LATENT_BITS,
-                 precision: int = DEFAULT_PRECISION):
+                 precision: int = DEFAULT_PRECISION, ramp: int | None = None):
         self.coder = coder
         self.K = K
         self.resample = resample
@@ -37,6 +37,7 @@ class BitsBackCodec:
         self.model = model
         self.latent_bits = latent_bits
         self.precision = precision
+        self.ramp = ramp  # None: the coder probes the first items for its batch ramp
         self.coder_engine = None
 
     def __repr__(self) -> str:
@@ -68,13 +69,15 @@ class BitsBackCodec:
             resample = {"elbo": "never", "is": "never", "smc": self.resample}[self.coder]
             K = 1 if self.coder == "elbo" else self.K
             self.coder_engine = SMCCoder(model, K=K, resample=resample, ess_threshold=self.ess_threshold,
-                                         lanes=self.lanes, precision=self.precision, seed=seed)
+                                         lanes=self.lanes, precision=self.precision, seed=seed,
+                                         ramp=self.ramp)
         else:
             if self.coder == "smc":
                 raise MethodError("coder 'smc' needs a sequence model (initial/transition/emission/proposal)")
             K = 1 if self.coder in ("elbo", "naive") else self.K
             self.coder_engine = BitsBackCoder(model, coder=self.coder, K=K, lanes=self.lanes,
-                                              latent_bits=self.latent_bits, precision=self.precision, seed=seed)
+                                              latent_bits=self.latent_bits, precision=self.precision, seed=seed,
+                                              ramp=self.ramp)
         return self
 
     def _engine(self):

@@ -4,7 +4,8 @@ A model implements `suite.protocols.LatentVariableModel`: `posterior(x)` -> q(z|
 `prior()` -> p(z), each returning a `suite.bitsback.distributions` object (see there). Items are coded in
 batches ("lanes") on one constriction ANS stack; a batch of M items is one bits-back step over the product
 model, so every batch costs exactly the sum of its items' rates, and the network runs on M (x K) rows at once.
-Batches ramp up 1, 2, 4, ... to `lanes` items so that the total-rate curve has points at small item counts.
+Batches ramp up to `lanes` items (see "Batch schedule"), which also gives the total-rate curve points at small item
+counts.
 
 Per item (z = latent bucket indices, see `latents`; logs in bits):
 - BB-ELBO: pop z ~ q(z|x); push x ~ p(x|z); push z ~ p(z). Net: -log p(x|z) - log p(z) + log q(z|x).
@@ -16,6 +17,12 @@ Per item (z = latent bucket indices, see `latents`; logs in bits):
   the initial bits are those of one particle.
 - naive: z ~ q(z|x) from the coder's own random generator (no bits back); push x ~ p(x|z), z ~ p(z).
   Net: -log p(x|z) - log p(z) (the floor bits-back improves on).
+
+Batch schedule: a batch pops its items' latents before it pushes them back, so it needs that many items' pop bits
+on the stack. After `pos` items a batch holds max(1, pos // ramp) items (at most `lanes`): the items already coded
+stock the stack for the next batch, so the initial bits stay near one item's pops instead of a full batch's. The
+encoder picks `ramp` from a probe of the first items (pop bits per item against net bits per item, x 1.5) and
+writes it in the header; `ramp=1` doubles the batches (1, 1, 2, 4, ...).
 
 Initial bits: the stack starts as a random seed of 32-bit words (drawn top-down from the coder's seed, so the
 outcome doesn't depend on how many were drawn); the words below the lowest level the stack ever reached are
@@ -47,17 +54,19 @@ CODERS = ("elbo", "is", "cis", "naive")
 _CODEC_NAME = {"elbo": "bb-elbo", "is": "bb-is", "cis": "bb-cis", "naive": "naive"}
 INITIAL_SEED_WORDS = 1024
 MAX_SEED_WORDS = 1 << 28
+MAX_RAMP = 1 << 20
+RAMP_SAFETY = 1.5  # the chosen ramp leaves this factor of headroom over the probe's pop bits per net bit
+PROBE_ITEMS = (16, 128)  # the ramp probe codes min(n, clamp(2 x lanes, 16, 128)) items
 
 
-def batch_schedule(n: int, lanes: int) -> list[tuple[int, int]]:
-    """Item ranges of the batches: sizes 1, 2, 4, ... up to `lanes`, then `lanes` at a time."""
-    out, pos, size = [], 0, 1
-    lanes = max(1, int(lanes))
+def batch_schedule(n: int, lanes: int, ramp: int = 1) -> list[tuple[int, int]]:
+    """Item ranges of the batches: after `pos` items, a batch of max(1, pos // ramp) items, at most `lanes`."""
+    out, pos = [], 0
+    lanes, ramp = max(1, int(lanes)), max(1, int(ramp))
     while pos < n:
-        b = min(size, lanes, n - pos)
+        b = min(lanes, n - pos, max(1, pos // ramp))
         out.append((pos, pos + b))
         pos += b
-        size = min(2 * size, lanes)
     return out
 
 
@@ -121,13 +130,17 @@ class BitsBackBase:
     codec_name = "bb-elbo"
     uses_bits_back = True
 
-    def __init__(self, model: Any, lanes: int = 64, seed: int = 0):
+    def __init__(self, model: Any, lanes: int = 64, seed: int = 0, ramp: int | None = None):
         self.model = model
         self.lanes = int(lanes)
         if self.lanes < 1:
             raise ValueError(f"lanes must be >= 1, not {lanes}")
+        if ramp is not None and not 1 <= int(ramp) <= MAX_RAMP:
+            raise ValueError(f"ramp must be in [1, {MAX_RAMP}] or None (chosen by a probe), not {ramp}")
+        self.ramp = None if ramp is None else int(ramp)  # None: the encoder probes for one
         self.seed = int(seed)
         self.stats = CodingStats()
+        self.ramp_used = 0  # the ramp of the last encode
 
     # hooks --------------------------------------------------------------------------------------------
     def _fields(self) -> list[int]:
@@ -166,29 +179,17 @@ class BitsBackBase:
             raise CodecError("nothing to encode: zero items")
         self._prepare(items)
         self._preflight(items)
-        schedule = batch_schedule(items.shape[0], self.lanes)
-        size = INITIAL_SEED_WORDS if self.uses_bits_back else 0
-        while True:
-            try:
-                result = self._encode_all(items, schedule, size)
-            except LatentBenchError:
-                raise
-            except Exception as exc:
-                raise MethodError(f"the model failed while coding items of shape {items.shape[1:]}: "
-                                  f"{type(exc).__name__}: {exc}") from exc
-            if result is not None:
-                break
-            size *= 4
-            if size > MAX_SEED_WORDS:
-                raise MethodError("the coder needs more than 2^28 initial words; the model's posterior is degenerate")
-        stack, seed_words, ideal, levels = result
+        ramp = self.ramp or (self._choose_ramp(items) if self.uses_bits_back else 1)
+        schedule = batch_schedule(items.shape[0], self.lanes, ramp)
+        stack, seed_words, ideal, levels = self._encode_seeded(items, schedule)
+        self.ramp_used = ramp
         cut = max(0, stack.low_water - 2) if self.uses_bits_back else 0
         final = stack.words()
         if cut and not np.array_equal(final[:cut], seed_words[:cut]):
             raise CodecError("internal: the ANS stack was modified below its low-water mark")
         init = seed_words[cut:]
         payload = final[cut:].astype("<u4").tobytes()
-        fields = self._fields() + [len(init), zlib.crc32(init.astype("<u4").tobytes())]
+        fields = self._fields() + [ramp, len(init), zlib.crc32(init.astype("<u4").tobytes())]
         blob = framing.pack(self.codec_name, items.shape, items.dtype, fields, payload)
         # the curve: the exact length a stream of the first n items would have (same seed, same batches)
         curve = []
@@ -196,7 +197,7 @@ class BitsBackBase:
             cut_n = max(0, low_after - 2) if self.uses_bits_back else 0
             init_n = seed_words[cut_n:]
             hdr = framing.pack(self.codec_name, (stop,) + items.shape[1:], items.dtype,
-                               self._fields() + [len(init_n), zlib.crc32(init_n.astype("<u4").tobytes())], b"")
+                               self._fields() + [ramp, len(init_n), zlib.crc32(init_n.astype("<u4").tobytes())], b"")
             curve.append((stop, 8 * len(hdr) + 32 * (words_after - cut_n)))
         self.stats = CodingStats(
             items=int(items.shape[0]), dims=int(np.prod(items.shape[1:], dtype=np.int64)) * int(items.shape[0]),
@@ -205,26 +206,65 @@ class BitsBackBase:
         )
         return blob
 
-    def _encode_all(self, items, schedule, size):
+    def _encode_seeded(self, items, schedule, probe: bool = False):
+        """`_encode_all` from the smallest seed (x4 per retry) that the stack never runs through."""
+        size = INITIAL_SEED_WORDS if self.uses_bits_back else 0
+        while True:
+            try:
+                result = self._encode_all(items, schedule, size, probe)
+            except LatentBenchError:
+                raise
+            except Exception as exc:
+                raise MethodError(f"the model failed while coding items of shape {items.shape[1:]}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+            if result is not None:
+                return result
+            size *= 4
+            if size > MAX_SEED_WORDS:
+                raise MethodError("the coder needs more than 2^28 initial words; the model's posterior is degenerate")
+
+    def _encode_all(self, items, schedule, size, probe: bool = False):
         seed_words = random_seed_words(np.random.default_rng([self.seed, 0x5EED]), size)
         stack = Stack(seed_words)
         rng = np.random.default_rng([self.seed, 0x5A4D])  # the naive coder's private sampling
         ideal = 0.0
         levels = []
         for start, stop in schedule:
+            before, low = stack.num_words(), stack.low_water
+            if probe:  # the lowest level within this batch alone
+                stack.low_water = before
             ideal += self._encode_batch(stack, items[start:stop], rng)
             if self.uses_bits_back and stack.low_water <= 2:
                 return None  # the seed ran out: retry with a larger one
-            levels.append((stop, stack.num_words(), stack.low_water))
+            if probe:
+                levels.append((stop - start, before, stack.low_water, stack.num_words()))
+                stack.low_water = min(low, stack.low_water)
+            else:
+                levels.append((stop, stack.num_words(), stack.low_water))
         return stack, seed_words, ideal, levels
+
+    def _choose_ramp(self, items) -> int:
+        """The batch ramp for these items: code the first ones with doubling batches and compare the deepest pop
+        per item (words below the batch's starting level) with the net words per item; see "Batch schedule"."""
+        lo, hi = PROBE_ITEMS
+        n = min(items.shape[0], max(lo, min(hi, 2 * self.lanes)))
+        probe = items[:n]
+        *_, levels = self._encode_seeded(probe, batch_schedule(n, self.lanes, 1), probe=True)
+        pop = max((before - low) / b for b, before, low, _ in levels)
+        net = (levels[-1][3] - levels[0][1]) / n
+        if net <= 0:
+            return MAX_RAMP
+        return int(min(MAX_RAMP, max(1, math.ceil(RAMP_SAFETY * pop / net))))
 
     def decode(self, data) -> np.ndarray:
         frame = framing.unpack(data, self.codec_name)
         fields = frame.fields
-        if len(fields) < 2:
-            raise CodecError("corrupt bitstream: missing seed fields")
-        self._check_fields(fields[:-2])
-        n_init, init_crc = fields[-2], fields[-1]
+        if len(fields) < 3:
+            raise CodecError("corrupt bitstream: missing batch and seed fields")
+        self._check_fields(fields[:-3])
+        ramp, n_init, init_crc = fields[-3], fields[-2], fields[-1]
+        if not 1 <= ramp <= MAX_RAMP:
+            raise CodecError(f"corrupt bitstream: batch ramp {ramp} outside [1, {MAX_RAMP}]")
         if len(frame.payload) % 4:
             raise CodecError("corrupt or truncated bitstream: the ANS payload is not whole 32-bit words")
         if not frame.shape or frame.shape[0] == 0:
@@ -234,7 +274,7 @@ class BitsBackBase:
             stack = Stack(words)
             self._prepare(np.empty((0,) + frame.shape[1:], dtype=frame.dtype))
             out = np.empty(frame.shape, dtype=frame.dtype)
-            for start, stop in reversed(batch_schedule(frame.shape[0], self.lanes)):
+            for start, stop in reversed(batch_schedule(frame.shape[0], self.lanes, ramp)):
                 x = self._decode_batch(stack, (stop - start,) + frame.shape[1:], frame.dtype)
                 out[start:stop] = x
                 if self.uses_bits_back and stack.num_words() < 1:
@@ -267,6 +307,7 @@ class BitsBackCoder(BitsBackBase):
         precision: int = DEFAULT_PRECISION,
         coupling_seed: int = COUPLED_SEED_DEFAULT,
         seed: int = 0,
+        ramp: int | None = None,
     ):
         if coder not in CODERS:
             raise ValueError(f"unknown bits-back coder {coder!r} (coders: {', '.join(CODERS)})")
@@ -278,7 +319,7 @@ class BitsBackCoder(BitsBackBase):
                 raise MethodError(f"{type(model).__name__} lacks {name}(): not a LatentVariableModel")
         if lanes is None:
             lanes = default_lanes(coder, K)
-        super().__init__(model, lanes=lanes, seed=seed)
+        super().__init__(model, lanes=lanes, seed=seed, ramp=ramp)
         self.coder, self.K = coder, K
         self.codec_name = _CODEC_NAME[coder]
         self.uses_bits_back = coder != "naive"

@@ -53,6 +53,7 @@ class SMCCoder(BitsBackBase):
         lanes: int | None = None,
         precision: int = DEFAULT_PRECISION,
         seed: int = 0,
+        ramp: int | None = None,
     ):
         if not is_sequential_model(model):
             raise MethodError(f"{type(model).__name__} is not a SequentialLatentModel "
@@ -64,7 +65,7 @@ class SMCCoder(BitsBackBase):
             raise ValueError(f"K must be >= 1, not {K}")
         if not 0.0 < ess_threshold <= 1.0:
             raise ValueError(f"ess_threshold must be in (0, 1], not {ess_threshold}")
-        super().__init__(model, lanes=lanes if lanes is not None else max(1, 128 // K), seed=seed)
+        super().__init__(model, lanes=lanes if lanes is not None else max(1, 128 // K), seed=seed, ramp=ramp)
         self.K, self.resample, self.ess_threshold = K, resample, float(ess_threshold)
         self.precision = int(precision)
         self.fingerprint = model_fingerprint(model)

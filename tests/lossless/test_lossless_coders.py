@@ -87,14 +87,50 @@ def test_curve_is_the_length_of_prefix_streams(bits_model):
     c = BitsBackCoder(bits_model, coder="elbo", lanes=8)
     c.encode(x)
     points = dict(c.stats.curve)
-    for n in (1, 3, 7, 15, 23):
-        assert n in points
-        assert 8 * len(BitsBackCoder(bits_model, coder="elbo", lanes=8).encode(x[:n])) == points[n]
+    ends = [stop for _, stop in batch_schedule(40, 8, c.ramp_used)]
+    assert sorted(points) == ends
+    for n in ends[:6] + ends[-3:-1]:
+        # a stream of the first n items, coded with the same batches (the ramp the long stream chose)
+        assert 8 * len(BitsBackCoder(bits_model, coder="elbo", lanes=8, ramp=c.ramp_used).encode(x[:n])) == points[n]
 
 
 def test_batch_schedule_ramps_up():
-    assert batch_schedule(10, 4) == [(0, 1), (1, 3), (3, 7), (7, 10)]
-    assert sum(b - a for a, b in batch_schedule(1000, 64)) == 1000
+    assert batch_schedule(10, 4) == [(0, 1), (1, 2), (2, 4), (4, 8), (8, 10)]  # ramp 1: doubling
+    assert batch_schedule(12, 4, ramp=3) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 8), (8, 10),
+                                             (10, 12)]
+    for n, lanes, ramp in ((1000, 64, 1), (1000, 64, 11), (7, 3, 1000), (1, 1, 1)):
+        sched = batch_schedule(n, lanes, ramp)
+        assert sched[0][0] == 0 and sched[-1][1] == n
+        assert all(a[1] == b[0] for a, b in zip(sched, sched[1:]))
+        assert all(1 <= stop - start <= max(1, min(lanes, start // ramp)) for start, stop in sched)
+
+
+def test_probed_ramp_keeps_initial_bits_near_one_batch_of_one(bits_model):
+    """Doubling batches up to 64 lanes pop a whole batch's latents before the stack holds them; the probed ramp
+    grows batches only as the coded items stock the stack, so the initial bits drop to about one item's pops."""
+    x = bits_model.sample(600)
+    for coder, K in (("elbo", 1), ("cis", 8), ("is", 4)):
+        dbl = BitsBackCoder(bits_model, coder=coder, K=K, ramp=1)
+        auto = BitsBackCoder(bits_model, coder=coder, K=K)
+        a, b = _round_trip(dbl, x), _round_trip(auto, x)
+        assert auto.ramp_used > 1
+        assert auto.stats.initial_bits * 4 < dbl.stats.initial_bits, coder
+        # either way the net rate is the bound's estimator on the coder's own draws (the draws differ: other bits
+        # are on the stack when a batch pops them)
+        for c in (dbl, auto):
+            assert abs(c.stats.net_bits - c.stats.ideal_bits) < 0.03 * c.stats.ideal_bits, coder
+        assert abs(auto.stats.net_bits - dbl.stats.net_bits) < 0.05 * dbl.stats.net_bits
+        first = dict(auto.stats.curve)[1]
+        assert auto.stats.initial_bits <= first  # no more seed than the first item's own stream
+        assert len(a) > len(b)
+
+
+def test_decoder_reads_the_ramp_from_the_bitstream(bits_model):
+    x = bits_model.sample(100)
+    blob = BitsBackCoder(bits_model, coder="elbo", ramp=7).encode(x)
+    assert np.array_equal(BitsBackCoder(bits_model, coder="elbo").decode(blob), x)  # any ramp setting decodes it
+    with pytest.raises(ValueError, match="ramp"):
+        BitsBackCoder(bits_model, coder="elbo", ramp=0)
 
 
 def test_seeds_give_different_streams_and_same_rates(bits_model):
