@@ -255,6 +255,14 @@ class LosslessTask(Task):
     def figure(self, rows: Any) -> Any:
         return lossless_figure(self.name, rows)
 
+    @staticmethod
+    def family_tables(rows: Any) -> dict[str, Any]:
+        """`latentbench publish` hook: issue 4's comparisons checked on the measured rows, one row per check."""
+        from .lossless_findings import findings_table
+
+        return {"findings": ("lossless: the comparisons the family must show, on the measured rows",
+                             findings_table(rows))}
+
 
 def _thin(curve: list[tuple[int, float]], max_points: int = 24) -> list[tuple[int, float]]:
     """At most ~max_points curve points, log-spaced in the number of items."""
