@@ -179,7 +179,7 @@ class BitsBackBase:
             raise CodecError("nothing to encode: zero items")
         self._prepare(items)
         self._preflight(items)
-        ramp = self.ramp or (self._choose_ramp(items) if self.uses_bits_back else 1)
+        ramp = self.ramp or (self._choose_ramp(items) if self.uses_bits_back and self.lanes > 1 else 1)
         schedule = batch_schedule(items.shape[0], self.lanes, ramp)
         stack, seed_words, ideal, levels = self._encode_seeded(items, schedule)
         self.ramp_used = ramp
