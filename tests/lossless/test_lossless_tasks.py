@@ -197,3 +197,4 @@ def test_lossless_findings_check_smc_and_the_exact_rate():
     assert exact["holds"] == "no" and "+1.200%" in exact["values"]  # CIS 1.2% above the exact rate
     cis = table[(table["task"] == toy) & table["check"].str.startswith("BB-CIS")].iloc[0]
     assert cis["holds"] == "not measured"  # no total rates among these rows
+    assert _findings([_row(toy, "bb-elbo", "net_bits_per_dim", 0.9, tier="smoke")]).empty  # smoke is not checked
