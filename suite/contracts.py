@@ -116,6 +116,7 @@ class Task(ABC):
     tiers: ClassVar[Mapping[str, Mapping[str, Any]]]
     version: ClassVar[str] = "1"  # bump when data, protocol or a metric's definition changes
     paper: ClassVar[str] = ""  # the paper the task comes from
+    figure_tier: ClassVar[str] = ""  # the tier of the published figure when it has rows (else `publish` picks)
 
     @property
     def family(self) -> str:

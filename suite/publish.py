@@ -25,14 +25,15 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def figure_tiers(ok_rows) -> list[str]:
-    """Tiers ordered for a task's figure: the tier that ran the most methods first, the higher tier on a tie, so a
-    partial paper-tier run (a few cheap methods) does not replace a complete quick-tier figure."""
+def figure_tiers(ok_rows, prefer: str = "") -> list[str]:
+    """Tiers ordered for a task's figure: `prefer` first when it has rows (a task's `figure_tier`), then the tier
+    that ran the most methods, the higher tier on a tie, so a partial paper-tier run (a few cheap methods) does not
+    replace a complete quick-tier figure."""
     if ok_rows.empty:
         return []
     counts = ok_rows.groupby("tier")["method"].nunique()
     rank = {t: i for i, t in enumerate(TIERS)}
-    return sorted(counts.index, key=lambda t: (-int(counts[t]), -rank.get(t, -1)))
+    return sorted(counts.index, key=lambda t: (t != prefer, -int(counts[t]), -rank.get(t, -1)))
 
 
 def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderboards",
@@ -64,7 +65,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         fig_rel = None
         if figures:
             ok = rows[rows["status"] == "ok"]
-            tiers = figure_tiers(ok)
+            tiers = figure_tiers(ok, task.figure_tier)
             fig = task.figure(ok[ok["tier"] == tiers[0]]) if tiers else None
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)

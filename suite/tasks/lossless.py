@@ -186,6 +186,7 @@ class LosslessTask(Task):
     metrics = METRICS
     paper = PAPER
     version = "1"
+    figure_tier = "quick"  # issue 4 publishes the quick tier's figures; the other tiers' are family figures
     alphabet = 2
     references: dict[str, str] = {}  # tier -> suite reference model name
 
@@ -254,6 +255,17 @@ class LosslessTask(Task):
 
     def figure(self, rows: Any) -> Any:
         return lossless_figure(self.name, rows)
+
+    @staticmethod
+    def family_figures(rows: Any) -> dict[str, Any]:
+        """`latentbench publish` hook: each task's figure at the paper tier (the task's own figure is quick's)."""
+        out = {}
+        for task, sub in rows[rows["tier"] == "paper"].groupby("task"):
+            fig = lossless_figure(task, sub)
+            if fig is not None:
+                fig.suptitle(f"{task} — paper tier", fontsize=10, y=1.02)
+                out[f"{task.replace('/', '-')}-paper"] = fig
+        return out
 
     @staticmethod
     def family_tables(rows: Any) -> dict[str, Any]:

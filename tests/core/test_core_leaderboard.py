@@ -67,3 +67,5 @@ def test_figure_tier_is_the_most_complete_not_a_partial_paper_run() -> None:
     assert figure_tiers(rows[rows["tier"] != "quick"]) == ["smoke", "paper"]
     assert figure_tiers(rows[rows["method"] == "a"])[0] == "paper"  # a tie goes to the higher tier
     assert figure_tiers(rows.iloc[:0]) == []
+    assert figure_tiers(rows, prefer="paper") == ["paper", "quick", "smoke"]  # a task's figure_tier comes first
+    assert figure_tiers(rows[rows["tier"] != "paper"], prefer="paper") == ["quick", "smoke"]  # ... when it has rows

@@ -127,6 +127,12 @@ def test_figure_and_reference_rows(store_path):
     assert fig is not None and len(fig.axes) == 2 and fig.axes[0].lines and fig.axes[1].lines
     board = leaderboard("lossless/toy-mixture", store)
     assert {"bb-elbo", "bb-is-5", "bb-cis-5", "gzip"} <= set(board["method"])
+    # the family figures hold each task's paper-tier figure (none here: only smoke rows), keyed by task
+    task = get_task("lossless/toy-mixture")
+    assert task.family_figures(rows) == {}
+    paper = rows.assign(tier="paper")
+    figs = task.family_figures(paper)
+    assert list(figs) == ["lossless-toy-mixture-paper"] and figs["lossless-toy-mixture-paper"].axes[0].lines
     ref = leaderboard("lossless/binarized-mnist", store)
     refs = ref[ref["source"].astype(str).str.startswith("reference: McBits README")]
     assert len(refs) == 4 and refs.set_index("method").loc["bb-is-50", "net_bits_per_dim"] == pytest.approx(0.2305)
