@@ -86,7 +86,9 @@ for family in "${families[@]}"; do
       # the first learned paper-tier cell: 100,000 steps at width 1,000, all cores (~30 min on 2 cores)
       $LB run semisup/mnist-100 --tier paper --method supervised-mlp --seeds 1 --store "$STORE" --no-leaderboard
       # WTA-FC at the paper tier's 100,000 steps, one thread (~1 h 42 min on this 2-core box while other jobs ran)
-      p semisup/mnist-100 --method wta-fc ;;
+      p semisup/mnist-100 --method wta-fc
+      # ... and with the classifier's standardisation fit on the unlabelled images (the quick-tier diagnostic)
+      p semisup/mnist-100 --method wta-fc --params '{"scale_on": "unlabelled"}' ;;
     *) echo "unknown family $family" >&2; exit 2 ;;
   esac
 done
