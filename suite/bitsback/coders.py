@@ -193,7 +193,7 @@ class BitsBackBase:
         blob = framing.pack(self.codec_name, items.shape, items.dtype, fields, payload)
         # the curve: the exact length a stream of the first n items would have (same seed, same batches)
         curve = []
-        for (stop, words_after, low_after) in levels:
+        for (_, stop, _, _, words_after, low_after) in levels:
             cut_n = max(0, low_after - 2) if self.uses_bits_back else 0
             init_n = seed_words[cut_n:]
             hdr = framing.pack(self.codec_name, (stop,) + items.shape[1:], items.dtype,
@@ -206,12 +206,12 @@ class BitsBackBase:
         )
         return blob
 
-    def _encode_seeded(self, items, schedule, probe: bool = False):
+    def _encode_seeded(self, items, schedule):
         """`_encode_all` from the smallest seed (x4 per retry) that the stack never runs through."""
         size = INITIAL_SEED_WORDS if self.uses_bits_back else 0
         while True:
             try:
-                result = self._encode_all(items, schedule, size, probe)
+                result = self._encode_all(items, schedule, size)
             except LatentBenchError:
                 raise
             except Exception as exc:
@@ -223,7 +223,9 @@ class BitsBackBase:
             if size > MAX_SEED_WORDS:
                 raise MethodError("the coder needs more than 2^28 initial words; the model's posterior is degenerate")
 
-    def _encode_all(self, items, schedule, size, probe: bool = False):
+    def _encode_all(self, items, schedule, size):
+        """Code every batch on a stack seeded with `size` words; None if the stack runs through the seed. Levels,
+        per batch: (start, stop, words before, lowest words within the batch, words after, lowest words so far)."""
         seed_words = random_seed_words(np.random.default_rng([self.seed, 0x5EED]), size)
         stack = Stack(seed_words)
         rng = np.random.default_rng([self.seed, 0x5A4D])  # the naive coder's private sampling
@@ -231,16 +233,13 @@ class BitsBackBase:
         levels = []
         for start, stop in schedule:
             before, low = stack.num_words(), stack.low_water
-            if probe:  # the lowest level within this batch alone
-                stack.low_water = before
+            stack.low_water = before  # track this batch's own lowest level, then fold it into the running one
             ideal += self._encode_batch(stack, items[start:stop], rng)
+            batch_low = stack.low_water
+            stack.low_water = min(low, batch_low)
             if self.uses_bits_back and stack.low_water <= 2:
                 return None  # the seed ran out: retry with a larger one
-            if probe:
-                levels.append((stop - start, before, stack.low_water, stack.num_words()))
-                stack.low_water = min(low, stack.low_water)
-            else:
-                levels.append((stop, stack.num_words(), stack.low_water))
+            levels.append((start, stop, before, batch_low, stack.num_words(), stack.low_water))
         return stack, seed_words, ideal, levels
 
     def _choose_ramp(self, items) -> int:
@@ -249,9 +248,9 @@ class BitsBackBase:
         lo, hi = PROBE_ITEMS
         n = min(items.shape[0], max(lo, min(hi, 2 * self.lanes)))
         probe = items[:n]
-        *_, levels = self._encode_seeded(probe, batch_schedule(n, self.lanes, 1), probe=True)
-        pop = max((before - low) / b for b, before, low, _ in levels)
-        net = (levels[-1][3] - levels[0][1]) / n
+        *_, levels = self._encode_seeded(probe, batch_schedule(n, self.lanes, 1))
+        pop = max((before - low) / (stop - start) for start, stop, before, low, _, _ in levels)
+        net = (levels[-1][4] - levels[0][2]) / n
         if net <= 0:
             return MAX_RAMP
         return int(min(MAX_RAMP, max(1, math.ceil(RAMP_SAFETY * pop / net))))
