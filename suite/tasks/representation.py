@@ -701,9 +701,11 @@ def semisup_figure(rows: Any) -> Any:
                           "number of labelled training images", "test error [%] (mean ± std over draws)")
     # one colour per method, one marker per parameter variant of it (filled circle: the method's defaults), so a
     # figure with ablation rows stays readable
+    import matplotlib
+
     colors: dict[str, Any] = {}
-    markers: dict[str, list[str]] = {}
-    cycle = iter(__import__("matplotlib").rcParams["axes.prop_cycle"].by_key()["color"] * 4)
+    variants: dict[str, list[str]] = {}  # method -> its parameter variants, in order of appearance
+    cycle = iter(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"] * 4)
     variant_markers = ["s", "^", "v", "D", "P", "X", "*", "<", ">", "h"] * 4
     n_series = 0
     for (label, dataset), grp in stats.assign(ds=[t.split("/")[-1].split("-")[0] for t in stats["task"]]).groupby(["label", "ds"]):
@@ -711,10 +713,13 @@ def semisup_figure(rows: Any) -> Any:
         name = label if len(datasets) == 1 else f"{label} [{dataset}]"
         base = label.split("(")[0]
         color = colors.setdefault(base, next(cycle))
-        seen = markers.setdefault(base, [])
-        if label not in seen:
-            seen.append(label)
-        marker = "o" if label == base else variant_markers[len([v for v in seen if v != base]) - 1]
+        if label == base:
+            marker = "o"
+        else:  # the same variant keeps its marker on every dataset
+            seen = variants.setdefault(base, [])
+            if label not in seen:
+                seen.append(label)
+            marker = variant_markers[seen.index(label)]
         ax.errorbar(grp["labels"], grp["mean"], yerr=grp["std"].fillna(0.0), marker=marker, color=color, capsize=3,
                     label=name, mfc="white" if label != base else color)
         n_series += 1

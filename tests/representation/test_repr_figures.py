@@ -181,3 +181,27 @@ def test_gains_note_compares_a_paper_row_with_the_quick_tier_of_the_same_data():
     assert "budget effect" not in note
     aae = g.loc["aae", "note"]  # quick did worse, smoke is other data: the budget note stands
     assert "smoke" not in aae and "budget effect is the likely cause" in aae
+
+
+def test_error_vs_labels_keeps_one_colour_per_method_and_one_marker_per_variant():
+    """Variants of a method share its colour; a variant keeps its marker on every dataset (here MNIST and SVHN)."""
+    from suite.tasks.representation import semisup_figure
+
+    rows = []
+    for task in ("representation/semisup/mnist-100", "representation/semisup/svhn-1000"):
+        for method, params in (("wta-fc", "{}"), ("wta-fc", '{"scale_on":"unlabelled"}'), ("wta-fc", '{"clf_C":0.1}'),
+                               ("aae", "{}")):
+            if task.endswith("svhn-1000") and params == '{"clf_C":0.1}':
+                continue  # the first variant seen on MNIST is missing on SVHN
+            rows.append({"task": task, "tier": "quick", "method": method, "params": params, "metric": "test_error",
+                         "value": 20.0, "point": None, "status": "ok", "seed": 0})
+    fig = semisup_figure(pd.DataFrame(rows))
+    style = {}
+    for c in fig.axes[0].containers:
+        line = c.lines[0]
+        style[c.get_label()] = (line.get_color(), line.get_marker())
+    unl = [v for k, v in style.items() if "scale_on" in k]
+    assert len(unl) == 2 and unl[0] == unl[1]  # same colour and marker on both datasets
+    assert style["wta-fc [mnist]"][1] == "o" and style["wta-fc [mnist]"][0] == unl[0][0]
+    assert style["aae [mnist]"][0] != style["wta-fc [mnist]"][0]
+    assert style["wta-fc(clf_C=0.1) [mnist]"][1] != unl[0][1]
