@@ -4,6 +4,9 @@ Coders run on 500 fixed-binarization MNIST test images with the reference IWAE-a
 ($LATENTBENCH_DATA) and the weights are there, else on the bundled 8x8 digits with the tiny smoke VAE (the
 `track_*` rates say which by their value). Items per second = items / time.
 
+Script mode `ramp` (`python benchmarks/bench_lossless.py ramp --images 2000`): doubling batches against the
+coders' probed batch ramp, initial bits, rates and throughput.
+
 Script mode (issue 4, "Speed"): the McBits reference coder (github.com/ryoungj/mcbits) side by side,
 
     OMP_NUM_THREADS=1 python benchmarks/bench_lossless.py --reference /path/to/mcbits-checkout \
@@ -67,6 +70,82 @@ class BitsBackBinarizedMNIST:
         return (8 * len(self.blob) - self.coder.initial_bits(self.blob)) / self.items.size
 
     track_net_bits_per_dim.unit = "bits/dim"
+
+
+class BatchRamp:
+    """The coders' batch ramp: doubling batches (ramp 1, the schedule before 2026-11-26) against the probed ramp.
+    `track_initial_bits` is the seed a stream of the 500 images borrows; the timings show what the ramp costs."""
+
+    params = [["elbo", "cis-50"], ["doubling", "probed"]]
+    param_names = ["coder", "ramp"]
+    timeout = 600
+
+    def setup(self, coder, ramp):
+        from suite.bitsback import BitsBackCoder
+
+        self.items, model = _binary_images_and_model()
+        name, _, k = coder.partition("-")
+        self.coder = BitsBackCoder(model, coder=name, K=int(k or 1), ramp=1 if ramp == "doubling" else None)
+        self.blob = self.coder.encode(self.items)
+
+    def time_encode(self, coder, ramp):
+        self.coder.encode(self.items)
+
+    def time_decode(self, coder, ramp):
+        self.coder.decode(self.blob)
+
+    def track_initial_bits(self, coder, ramp):
+        return self.coder.initial_bits(self.blob)
+
+    track_initial_bits.unit = "bits"
+
+    def track_total_bits_per_dim(self, coder, ramp):
+        return 8 * len(self.blob) / self.items.size
+
+    track_total_bits_per_dim.unit = "bits/dim"
+
+
+def compare_ramps(argv: list[str] | None = None) -> list[tuple]:
+    """Script mode `ramp`: doubling batches against the probed ramp, on the first N fixed-binarization MNIST test
+    images with the quick-tier IWAE-architecture VAE (needs $LATENTBENCH_DATA), one thread; every stream decoded."""
+    import argparse
+    import time
+
+    import torch
+
+    ap = argparse.ArgumentParser(prog="bench_lossless.py ramp", description=compare_ramps.__doc__)
+    ap.add_argument("--images", type=int, default=2000)
+    a = ap.parse_args(argv)
+    if a.images < 1:
+        ap.error(f"--images must be at least 1, not {a.images}")
+    torch.set_num_threads(1)
+    from baselines.lossless.weights import load_model
+    from suite.bitsback import BitsBackCoder
+    from suite.data import get_dataset
+
+    model = load_model("iwae-binarized-mnist")
+    x = get_dataset("binarized-mnist").load("test").x[:a.images].reshape(-1, 28, 28).astype(np.uint8)
+    rows = []
+    print(f"{len(x)} binarized-MNIST test images, iwae-binarized-mnist, torch {torch.__version__}, 1 thread")
+    print(f"  {'coder':<10} {'ramp':>9} {'initial bits':>13} {'net b/dim':>10} {'total b/dim':>11} {'enc img/s':>10} "
+          f"{'dec img/s':>10}")
+    for coder, K in (("elbo", 1), ("cis", 50), ("is", 5)):
+        for ramp in (1, None):
+            c = BitsBackCoder(model, coder=coder, K=K, ramp=ramp)
+            t0 = time.perf_counter()
+            blob = c.encode(x)
+            t1 = time.perf_counter()
+            if not np.array_equal(c.decode(blob), x):
+                raise SystemExit(f"{coder}: the round trip failed")
+            t2 = time.perf_counter()
+            st = c.stats
+            row = (f"{coder}" + (f"-{K}" if K > 1 else ""), "doubling" if ramp == 1 else f"probed {c.ramp_used}",
+                   st.initial_bits, st.net_bits / x.size, st.total_bits / x.size, len(x) / (t1 - t0),
+                   len(x) / (t2 - t1))
+            rows.append(row)
+            print(f"  {row[0]:<10} {row[1]:>9} {row[2]:>13,} {row[3]:>10.5f} {row[4]:>11.5f} {row[5]:>10.0f} "
+                  f"{row[6]:>10.0f}")
+    return rows
 
 
 class ClassicalCodecs:
@@ -396,4 +475,7 @@ if __name__ == "__main__":
     import sys
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    compare_with_mcbits()
+    if sys.argv[1:2] == ["ramp"]:
+        compare_ramps(sys.argv[2:])
+    else:
+        compare_with_mcbits()

@@ -78,3 +78,20 @@ def test_counts_below_one_are_refused_before_anything_loads(tmp_path, capsys):
     with pytest.raises(SystemExit):
         bl.compare_with_mcbits(["--reference", str(tmp_path), "--images", "0"])
     assert "--images must be at least 1" in capsys.readouterr().err
+
+
+def test_batch_ramp_benchmark_tracks_the_initial_bits_it_saves():
+    """The asv `BatchRamp` benchmark (500 binarized images, or the bundled digits without the data): the probed
+    ramp borrows fewer initial bits than doubling batches and gives a lower total rate; both streams decode."""
+    out = {}
+    for ramp in ("doubling", "probed"):
+        b = bl.BatchRamp()
+        b.setup("elbo", ramp)
+        assert np.array_equal(b.coder.decode(b.blob), b.items)
+        out[ramp] = (b.track_initial_bits("elbo", ramp), b.track_total_bits_per_dim("elbo", ramp))
+    assert out["probed"][0] < out["doubling"][0] and out["probed"][1] < out["doubling"][1]
+
+
+def test_ramp_script_mode_refuses_a_bad_image_count():
+    with pytest.raises(SystemExit):
+        bl.compare_ramps(["--images", "0"])
