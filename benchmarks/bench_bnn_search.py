@@ -28,7 +28,7 @@ class SimulatorStep:
     timeout = 120
 
     def setup(self, n, steps):
-        from suite.statevector import BrickAnsatz
+        from latentbench.statevector import BrickAnsatz
 
         rng = np.random.default_rng(0)
         self.cost = rng.random(1 << n)
@@ -51,8 +51,8 @@ class Enumeration:
     timeout = 180
 
     def setup(self, landscape):
-        from suite.bnn_landscape import LogisticSpec, MLPSpec
-        from suite.data import GaussianMixture
+        from latentbench.bnn_landscape import LogisticSpec, MLPSpec
+        from latentbench.data import GaussianMixture
 
         if landscape == "gaussian-18bit":
             gm = GaussianMixture([(-1, -2), (-2, 1), (1, 1), (2, -2)], 0.1, [0.5, 1 / 6, 1 / 6, 1 / 6],
@@ -82,7 +82,7 @@ class SmokeTask:
     def setup(self, task):
         import tempfile
 
-        from suite.registry import get_task, methods_for
+        from latentbench.registry import get_task, methods_for
 
         os.environ.setdefault("LATENTBENCH_DATA", tempfile.mkdtemp(prefix="bnn-bench-"))
         self.task = get_task(task)
@@ -117,7 +117,7 @@ def compare(n: int = 18, steps: int = 8, repeat: int = 3, devices: tuple[str, ..
             ) -> tuple[dict[str, float], dict[str, float]]:
     """Seconds per objective + gradient (best of `repeat`) for ours and each PennyLane device, after checking that
     they agree to 1e-9, and the median per-round speed ratios."""
-    from suite.statevector import BrickAnsatz, lightning_available, pennylane_objective, pennylane_value_and_grad
+    from latentbench.statevector import BrickAnsatz, lightning_available, pennylane_objective, pennylane_value_and_grad
 
     rng = np.random.default_rng(0)
     cost = rng.random(1 << n)

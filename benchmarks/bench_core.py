@@ -12,8 +12,8 @@ class StoreWrite:
     """One transaction per finished cell is the store's hot path during a run."""
 
     def setup(self):
-        from suite.cell import Cell
-        from suite.execute import CellResult
+        from latentbench.cell import Cell
+        from latentbench.execute import CellResult
 
         self.tmp = tempfile.TemporaryDirectory()
         self.cells = [
@@ -26,7 +26,7 @@ class StoreWrite:
         self.tmp.cleanup()
 
     def time_write_200_cells(self):
-        from suite.results import ResultsStore
+        from latentbench.results import ResultsStore
 
         store = ResultsStore(Path(self.tmp.name) / f"s{np.random.randint(1 << 30)}.sqlite")
         for res in self.cells:
@@ -36,7 +36,7 @@ class StoreWrite:
 
 class LeaderboardSummary:
     def setup(self):
-        from suite.registry import tasks
+        from latentbench.registry import tasks
 
         self.task = next(iter(tasks().values()))
         metric = self.task.headline.name
@@ -49,7 +49,7 @@ class LeaderboardSummary:
         })
 
     def time_summarize(self):
-        from suite.leaderboard import summarize
+        from latentbench.leaderboard import summarize
 
         summarize(self.rows, self.task)
 
@@ -62,7 +62,7 @@ class SmokeRun:
     timeout = 600
 
     def setup(self, family):
-        from suite.registry import select_tasks
+        from latentbench.registry import select_tasks
 
         try:
             select_tasks(family)
@@ -74,6 +74,6 @@ class SmokeRun:
         self.tmp.cleanup()
 
     def time_smoke_run(self, family):
-        from suite.runner import run
+        from latentbench.runner import run
 
         run(family, tier="smoke", seeds=1, store=Path(self.tmp.name) / f"{np.random.randint(1 << 30)}.sqlite")

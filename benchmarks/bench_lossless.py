@@ -32,15 +32,15 @@ N_ITEMS = 500
 
 
 def _binary_images_and_model():
-    from baselines.lossless.weights import load_model
+    from latentbench.baselines.lossless.weights import load_model
 
     try:
-        from suite.data import get_dataset
+        from latentbench.data import get_dataset
 
         x = get_dataset("binarized-mnist").load("test").x[:N_ITEMS].reshape(-1, 28, 28)
         return x, load_model("iwae-binarized-mnist")
     except Exception:
-        from suite.registry import get_task
+        from latentbench.registry import get_task
 
         return get_task("lossless/binarized-mnist").data("smoke", 0).items, load_model("digits-binary-vae")
 
@@ -53,7 +53,7 @@ class BitsBackBinarizedMNIST:
     timeout = 600
 
     def setup(self, coder):
-        from suite.bitsback import BitsBackCoder
+        from latentbench.bitsback import BitsBackCoder
 
         self.items, model = _binary_images_and_model()
         name, _, k = coder.partition("-")
@@ -81,7 +81,7 @@ class BatchRamp:
     timeout = 600
 
     def setup(self, coder, ramp):
-        from suite.bitsback import BitsBackCoder
+        from latentbench.bitsback import BitsBackCoder
 
         self.items, model = _binary_images_and_model()
         name, _, k = coder.partition("-")
@@ -119,9 +119,9 @@ def compare_ramps(argv: list[str] | None = None) -> list[tuple]:
     if a.images < 1:
         ap.error(f"--images must be at least 1, not {a.images}")
     torch.set_num_threads(1)
-    from baselines.lossless.weights import load_model
-    from suite.bitsback import BitsBackCoder
-    from suite.data import get_dataset
+    from latentbench.baselines.lossless.weights import load_model
+    from latentbench.bitsback import BitsBackCoder
+    from latentbench.data import get_dataset
 
     model = load_model("iwae-binarized-mnist")
     x = get_dataset("binarized-mnist").load("test").x[:a.images].reshape(-1, 28, 28).astype(np.uint8)
@@ -153,7 +153,7 @@ class ClassicalCodecs:
     param_names = ["codec"]
 
     def setup(self, codec):
-        from baselines.lossless.classical import CODECS
+        from latentbench.baselines.lossless.classical import CODECS
 
         self.items, _ = _binary_images_and_model()
         self.codec = CODECS[codec]()
@@ -177,8 +177,8 @@ class SMCOnHMM:
     param_names = ["resample_K"]
 
     def setup(self, resample_k):
-        from suite.bitsback.sequential import SMCCoder
-        from suite.tasks.lossless import toy_hmm_model
+        from latentbench.bitsback.sequential import SMCCoder
+        from latentbench.tasks.lossless import toy_hmm_model
 
         resample, k = resample_k.split(":")[0], int(resample_k.split(":")[1])
         model = toy_hmm_model()
@@ -207,7 +207,7 @@ class LosslessSmokeTasks:
         self.tmp.cleanup()
 
     def time_smoke_task(self, task):
-        from suite.runner import run
+        from latentbench.runner import run
 
         run(f"lossless/{task}", tier="smoke", store=Path(self.tmp.name) / f"{np.random.randint(1 << 30)}.sqlite")
 
@@ -223,7 +223,7 @@ class PaperTierTrainingStep:
     def setup(self, adam):
         import torch
 
-        from baselines.lossless.vae import ARCHS, VAENet
+        from latentbench.baselines.lossless.vae import ARCHS, VAENet
 
         torch.set_num_threads(1)
         torch.manual_seed(0)
@@ -312,7 +312,7 @@ def mcbits_model(root: str, models: Any, particles: int) -> Any:
 
 def dynamic_binarized_mnist(n: int, seed: int) -> np.ndarray:
     """The first n official MNIST test images, binarized by one Bernoulli draw per pixel (McBits' protocol)."""
-    from suite.data import get_dataset
+    from latentbench.data import get_dataset
 
     x = get_dataset("mnist").load("test").x[:n].reshape(n, 784).astype(np.float64) / 255.0
     return (np.random.default_rng(seed).random(x.shape) < x).astype(np.uint8)
@@ -327,14 +327,14 @@ class McBitsModelAdapter:
         self.net = net
 
     def prior(self):
-        from suite.bitsback import DiagGaussian
+        from latentbench.bitsback import DiagGaussian
 
         return DiagGaussian(np.zeros(50), np.ones(50))
 
     def posterior(self, x):
         import torch
 
-        from suite.bitsback import DiagGaussian
+        from latentbench.bitsback import DiagGaussian
 
         with torch.inference_mode():
             mu, sd = self.net.encode(torch.tensor(np.asarray(x, np.float32).reshape(-1, 784)))
@@ -343,7 +343,7 @@ class McBitsModelAdapter:
     def likelihood(self, z):
         import torch
 
-        from suite.bitsback import Bernoulli
+        from latentbench.bitsback import Bernoulli
 
         with torch.inference_mode():
             p = self.net.decode(torch.tensor(np.asarray(z, np.float32)))
@@ -410,9 +410,9 @@ def compare_with_mcbits(argv: list[str] | None = None) -> dict:
     n_ref, n_ours = int(a.images), int(a.suite_images or a.images)
     torch.set_num_threads(a.threads)
 
-    from baselines.lossless.classical import Gzip
-    from suite.bitsback import BitsBackCoder
-    from suite.provenance import git_commit
+    from latentbench.baselines.lossless.classical import Gzip
+    from latentbench.bitsback import BitsBackCoder
+    from latentbench.provenance import git_commit
 
     coders, util, models, shims = load_mcbits(a.reference)
     net = mcbits_model(a.reference, models, K)

@@ -1,6 +1,6 @@
 """asv benchmarks of the rd-curve family: the AIS-HMC kernel (transitions × chains per second) and a smoke cell.
 
-The kernel is the suite's shared `suite.ais.HMC` driven by `suite.rd_ais.StepSizeController` on the path
+The kernel is the suite's shared `latentbench.ais.HMC` driven by `latentbench.rd_ais.StepSizeController` on the path
 p(z) exp(−β ‖x − f(z)‖²) of an MLP decoder (tanh, sigmoid output), as in a quick-tier MNIST curve.
 
 Script mode (issue 5, "the cost"): a side-by-side timing of one AIS-HMC transition against the public code of
@@ -71,8 +71,8 @@ class AISHMCKernel:
         """The shared setup (asv and the `--reference` script mode): decoder, data batch, path, kernel, states."""
         import torch
 
-        from suite.rd_ais import HMCSettings, StepSizeController, _RDPath
-        from suite.rd_model import ModelAdapter
+        from latentbench.rd_ais import HMCSettings, StepSizeController, _RDPath
+        from latentbench.rd_model import ModelAdapter
 
         torch.set_num_threads(threads)
         self.model = _decoder(latent, hidden, 784)
@@ -116,7 +116,7 @@ class RDSmokeCell:
         torch.set_num_threads(1)
         self.tmp = tempfile.TemporaryDirectory()
         os.environ["LATENTBENCH_RD_WEIGHTS"] = self.tmp.name
-        from suite.registry import get_method, get_task
+        from latentbench.registry import get_method, get_task
 
         self.task = get_task("rd-curve/mnist")
         self.data = self.task.data("smoke", 0)
@@ -126,12 +126,12 @@ class RDSmokeCell:
         self.tmp.cleanup()
 
     def time_smoke_vae10(self):
-        from suite.registry import get_method
+        from latentbench.registry import get_method
 
         list(self.task.evaluate(get_method("vae-10").build(), self.data, self.task.budget("smoke"), 0))
 
     def time_smoke_all_rd_tasks(self):
-        from suite.runner import run
+        from latentbench.runner import run
 
         run("rd-curve", tier="smoke", seeds=1, store=os.path.join(self.tmp.name, f"{np.random.randint(1 << 30)}.db"))
 
@@ -219,7 +219,7 @@ def compare_with_reference(argv: list[str] | None = None) -> dict:
     """Script mode: one AIS-HMC transition of ours vs the paper's public code, same decoder/data/β/chains/steps."""
     import argparse
 
-    from suite.provenance import git_commit
+    from latentbench.provenance import git_commit
     import time
     import types
 
@@ -277,7 +277,7 @@ def compare_with_reference(argv: list[str] | None = None) -> dict:
     # trajectory from that momentum; every chain we accept must sit at the reference's proposal, the rest unmoved
     from copy import deepcopy
 
-    from suite.ais import _normal_like
+    from latentbench.ais import _normal_like
 
     probe = deepcopy(ours.kernel)
     rng_probe = deepcopy(ours.rng)

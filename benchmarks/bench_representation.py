@@ -20,7 +20,7 @@ class TrainStep:
     param_names = ["method", "tier"]
 
     def setup(self, method, tier):
-        from baselines.representation.common import prepared_learner
+        from latentbench.baselines.representation.common import prepared_learner
 
         name, kind = method.split(":")
         self.learner, self.step = prepared_learner(name, tier, kind)
@@ -44,8 +44,8 @@ class KMeansIteration:
     def time_one_iteration(self, method, tier):
         from threadpoolctl import threadpool_limits
 
-        from suite.protocols import Setting
-        from suite.registry import get_method
+        from latentbench.protocols import Setting
+        from latentbench.registry import get_method
 
         setting = Setting(task="benchmark", kind="cluster", tier=tier, n_classes=10, image_shape=self.x.shape[1:],
                           steps=0, batch_size=100, n_clusters=16)

@@ -30,7 +30,7 @@ for family in "${families[@]}"; do
       $LB run lossless --tier smoke --seeds 3 --store "$STORE" --no-leaderboard
       $LB run lossless --tier quick --seeds 1 --store "$STORE" --no-leaderboard
       # paper tier: the image tasks code the same 10,000 test images as quick with the paper-trained weights
-      # (committed with their sha256; retrain with `python -m baselines.lossless.train NAME`: README cost table)
+      # (committed with their sha256; retrain with `python -m latentbench.baselines.lossless.train NAME`: README cost table)
       for t in toy-mixture sequence-hmm mnist-8bit binarized-mnist; do
         $LB run lossless/$t --tier paper --seeds 1 --threads 1 --store "$STORE" --no-leaderboard
       done ;;

@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "leaderboard", "run", "ResultsStore"]
 
 
-def __getattr__(name: str):  # lazy: `import suite` stays cheap for the CLI and for workers
+def __getattr__(name: str):  # lazy: `import latentbench` stays cheap for the CLI and for workers
     if name == "leaderboard":
         from .leaderboard import leaderboard
 
@@ -19,4 +19,4 @@ def __getattr__(name: str):  # lazy: `import suite` stays cheap for the CLI and 
         from .results import ResultsStore
 
         return ResultsStore
-    raise AttributeError(f"module 'suite' has no attribute {name!r}")
+    raise AttributeError(f"module 'latentbench' has no attribute {name!r}")

@@ -420,7 +420,7 @@ def ais(
 
     The chains start at `init` (e.g. exact target samples for reverse AIS) or at `path.sample_base(n_chains, rng)`.
     Returns the per-chain log-weights and, if `keep_partials`, the partial log-weight at every β. `progress` (a
-    `suite.progress.Progress`) is advanced once per annealing step. `log_w0` continues the weights of a run that
+    `latentbench.progress.Progress`) is advanced once per annealing step. `log_w0` continues the weights of a run that
     ended where this one starts (with `init` its states): consecutive calls then give the bits of one call.
     """
     betas = np.asarray(betas, dtype=float)

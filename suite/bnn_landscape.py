@@ -377,7 +377,7 @@ def resize_exact(images: np.ndarray, n_out: int) -> tuple[np.ndarray, int]:
 # ================================================================ the cache
 def cache_dir() -> Path:
     """`<cache_root()>/bnn-search`: derived data never goes into the (possibly shared, read-only) data root."""
-    from suite.data import cache_root
+    from latentbench.data import cache_root
 
     return cache_root() / "bnn-search"
 

@@ -1,7 +1,7 @@
 """Phase checkpoints inside one long cell: a finished phase survives an interruption, and the re-run resumes after it.
 
 The runner resumes a grid cell by cell; a paper-tier cell can itself take hours (a two-round AIS curve, then four
-BDMC runs per β). `suite.execute.run_cell` gives each cell a scratch folder (beside the store, named by the cell's
+BDMC runs per β). `latentbench.execute.run_cell` gives each cell a scratch folder (beside the store, named by the cell's
 content hash) and removes it once the cell is stored as ok (rd-curve's phases: about a tenth of an AIS round or
 of a BDMC run). Inside it, `phase(name, fn, rngs)` runs `fn` once:
 its outputs (numpy arrays and numbers) go to `name.npz` (no pickle) with their sha256 and the states of the random

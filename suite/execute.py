@@ -138,7 +138,7 @@ def run_cell(cell: Cell) -> CellResult:
     from .registry import get_task, resolve_method
 
     result = CellResult(cell=cell, status="ok")
-    scratch = Path(cell.scratch) / cell.key if cell.scratch else None  # phase checkpoints (suite.checkpoint)
+    scratch = Path(cell.scratch) / cell.key if cell.scratch else None  # phase checkpoints (latentbench.checkpoint)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     limit = 0.0
     try:

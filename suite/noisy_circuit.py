@@ -2,7 +2,7 @@
 
 Noise model of the reference noise study (GitHub carrasqu/binncode, ``MNIST/noisy_simulations`` and
 ``resilience_to_noise_optimal_parameters``; PastaQ's ``depolarizing`` channel): after every gate of the circuit
-in `suite.statevector` (each CNOT of the brick, each RY, each RZ, the final RZ layer included, and the CNOTs of
+in `latentbench.statevector` (each CNOT of the brick, each RY, each RZ, the final RZ layer included, and the CNOTs of
 step 1 too, which act on |0...0>), a depolarizing channel rho -> (1 - p) rho + p / (4^k - 1) sum_{P != I} P rho P
 on the gate's k qubits, with p1 = 0.001 lambda (k = 1) and p2 = 0.00375 lambda (k = 2), lambda in [0, 2].
 
@@ -11,7 +11,7 @@ on the gate's k qubits, with p1 = 0.001 lambda (k = 1) and p2 = 0.00375 lambda (
   error happens at all (the noiseless Born distribution, computed exactly); the remaining 1 - P0 is estimated from
   `trajectories` runs conditioned on at least one error (first error location drawn exactly, later ones as usual).
 
-Conventions (sites, axes, parameter layout (2, S, n)) are those of `suite.statevector`.
+Conventions (sites, axes, parameter layout (2, S, n)) are those of `latentbench.statevector`.
 """
 from __future__ import annotations
 

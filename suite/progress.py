@@ -2,7 +2,7 @@
 
 A paper-tier cell can run for hours, and the runner writes a line only when a cell finishes. Long loops call
 `progress(what, total)` and then `.update(done)` as they go; at most one line per `LATENTBENCH_PROGRESS_S` seconds
-(default 60; 0 turns it off) is written, naming the cell being run (set by `suite.execute.run_cell`):
+(default 60; 0 turns it off) is written, naming the cell being run (set by `latentbench.execute.run_cell`):
 
     [rd-curve/linear-vae × linear-vae seed 0 (paper)] AIS round 1: 2,500/5,000 (50%), 12m 3s, ~12m left
 

@@ -73,7 +73,7 @@ class Codec(Protocol):
     """`lossless`: a pure pair; `decode(encode(items))` must equal `items` exactly.
 
     Optional hooks the lossless tasks call when present: `setup(context)` before coding (a
-    `suite.tasks.lossless.LosslessContext`: task, tier, item shape, alphabet size, image shape, the task's reference
+    `latentbench.tasks.lossless.LosslessContext`: task, tier, item shape, alphabet size, image shape, the task's reference
     model), and `initial_bits(data) -> int`, the bits a coder had to borrow to start (reported apart from the
     net rate).
     """

@@ -14,7 +14,7 @@ of each; at a curve point β_k, with the AIS log-weights log w_c accumulated so 
     D̂_k    = Σ_c w̃_c d(x, f(z_c)),  w̃ = w / Σ w    (the importance-weighted distortion of the chains' states),
     R̂_k    = −log Ẑ_k − β_k D̂_k                   (the paper's rate; upper-biased through log Ẑ),
 
-averaged over the test images. The path itself is the shared `suite.ais` machinery (GeometricPath with
+averaged over the test images. The path itself is the shared `latentbench.ais` machinery (GeometricPath with
 log_base = log p(z) and log_target = log p(z) − d, so log f_β = log p(z) − β d; the HMC kernel). What this module
 adds on top of it:
 
@@ -24,7 +24,7 @@ adds on top of it:
   the cumulative history lags); it records the step size used at every β so that a second, unbiased round with a
   fresh seed can replay them fixed (the paper's "tuning round then unbiased round"). It also keeps per-image
   acceptance per segment, so an HMC whose acceptance collapses is reported, never silently trusted.
-* segment-wise running of `suite.ais.ais` (one call per curve segment, partial log-weights carried over), so
+* segment-wise running of `latentbench.ais.ais` (one call per curve segment, partial log-weights carried over), so
   memory does not grow with the number of annealing steps.
 * `bdmc`: bidirectional Monte Carlo (Grosse et al. 2015) on data simulated from the model at β
   (z ~ p, x = f(z) + N(0, 1/(2β) I), so z is an exact draw of q_β(z | x)): forward AIS gives a stochastic lower
@@ -144,7 +144,7 @@ class HMCSettings:
 
 
 class StepSizeController:
-    """Wraps the shared `suite.ais.HMC`: per-chain step sizes set before every transition (adapted, or replayed
+    """Wraps the shared `latentbench.ais.HMC`: per-chain step sizes set before every transition (adapted, or replayed
     from a table), per-image acceptance summed per segment."""
 
     def __init__(self, settings: HMCSettings, table: dict[float, np.ndarray] | None = None):
@@ -264,7 +264,7 @@ _CURVE_SCALARS = {"n_steps": int, "n_chains": int, "n_images": int, "n_leapfrog"
 
 
 def _pack_curve(c: RDCurve) -> dict[str, Any]:
-    """An RDCurve as npz-able entries (for `suite.checkpoint.phase`)."""
+    """An RDCurve as npz-able entries (for `latentbench.checkpoint.phase`)."""
     out: dict[str, Any] = {k: getattr(c, k) for k in _CURVE_ARRAYS}
     out.update({k: getattr(c, k) for k in _CURVE_SCALARS})
     out.update(pack_float_dict("step_table", c.step_table))
@@ -380,7 +380,7 @@ def estimate_rd_curve(
 
     `step_table` replays fixed step sizes (an unbiased second round); otherwise they are adapted and returned in
     `RDCurve.step_table`. `include`: β values of the schedule where log Ẑ is also wanted (e.g. the likelihood's β*).
-    `checkpoint`: inside a cell, the phase name under which the finished curve is checkpointed (`suite.checkpoint`);
+    `checkpoint`: inside a cell, the phase name under which the finished curve is checkpointed (`latentbench.checkpoint`);
     the round then runs as about `PARTS_PER_ROUND` phases of its own, each ending at a curve point and saving the
     chains, their weights, the step-size controller and the rows so far, so an interrupted round resumes from its
     last finished part with the same numbers.
@@ -504,7 +504,7 @@ def estimate_rd_curve_two_rounds(adapter: ModelAdapter, x: Any, schedule: np.nda
                                  include: Sequence[float] = ()) -> RDCurve:
     """The paper's protocol: a tuning round (adapted step sizes, recorded per β and image), then an unbiased round
     with a fresh stream of `rng` that replays them fixed. The returned wall time is the sum of both rounds'. Each
-    round is a checkpointed phase inside a cell (`suite.checkpoint`)."""
+    round is a checkpointed phase inside a cell (`latentbench.checkpoint`)."""
     tuned = estimate_rd_curve(adapter, x, schedule, curve_idx, n_chains, rng, hmc, include=include,
                               what="AIS curve, tuning round", checkpoint="ais-curve-tuning-round")
     fresh = np.random.default_rng(rng.integers(0, 2**63 - 1))
@@ -549,7 +549,7 @@ def bdmc(adapter: ModelAdapter, schedule: np.ndarray, n_points: int, n_chains: i
     ends = sorted({max(1, round(n_steps * (i + 1) / PARTS_PER_ROUND)) for i in range(PARTS_PER_ROUND)})
 
     def in_parts(betas, ctl, r, name, what, z0):
-        """One AIS run over `betas` in about `PARTS_PER_ROUND` checkpointed parts (`suite.checkpoint`); the same
+        """One AIS run over `betas` in about `PARTS_PER_ROUND` checkpointed parts (`latentbench.checkpoint`); the same
         bits as one `ais` call (the weights go on in their own dtype). Returns (states, log-weights)."""
         tracker = progress(what, n_steps)
         carry: dict[str, Any] = {"z": z0, "log_w": None}

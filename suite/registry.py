@@ -1,6 +1,6 @@
 """Names to tasks and methods: built-ins, third-party entry points, and a user's model loaded from one file.
 
-Built-in tasks live in `suite.tasks`; built-in baselines register through the `latentbench.plugins` entry point
+Built-in tasks live in `latentbench.tasks`; built-in baselines register through the `latentbench.plugins` entry point
 of this distribution (so `suite/` never imports `baselines/` directly). A method reference is either a
 registered name or `path/to/file.py:ClassName`.
 """
@@ -99,14 +99,14 @@ def _ensure_loaded() -> None:
         if _loaded:
             return
         _loaded = True
-        importlib.import_module("suite.tasks")
+        importlib.import_module("latentbench.tasks")
         found_builtin = False
         try:
             eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
         except Exception:  # pragma: no cover - broken metadata
             eps = []
         for ep in eps:
-            if ep.value.split(":")[0] == "baselines":
+            if ep.value.split(":")[0] == "latentbench.baselines":
                 found_builtin = True
             try:
                 obj = ep.load()
@@ -115,7 +115,7 @@ def _ensure_loaded() -> None:
             except Exception as exc:  # a broken third-party plugin must not break the suite
                 warnings.warn(f"latentbench plugin {ep.name!r} ({ep.value}) failed to load: {exc}", stacklevel=2)
         if not found_builtin:  # running from a source tree that was not pip-installed
-            importlib.import_module("baselines").register()
+            importlib.import_module("latentbench.baselines").register()
         for item in filter(None, os.environ.get("LATENTBENCH_PLUGINS", "").split(os.pathsep)):
             load_plugin(item)
 

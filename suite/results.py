@@ -199,15 +199,30 @@ class ResultsStore:
 
     # ------------------------------------------------------------ merge / export
     def merge_from(self, other: "ResultsStore | str | os.PathLike") -> dict[str, int]:
-        """Copy in the cells of another store by hash: new cells are added, an ok cell replaces an error cell."""
+        """Copy in the cells of another store by hash: new cells are added, an ok cell replaces an error cell.
+
+        `other` may also be an exported rows file (`.csv`, `.csv.gz`, `.parquet`, e.g. the published
+        `leaderboards/rows.csv.gz`), so a user's rows sit beside the published ones without re-running them."""
+        from .rowfile import is_rows_file, read_rows_file
+
+        if not isinstance(other, ResultsStore) and is_rows_file(other):
+            theirs, their_ms = read_rows_file(other)
+            by_cell: dict[str, list[tuple]] = {}
+            for m in their_ms:
+                by_cell.setdefault(m[0], []).append(m)
+            return self._insert_cells(theirs, lambda key: by_cell.get(key, []))
         src = other if isinstance(other, ResultsStore) else ResultsStore(other)
         src_conn = src.connect(create=False)
-        added = replaced = skipped = 0
-        mine = dict(self._execute("SELECT cell_hash, status FROM cells").fetchall())
         try:
             theirs = src_conn.execute("SELECT * FROM cells").fetchall()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{src.path} is not a LatentBench results store or is corrupt ({exc})") from exc
+        return self._insert_cells(
+            theirs, lambda key: src_conn.execute("SELECT * FROM measurements WHERE cell_hash=?", (key,)).fetchall())
+
+    def _insert_cells(self, theirs: list[tuple], measurements_of) -> dict[str, int]:
+        added = replaced = skipped = 0
+        mine = dict(self._execute("SELECT cell_hash, status FROM cells").fetchall())
         conn = self.connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -223,7 +238,7 @@ class ResultsStore:
                 else:
                     added += 1
                 conn.execute(f"INSERT INTO cells VALUES ({','.join('?' * len(row))})", row)
-                ms = src_conn.execute("SELECT * FROM measurements WHERE cell_hash=?", (key,)).fetchall()
+                ms = measurements_of(key)
                 conn.executemany("INSERT INTO measurements VALUES (?,?,?,?,?,?)", ms)
             conn.execute("COMMIT")
         except Exception:

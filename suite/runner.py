@@ -111,7 +111,7 @@ def plan(
 ) -> list[tuple[Cell, str, str | None]]:
     """What `run` with the same arguments would do, without running anything: each cell of the grid with
     'stored' (finished ok: skipped), 'error' (stored as an error: re-run) or 'to run', and a note: the stored error,
-    and for a cell that will run, how many checkpoints of an interrupted run it resumes from (`suite.checkpoint`)."""
+    and for a cell that will run, how many checkpoints of an interrupted run it resumes from (`latentbench.checkpoint`)."""
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
     cells = list({c.key: c for c in build_cells(select_tasks(selector), methods, tier, seeds, params)}.values())
     known = store.statuses(c.key for c in cells)

@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from suite.registry import register_method
+from latentbench.registry import register_method
 
 FAMILY = "bnn-search"
 DEPTHS = (0, 1, 2, 3, 4)
@@ -18,25 +18,25 @@ DEPTHS = (0, 1, 2, 3, 4)
 def register() -> None:
     for depth in DEPTHS:
         register_method(
-            f"qhn-L{depth}", FAMILY, "baselines.bnn_search.qhn:QHN", params={"depth": depth, "mode": "exact"},
+            f"qhn-L{depth}", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN", params={"depth": depth, "mode": "exact"},
             description=f"quantum hypernetwork, {depth} paper layer(s) ({max(1, 2 * depth)} steps), exact "
                         "expectation over all 2^n losses, L-BFGS",
         )
     register_method(
-        "qhn-shots-L2", FAMILY, "baselines.bnn_search.qhn:QHN", params={"depth": 2, "mode": "shots"},
+        "qhn-shots-L2", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN", params={"depth": 2, "mode": "shots"},
         description="quantum hypernetwork, 2 paper layers, loss queried only at sampled bitstrings (matched budget), Adam",
     )
     register_method(
-        "qhn-noisy-L2", FAMILY, "baselines.bnn_search.qhn:QHN",
+        "qhn-noisy-L2", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN",
         params={"depth": 2, "mode": "exact", "noise": [0.0, 0.5, 1.0, 2.0]},
         description="qhn-L2 optimised noise-free, then run under depolarizing noise lambda = 0, 0.5, 1, 2 "
                     "(Pauli trajectories): the success-vs-noise curve",
     )
-    register_method("exhaustive", FAMILY, "baselines.bnn_search.classical:Exhaustive",
+    register_method("exhaustive", FAMILY, "latentbench.baselines.bnn_search.classical:Exhaustive",
                     description="query all 2^n configurations, return the argmin")
-    register_method("random-search", FAMILY, "baselines.bnn_search.classical:RandomSearch",
+    register_method("random-search", FAMILY, "latentbench.baselines.bnn_search.classical:RandomSearch",
                     description="best of query_budget uniformly random configurations per run")
-    register_method("simulated-annealing", FAMILY, "baselines.bnn_search.classical:SimulatedAnnealing",
+    register_method("simulated-annealing", FAMILY, "latentbench.baselines.bnn_search.classical:SimulatedAnnealing",
                     description="single-bit-flip Metropolis, geometric cooling, query_budget per run")
-    register_method("autoregressive", FAMILY, "baselines.bnn_search.autoregressive:AutoregressiveHypernetwork",
+    register_method("autoregressive", FAMILY, "latentbench.baselines.bnn_search.autoregressive:AutoregressiveHypernetwork",
                     description="classical autoregressive hypernetwork (MADE), trained from samples at the matched budget")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from suite.protocols import SearchResult
+from latentbench.protocols import SearchResult
 
 
 class _MADE(torch.nn.Module):

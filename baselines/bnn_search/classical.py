@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from suite.protocols import SearchResult
+from latentbench.protocols import SearchResult
 
 
 class Exhaustive:

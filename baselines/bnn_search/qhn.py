@@ -12,10 +12,10 @@ Modes:
   here); Adam. Comparable with random search and annealing at the same number of queries.
 * ``noise`` (a list of lambda): after the noise-free optimisation, each restart's circuit is also run under
   depolarizing noise (p1 = 0.001 lambda after every single-qubit gate, p2 = 0.00375 lambda after every CNOT, as the
-  reference's resilience-to-noise study), by stratified Pauli trajectories (`suite.noisy_circuit`; `trajectories`
+  reference's resilience-to-noise study), by stratified Pauli trajectories (`latentbench.noisy_circuit`; `trajectories`
   per lambda, default the tier's); the noisy distributions are returned as ``info["curves"]["noise"]``.
 
-Depth L is in paper layers: 2 L circuit steps, L = 0 the product state (`suite.statevector.steps_for_depth`).
+Depth L is in paper layers: 2 L circuit steps, L = 0 the product state (`latentbench.statevector.steps_for_depth`).
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from suite.protocols import SearchResult
-from suite.statevector import BrickAnsatz, steps_for_depth
+from latentbench.protocols import SearchResult
+from latentbench.statevector import BrickAnsatz, steps_for_depth
 
 
 class QHN:
@@ -77,7 +77,7 @@ class QHN:
             p = p / p.sum()
             probs.append(p)
             for lam in lams:
-                from suite.noisy_circuit import noisy_probs_trajectories
+                from latentbench.noisy_circuit import noisy_probs_trajectories
 
                 q = np.clip(noisy_probs_trajectories(n, steps, x, lam, n_traj, noise_rng), 0.0, None)
                 noisy[lam].append(q / q.sum())

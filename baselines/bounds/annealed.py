@@ -1,4 +1,4 @@
-"""Annealed importance sampling estimators of log Z on the geometric path q^(1−β) p^β, via `suite.ais`.
+"""Annealed importance sampling estimators of log Z on the geometric path q^(1−β) p^β, via `latentbench.ais`.
 
 - forward AIS (Neal 2001): chains from q, β from 0 to 1; E[Ẑ] = Z, so log Ẑ is a stochastic lower bound
   (E[log Ẑ] ≤ log Z).
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from suite.ais import ais, geometric_schedule, linear_schedule, log_mean_exp, sigmoid_schedule
-from suite.protocols import Estimate
+from latentbench.ais import ais, geometric_schedule, linear_schedule, log_mean_exp, sigmoid_schedule
+from latentbench.protocols import Estimate
 
 SCHEDULES = {"sigmoid": sigmoid_schedule, "linear": linear_schedule, "geometric": geometric_schedule}
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from suite.closed_forms import truncated_normal_moments
-from suite.protocols import Estimate
+from latentbench.closed_forms import truncated_normal_moments
+from latentbench.protocols import Estimate
 
 
 @dataclass

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from suite.protocols import Estimate
+from latentbench.protocols import Estimate
 
 
 def log_weights(problem, n: int, rng: np.random.Generator, batch: int = 65536) -> np.ndarray:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from suite.protocols import Estimate
+from latentbench.protocols import Estimate
 
 from .importance import budget_grid, log_weights
 

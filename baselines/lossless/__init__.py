@@ -7,7 +7,7 @@ tasks); bits-back coders `naive-latent`, `bb-elbo`, `bb-is-K`, `bb-cis-K` (i.i.d
 """
 from __future__ import annotations
 
-from suite.registry import register_method
+from latentbench.registry import register_method
 
 IMAGE_TASKS = ("binarized-mnist", "mnist-8bit")
 IID_TASKS = ("binarized-mnist", "mnist-8bit", "toy-mixture")
@@ -61,8 +61,8 @@ def weights_version() -> str:
 
 def register() -> None:
     for name, cls, tasks, desc in _CLASSICAL:
-        register_method(name, "lossless", f"baselines.lossless.classical:{cls}", tasks=tasks, description=desc)
+        register_method(name, "lossless", f"latentbench.baselines.lossless.classical:{cls}", tasks=tasks, description=desc)
     version = weights_version()
     for name, params, tasks, desc in _BITS_BACK:
-        register_method(name, "lossless", "baselines.lossless.bitsback:BitsBackCodec", params=params, tasks=tasks,
+        register_method(name, "lossless", "latentbench.baselines.lossless.bitsback:BitsBackCodec", params=params, tasks=tasks,
                         description=desc, version=version)

@@ -1,6 +1,6 @@
 """The suite's bits-back coders as `lossless` methods: BB-ELBO, BB-IS(K), BB-CIS(K), BB-SMC(K), naive latent coder.
 
-A `BitsBackCodec` is a codec (`encode` / `decode`) whose engine is a `suite.bitsback` coder around a reference
+A `BitsBackCodec` is a codec (`encode` / `decode`) whose engine is a `latentbench.bitsback` coder around a reference
 model. `setup(context)` (called by the task before coding) picks the model: the task's own generative model
 where it defines one (toy-mixture, sequence-hmm), else the suite reference VAE the task names for its tier
 (`context.reference_key`, weights verified by checksum), unless `model=` names one explicitly. Sequence models
@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from suite.bitsback.coders import BitsBackCoder
-from suite.bitsback.latents import DEFAULT_LATENT_BITS, DEFAULT_PRECISION
-from suite.bitsback.sequential import SMCCoder, is_sequential_model
-from suite.errors import MethodError
+from latentbench.bitsback.coders import BitsBackCoder
+from latentbench.bitsback.latents import DEFAULT_LATENT_BITS, DEFAULT_PRECISION
+from latentbench.bitsback.sequential import SMCCoder, is_sequential_model
+from latentbench.errors import MethodError
 
 CODERS = ("elbo", "is", "cis", "smc", "naive")
 

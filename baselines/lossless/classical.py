@@ -1,6 +1,6 @@
 """Classical lossless codecs as `lossless` methods: raw bitmap, gzip, bz2, lzma, zstd, PNG and WebP-lossless.
 
-Every codec frames its output with the suite's header (`suite.bitsback.framing`: shape, dtype, CRC-32), which is
+Every codec frames its output with the suite's header (`latentbench.bitsback.framing`: shape, dtype, CRC-32), which is
 counted in its rate. The general-purpose compressors see the items as a byte string and get the better of two
 serializations, chosen per message and recorded in the header: one byte per element, or elements bit-packed at
 the smallest width that holds the largest value (1 bit for binary images, 3 for 8 symbols). PNG and WebP code
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from suite.bitsback import framing
-from suite.errors import CodecError
+from latentbench.bitsback import framing
+from latentbench.errors import CodecError
 
 MAX_DECOMPRESSED = 1 << 31
 WEBP_MAX = 16383

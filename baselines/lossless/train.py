@@ -1,11 +1,11 @@
 """Train a reference VAE with a fixed seed and store its weights with their checksum.
 
-    python -m baselines.lossless.train NAME [--epochs E] [--threads T] [--seed S] [--batch B] [--lr LR]
+    python -m latentbench.baselines.lossless.train NAME [--epochs E] [--threads T] [--seed S] [--batch B] [--lr LR]
 
 NAME: digits-binary-vae | digits-8bit-vae (bundled 8x8 digits, images 0..1499; seconds) |
 iwae-binarized-mnist (binarized MNIST train split, model selected on valid) |
 dgauss-mnist-8bit (MNIST train images 0..49999, selected on 50000..59999).
-Real data comes from $LATENTBENCH_DATA through `suite.data`. Training is ELBO maximization with Adam, one
+Real data comes from $LATENTBENCH_DATA through `latentbench.data`. Training is ELBO maximization with Adam, one
 reparameterized sample per image, fixed torch and numpy seeds; the epoch with the best validation ELBO is kept.
 The weights go to `baselines/lossless/weights/NAME.safetensors`, their SHA-256 and training record to
 `weights/checksums.json`. A `-paper` suffix trains the same architecture under the IWAE paper's budget (Burda et al. 2016, sec. 5, also the
@@ -67,7 +67,7 @@ def learning_rate(schedule: str, lr: float, epoch: int) -> float:
 
 def training_data(name: str) -> tuple[np.ndarray, np.ndarray, str]:
     """(train, valid) item arrays and a description of the data."""
-    from suite.data import get_dataset
+    from latentbench.data import get_dataset
 
     if name.startswith("digits-"):
         x = get_dataset("digits").load("all").x
@@ -266,7 +266,7 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m baselines.lossless.train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m latentbench.baselines.lossless.train", description=__doc__.split("\n")[0])
     p.add_argument("name")
     p.add_argument("--epochs", type=int)
     p.add_argument("--threads", type=int, default=1)

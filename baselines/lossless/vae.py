@@ -7,7 +7,7 @@
   constriction's QuantizedGaussian on 0..255).
 - `digits-binary-vae`, `digits-8bit-vae`: tiny versions (64-64-64 to 8-d) for the smoke tier on scikit-learn's
   bundled 8x8 digits (trained on images 0..1499; the tasks code held-out images).
-Weights are trained by `python -m baselines.lossless.train NAME` with fixed seeds and loaded only after their
+Weights are trained by `python -m latentbench.baselines.lossless.train NAME` with fixed seeds and loaded only after their
 SHA-256 matches `weights/checksums.json` (safetensors: no pickle).
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from suite.bitsback.distributions import Bernoulli, DiagGaussian, DiscretizedGaussian
+from latentbench.bitsback.distributions import Bernoulli, DiagGaussian, DiscretizedGaussian
 
 LOGVAR_MIN, LOGVAR_MAX = -12.0, 6.0
 SCALE_MIN = 0.05  # pixel units, discretized Gaussian
@@ -113,7 +113,7 @@ def _log_diff_ndtr_torch(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def discretized_gaussian_log_prob_torch(x, loc, scale, low: int, high: int) -> torch.Tensor:
-    """Torch twin of `suite.bitsback.distributions.discretized_gaussian_log_prob` (for training)."""
+    """Torch twin of `latentbench.bitsback.distributions.discretized_gaussian_log_prob` (for training)."""
     inf = torch.tensor(float("inf"), dtype=loc.dtype)
     a = torch.where(x <= low, -inf, (x - 0.5 - loc) / scale)
     b = torch.where(x >= high, inf, (x + 0.5 - loc) / scale)

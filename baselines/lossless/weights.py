@@ -1,7 +1,7 @@
 """Reference-model weights: safetensors files in `weights/`, loaded only after their SHA-256 matches the registry.
 
 `weights/checksums.json` maps each file name to its sha256 and the training record (seed, epochs, data, the
-validation bound); `python -m baselines.lossless.train` writes both. Loading reads the bytes once, hashes them,
+validation bound); `python -m latentbench.baselines.lossless.train` writes both. Loading reads the bytes once, hashes them,
 and parses those same bytes with safetensors (no pickle, no torch.load).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from suite.errors import ChecksumError, MethodError
+from latentbench.errors import ChecksumError, MethodError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 REGISTRY = "checksums.json"
@@ -37,7 +37,7 @@ def sha256(data: bytes) -> str:
 
 
 def train_hint(name: str) -> str:
-    hint = f"train it with `python -m baselines.lossless.train {name}` (fixed seed; writes the file and its checksum)"
+    hint = f"train it with `python -m latentbench.baselines.lossless.train {name}` (fixed seed; writes the file and its checksum)"
     state = CHECKPOINT_ROOT / name / "state.json"  # a run in progress
     if state.is_file():
         try:

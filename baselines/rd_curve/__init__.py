@@ -10,14 +10,14 @@
 On CIFAR-10 the decoders are MLPs up to the quick tier and DCGAN-style transposed-convolution stacks at the paper
 tier (`TRAIN_BUDGETS["paper"]["conv"]`).
 
-Weights: trained with fixed seeds by `baselines.rd_curve.train` (budgets per tier in `TRAIN_BUDGETS`), stored as
+Weights: trained with fixed seeds by `latentbench.baselines.rd_curve.train` (budgets per tier in `TRAIN_BUDGETS`), stored as
 safetensors with a sha256 under the data cache, retrained when absent.
 """
 from __future__ import annotations
 
-from suite.registry import register_method
+from latentbench.registry import register_method
 
-_MOD = "baselines.rd_curve.models"
+_MOD = "latentbench.baselines.rd_curve.models"
 
 
 def register() -> None:

@@ -1,10 +1,10 @@
 """Fixed-seed training of the `rd-curve` reference models, and the script that trains them ahead of a run.
 
-    python -m baselines.rd_curve.train --dataset mnist --tier quick            # all MNIST reference models
-    python -m baselines.rd_curve.train --dataset mnist --tier quick --models vae-10,linear-vae
+    python -m latentbench.baselines.rd_curve.train --dataset mnist --tier quick            # all MNIST reference models
+    python -m latentbench.baselines.rd_curve.train --dataset mnist --tier quick --models vae-10,linear-vae
 
 Each model trains from a fixed seed with one torch thread (so it neither disturbs nor depends on other work on the
-machine) and is stored by `baselines.rd_curve.weights` (safetensors + sha256) under the data cache; the tasks then
+machine) and is stored by `latentbench.baselines.rd_curve.weights` (safetensors + sha256) under the data cache; the tasks then
 load it instead of training inside a cell. Budgets per tier are `TRAIN_BUDGETS` below: smoke trains tiny models on
 the embedded digits in well under a second; quick cuts training to minutes on 2 CPU cores; paper records the
 published architecture and schedule (public code: 3 × 1024 tanh MLPs, 1,000 epochs, Adam 1e-4, batch 100,
@@ -239,7 +239,7 @@ TRAINERS = {"vae": train_vae, "wgan-gp": train_wgan_gp, "aae": train_aae}
 
 # ================================================================================================ script
 def main(argv: list[str] | None = None) -> int:
-    from suite.registry import get_task, methods_for
+    from latentbench.registry import get_task, methods_for
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dataset", choices=["mnist", "cifar10", "digits"], default="mnist")

@@ -1,7 +1,7 @@
 """Reference-model weights on disk: safetensors files whose sha256 is checked before they are parsed.
 
 Layout: `<cache>/<dataset>/<model>-<config hash>.safetensors` with a sidecar `….safetensors.sha256` written when
-the file is saved, where `<cache>` is `$LATENTBENCH_RD_WEIGHTS`, else `suite.data.cache_root() / "rd-curve"` (default
+the file is saved, where `<cache>` is `$LATENTBENCH_RD_WEIGHTS`, else `latentbench.data.cache_root() / "rd-curve"` (default
 `data/cache/rd-curve`).
 `load` reads the file's bytes once, compares their sha256 with the sidecar, and only then parses those same
 bytes (safetensors: tensors only, nothing executed; never torch.load / unpickling). A missing file, a missing
@@ -21,12 +21,12 @@ ENV_WEIGHTS = "LATENTBENCH_RD_WEIGHTS"
 
 
 def cache_dir() -> Path:
-    """Where reference weights live: $LATENTBENCH_RD_WEIGHTS, else `suite.data.cache_root() / "rd-curve"` (derived
+    """Where reference weights live: $LATENTBENCH_RD_WEIGHTS, else `latentbench.data.cache_root() / "rd-curve"` (derived
     artefacts never go into the data root, which may be a read-only shared copy)."""
     env = os.environ.get(ENV_WEIGHTS)
     if env:
         return Path(env)
-    from suite.data import cache_root
+    from latentbench.data import cache_root
 
     return cache_root() / "rd-curve"
 

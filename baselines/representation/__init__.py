@@ -6,10 +6,10 @@ Methods: `aae` (semisup + cluster), `pixelgan` (cluster + semisup), `iae` (clust
 """
 from __future__ import annotations
 
-from suite.registry import register_method
+from latentbench.registry import register_method
 
 FAMILY = "representation"
-M = "baselines.representation"
+M = "latentbench.baselines.representation"
 
 
 def register() -> None:

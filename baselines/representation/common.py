@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from suite.checkpoint import scratch, write_pair
-from suite.progress import progress
-from suite.protocols import Labelled, Setting
+from latentbench.checkpoint import scratch, write_pair
+from latentbench.progress import progress
+from latentbench.protocols import Labelled, Setting
 
 TIER_WIDTH = {"smoke": 64, "quick": 256, "paper": 1000}
 
@@ -111,7 +111,7 @@ class TorchLearner:
     """Base of the torch baselines: sklearn-style constructor, `fit` = `_setup` + `steps` × `_train_step`.
 
     Inside a cell, the training state is checkpointed every `checkpoint_every` steps to the cell's scratch folder
-    (`suite.checkpoint`); a re-run of an interrupted cell resumes from the last one and trains exactly as an
+    (`latentbench.checkpoint`); a re-run of an interrupted cell resumes from the last one and trains exactly as an
     uninterrupted run would (tested per method)."""
 
     family = "representation"
@@ -184,7 +184,7 @@ class TorchLearner:
         self._finish()
         return self
 
-    # -- checkpoints (inside a cell: suite.checkpoint's scratch folder) --------------------------------------
+    # -- checkpoints (inside a cell: latentbench.checkpoint's scratch folder) --------------------------------------
     def _state(self) -> tuple[dict, dict]:
         """(tensors for torch.save, JSON-able facts): every module, optimizer, tensor, minibatch stream, numpy
         generator and number the learner holds, and torch's own generator."""
@@ -301,8 +301,8 @@ def prepared_learner(name: str, tier: str = "smoke", kind: str = "semisup", n: i
                      **params: Any) -> tuple[Any, Any]:
     """A registered torch baseline set up (networks, optimisers, minibatches) on random images of the tier's size,
     trained for zero steps; returns (learner, step) where `step()` runs one training step. For benchmarks."""
-    from suite.protocols import Labelled, Setting
-    from suite.registry import get_method
+    from latentbench.protocols import Labelled, Setting
+    from latentbench.registry import get_method
 
     shape = (1, 8, 8) if tier == "smoke" else (1, 28, 28)
     batch = 64 if tier == "smoke" else 100

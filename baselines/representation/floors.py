@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from suite.protocols import Labelled, Setting
+from latentbench.protocols import Labelled, Setting
 
 from .common import Batches, TorchLearner, mlp
 

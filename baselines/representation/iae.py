@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from suite.protocols import Setting
+from latentbench.protocols import Setting
 
 from .aae import CategoricalAdversarialAE
 from .common import bce_logits_sum, mlp

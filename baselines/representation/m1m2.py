@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from suite.protocols import Labelled, Setting
+from latentbench.protocols import Labelled, Setting
 
 from .common import Batches, TorchLearner, bce_logits_sum, mlp, pool_images
 

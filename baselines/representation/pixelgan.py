@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from suite.protocols import Setting
+from latentbench.protocols import Setting
 
 from .aae import CategoricalAdversarialAE
 from .common import bce_logits_sum

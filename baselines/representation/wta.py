@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from suite.protocols import Labelled, Setting
+from latentbench.protocols import Labelled, Setting
 
 from .common import Batches, TorchLearner, pool_images
 

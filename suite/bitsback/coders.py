@@ -1,7 +1,7 @@
 """Bits-back coders over any latent-variable model: BB-ELBO, BB-IS(K), BB-CIS(K) and the naive latent coder.
 
-A model implements `suite.protocols.LatentVariableModel`: `posterior(x)` -> q(z|x), `likelihood(z)` -> p(x|z),
-`prior()` -> p(z), each returning a `suite.bitsback.distributions` object (see there). Items are coded in
+A model implements `latentbench.protocols.LatentVariableModel`: `posterior(x)` -> q(z|x), `likelihood(z)` -> p(x|z),
+`prior()` -> p(z), each returning a `latentbench.bitsback.distributions` object (see there). Items are coded in
 batches ("lanes") on one constriction ANS stack; a batch of M items is one bits-back step over the product
 model, so every batch costs exactly the sum of its items' rates, and the network runs on M (x K) rows at once.
 Batches ramp up to `lanes` items (see "Batch schedule"), which also gives the total-rate curve points at small item
@@ -89,7 +89,7 @@ def obs_shape(dist) -> tuple[int, ...]:
     if isinstance(dist, Categorical):
         return dist.batch_shape
     raise MethodError(
-        f"the model's likelihood returned {type(dist).__name__}; expected a suite.bitsback Bernoulli, "
+        f"the model's likelihood returned {type(dist).__name__}; expected a latentbench.bitsback Bernoulli, "
         "Categorical or DiscretizedGaussian"
     )
 

@@ -188,5 +188,5 @@ def latent_space(prior, bits: int = DEFAULT_LATENT_BITS, precision: int = DEFAUL
         return CategoricalLatent(prior, precision=precision)
     raise MethodError(
         f"the model's prior() returned {type(prior).__name__}; the bits-back coders need a "
-        "suite.bitsback.DiagGaussian or suite.bitsback.Categorical"
+        "latentbench.bitsback.DiagGaussian or latentbench.bitsback.Categorical"
     )

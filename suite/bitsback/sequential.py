@@ -91,7 +91,7 @@ class SMCCoder(BitsBackBase):
     # model plumbing ---------------------------------------------------------------------------------------
     def _cat(self, dist, what: str) -> Categorical:
         if not isinstance(dist, Categorical):
-            raise MethodError(f"{what} must return a suite.bitsback.Categorical, not {type(dist).__name__}")
+            raise MethodError(f"{what} must return a latentbench.bitsback.Categorical, not {type(dist).__name__}")
         return dist
 
     def _proposal(self, x_t: np.ndarray, zprev: np.ndarray | None, M: int) -> CategoricalCDF:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from suite.data.base import (
+from latentbench.data.base import (
     ENV_DOWNLOAD,
     ENV_ROOT,
     Dataset,
@@ -20,17 +20,17 @@ from suite.data.base import (
     download_allowed,
     fingerprint_hash,
 )
-from suite.data.binarized_mnist import BinarizedMNIST
-from suite.data.checksums import CopySpec, RemoteFile
-from suite.data.cifar10 import CIFAR10
-from suite.data.digits import Digits
-from suite.data.gaussian_mixture import GaussianMixture
-from suite.data.hashing import Digests, file_digests
-from suite.data.mnist import MNIST
-from suite.data.mnist_subset import MNISTSubset
-from suite.data.norb import SmallNORB
-from suite.data.svhn import SVHN
-from suite.errors import UnknownNameError
+from latentbench.data.binarized_mnist import BinarizedMNIST
+from latentbench.data.checksums import CopySpec, RemoteFile
+from latentbench.data.cifar10 import CIFAR10
+from latentbench.data.digits import Digits
+from latentbench.data.gaussian_mixture import GaussianMixture
+from latentbench.data.hashing import Digests, file_digests
+from latentbench.data.mnist import MNIST
+from latentbench.data.mnist_subset import MNISTSubset
+from latentbench.data.norb import SmallNORB
+from latentbench.data.svhn import SVHN
+from latentbench.errors import UnknownNameError
 
 DATASETS: dict[str, type[DatasetBase]] = {
     cls.name: cls

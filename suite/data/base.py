@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from suite.data.checksums import CopySpec, RemoteFile, copies
-from suite.data.hashing import Digests, verify
-from suite.errors import DataError
+from latentbench.data.checksums import CopySpec, RemoteFile, copies
+from latentbench.data.hashing import Digests, verify
+from latentbench.errors import DataError
 
 if TYPE_CHECKING:
-    from suite.contracts import DataInfo
+    from latentbench.contracts import DataInfo
 
 ENV_ROOT = "LATENTBENCH_DATA"
 ENV_CACHE = "LATENTBENCH_CACHE"
@@ -103,7 +103,7 @@ class DatasetBase(ABC):
 
     def data_info(self, split: str | None = None) -> DataInfo:
         """The runner's `DataInfo` (copy label + checksums) for `split` (all splits if None)."""
-        from suite.contracts import DataInfo
+        from latentbench.contracts import DataInfo
 
         fp = self.fingerprint(split)
         checksums = dict(fp["checksums"])

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from suite.data.base import Arrays, Dataset
-from suite.data.checksums import CopySpec
-from suite.data.formats import check_shape, parse_amat_bits, read_npz
-from suite.errors import DataError
+from latentbench.data.base import Arrays, Dataset
+from latentbench.data.checksums import CopySpec
+from latentbench.data.formats import check_shape, parse_amat_bits, read_npz
+from latentbench.errors import DataError
 
 
 def to_amat(bits: np.ndarray) -> bytes:

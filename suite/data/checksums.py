@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from suite.errors import DataError
+from latentbench.errors import DataError
 
 REGISTRY_PATH = Path(__file__).resolve().parents[2] / "data" / "checksums.json"
 

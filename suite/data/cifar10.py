@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from suite.data.base import Arrays, Dataset
-from suite.data.checksums import CopySpec
-from suite.data.formats import as_uint8, check_labels, check_shape, read_npz
-from suite.data.hashing import verify_member
-from suite.errors import DataError
+from latentbench.data.base import Arrays, Dataset
+from latentbench.data.checksums import CopySpec
+from latentbench.data.formats import as_uint8, check_labels, check_shape, read_npz
+from latentbench.data.hashing import verify_member
+from latentbench.errors import DataError
 
 BATCHES = {
     "train": tuple(f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)),

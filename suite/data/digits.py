@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from suite.data.base import DatasetBase, Split
-from suite.data.hashing import file_digests
-from suite.errors import DataError
+from latentbench.data.base import DatasetBase, Split
+from latentbench.data.hashing import file_digests
+from latentbench.errors import DataError
 
 LABEL = "scikit-learn bundled 8x8 digits (UCI optdigits test set)"
 

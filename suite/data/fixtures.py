@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from suite.data.binarized_mnist import to_amat
-from suite.data.cifar10 import BATCHES
-from suite.data.formats import IDX_TYPES, NORB_TYPES
-from suite.data.hashing import digest_bytes, file_digests
-from suite.data.norb import STEMS
+from latentbench.data.binarized_mnist import to_amat
+from latentbench.data.cifar10 import BATCHES
+from latentbench.data.formats import IDX_TYPES, NORB_TYPES
+from latentbench.data.hashing import digest_bytes, file_digests
+from latentbench.data.norb import STEMS
 
 Entries = dict[str, dict[str, Any]]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from suite.errors import DataError
+from latentbench.errors import DataError
 
 # IDX (LeCun): 2 zero bytes, a type code, the number of dimensions; then big-endian uint32 dims, then the data.
 IDX_TYPES: dict[int, np.dtype] = {

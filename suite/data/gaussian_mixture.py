@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from suite.data.base import DatasetBase, Split, fingerprint_hash
-from suite.errors import DataError
+from latentbench.data.base import DatasetBase, Split, fingerprint_hash
+from latentbench.errors import DataError
 
 LABEL = "generated 2-D Gaussian mixture"
 ArrayLike = Sequence[Any] | np.ndarray | float

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from suite.data.checksums import RemoteFile
-from suite.errors import ChecksumError, DataError
+from latentbench.data.checksums import RemoteFile
+from latentbench.errors import ChecksumError, DataError
 
 _CHUNK = 1 << 20
 

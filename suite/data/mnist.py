@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from suite.data.base import Arrays, Dataset
-from suite.data.checksums import CopySpec
-from suite.data.formats import check_labels, check_shape, parse_idx, read_gzip
-from suite.errors import DataError
+from latentbench.data.base import Arrays, Dataset
+from latentbench.data.checksums import CopySpec
+from latentbench.data.formats import check_labels, check_shape, parse_idx, read_gzip
+from latentbench.errors import DataError
 
 _PREFIX = {"train": "train", "test": "t10k"}
 

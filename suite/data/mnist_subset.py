@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from suite.data.base import Arrays, Dataset
-from suite.data.checksums import CopySpec
-from suite.data.formats import as_uint8, check_labels, check_shape, read_npz
-from suite.errors import DataError
+from latentbench.data.base import Arrays, Dataset
+from latentbench.data.checksums import CopySpec
+from latentbench.data.formats import as_uint8, check_labels, check_shape, read_npz
+from latentbench.errors import DataError
 
 
 class MNISTSubset(Dataset):

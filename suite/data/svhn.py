@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from suite.data.base import Arrays, Dataset
-from suite.data.checksums import CopySpec
-from suite.data.formats import as_uint8, check_labels, check_shape
-from suite.errors import DataError
+from latentbench.data.base import Arrays, Dataset
+from latentbench.data.checksums import CopySpec
+from latentbench.data.formats import as_uint8, check_labels, check_shape
+from latentbench.errors import DataError
 
 
 def read_mat(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -2,7 +2,7 @@
 
 From "Quantum HyperNetworks: Training Binary Neural Networks in Quantum Superposition" (Carrasquilla et al., 2023;
 reference code GitHub carrasqu/binncode). A configuration is an integer in [0, 2^n) whose bits, most significant
-first, are the network's parameters (see `suite.bnn_landscape`); every task enumerates all 2^n losses and
+first, are the network's parameters (see `latentbench.bnn_landscape`); every task enumerates all 2^n losses and
 accuracies once (cached), so any method is scored exactly and instantly from that table.
 
 Tasks (real data at the quick and paper tiers):

@@ -122,7 +122,7 @@ class LogPartitionProblem:
 
     - `log_joint(z)`: the unnormalised log target, z of shape (..., dim) -> (...); its normaliser is the truth.
     - `proposal`: q(z) with `sample(n, rng)` and `log_prob(z)` (deliberately not the exact target).
-    - `path()`: the geometric path q^(1−β) · target^β as a `suite.ais.GeometricPath` (q is the base).
+    - `path()`: the geometric path q^(1−β) · target^β as a `latentbench.ais.GeometricPath` (q is the base).
     - `kernel()`: a fresh MCMC transition that leaves every f_β of that path invariant (for AIS / TVO-MCMC).
     - `sample_target(n, rng)`: exact samples of the normalised target (where they exist), for reverse AIS.
     """
@@ -258,7 +258,7 @@ def _call_estimator(method: Any, problem: Any, budget: Budget, seed: int) -> Est
         raise MethodError(f"{type(method).__name__}.estimate raised {type(exc).__name__}: {exc}") from exc
     if not isinstance(est, Estimate):
         raise MethodError(
-            f"{type(method).__name__}.estimate returned {type(est).__name__}, expected suite.protocols.Estimate"
+            f"{type(method).__name__}.estimate returned {type(est).__name__}, expected latentbench.protocols.Estimate"
         )
     if est.direction not in ("lower", "upper", "estimate"):
         raise MethodError(f"Estimate.direction is {est.direction!r}; it must be 'lower', 'upper' or 'estimate'")

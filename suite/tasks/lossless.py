@@ -3,7 +3,7 @@
 From "Improving Lossless Compression Rates via Monte Carlo Bits-Back Coding" (Ruan et al., ICML 2021). A method
 is a codec (`encode(items) -> bytes`, `decode(bytes) -> items`), or a latent-variable model
 (`posterior`, `likelihood`, `prior`; sequences: `initial`, `transition`, `emission`, `proposal`) that the suite
-wraps in its own bits-back coders (`suite.bitsback`). The task owns the score: it encodes the items, decodes the
+wraps in its own bits-back coders (`latentbench.bitsback`). The task owns the score: it encodes the items, decodes the
 bytes, compares them with the input (a mismatch or a corrupt bitstream is a CodecError: an error row), and
 measures the rate from the real length of the bitstream (header included).
 

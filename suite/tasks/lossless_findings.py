@@ -19,7 +19,7 @@ COLUMNS = ["task", "tier", "check", "source", "values", "holds"]
 
 
 def classical_codecs() -> set[str]:
-    """Names of the suite's classical codecs (registered from `baselines.lossless.classical`)."""
+    """Names of the suite's classical codecs (registered from `latentbench.baselines.lossless.classical`)."""
     from ..registry import methods
 
     return {n for n, s in methods().items()

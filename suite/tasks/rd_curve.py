@@ -1,14 +1,14 @@
 """The `rd-curve` family: rate–distortion curves of generative models by AIS, checked against analytic curves and BDMC.
 
 From Huang, Makhzani, Cao & Grosse, "Evaluating Lossy Compression Rates of Deep Generative Models" (ICML 2020).
-A method is a generative model — a prior p(z) and a decoder f(z) (protocol and optional members: `suite.rd_model`);
-the task runs the suite's estimator (`suite.rd_ais`): AIS with HMC along q_β(z|x) ∝ p(z) exp(−β ‖x − f(z)‖²),
+A method is a generative model — a prior p(z) and a decoder f(z) (protocol and optional members: `latentbench.rd_model`);
+the task runs the suite's estimator (`latentbench.rd_ais`): AIS with HMC along q_β(z|x) ∝ p(z) exp(−β ‖x − f(z)‖²),
 the whole curve from one run, one curve point per schedule segment; rate in nats, distortion = the sum of squared
 errors over all pixels of an image, both averaged over the test images.
 
 Tasks
 * `rd-curve/linear-vae`: the method must be a linear-Gaussian decoder f(z) = W z + b with a N(0, I) prior (the task
-  reads W and b off the decoder and checks it is affine); its curve is analytic (`suite.linear_vae`, via the SVD of
+  reads W and b off the decoder and checks it is affine); its curve is analytic (`latentbench.linear_vae`, via the SVD of
   W) and the headline is the worst relative gap of the AIS curve to it: at every AIS point (D̂, R̂) the analytic
   rate at that distortion R*(D̂), gap = |R̂ − R*(D̂)| / max(R*(D̂), 5 nats): relative, with a floor of
   RATE_FLOOR = 5 nats because at small β the rate is near 0 while the distortion's sampling noise, amplified by the
@@ -86,7 +86,7 @@ _PAPER = {
     "points": 2000, "leapfrog": 20, "init_step": 0.01, "accept_window": None, "two_rounds": True,
     "bdmc_at": [20 / 1999, 48 / 1999, 1990 / 1999], "bdmc_images": 50, "bdmc_chains": 40, "collapse_threshold": 0.05,
     "time_limit_s": 0,
-    "floor_restarts": 16, "floor_steps": 5000,  # the suite's floor check (`suite.rd_floor`), not part of the paper
+    "floor_restarts": 16, "floor_steps": 5000,  # the suite's floor check (`latentbench.rd_floor`), not part of the paper
 }
 _PAPER_LATENT100 = {"beta_max": 3333.0, "steps": 1600000, "bdmc_at": [20 / 1999, 200 / 1999, 1990 / 1999]}
 
@@ -190,7 +190,7 @@ def _ranking_metrics(headline: str) -> tuple[Metric, ...]:
                       description="the distortion the curve reached at the largest β (its low-distortion end)"))
     out.append(Metric("optimized_distortion", "SSE", "lower",
                       description="D* = mean over images of min_z d(x, f(z)) by Adam from prior draws "
-                                  "(`suite.rd_floor`; independent of AIS): the decoder's own distortion floor"))
+                                  "(`latentbench.rd_floor`; independent of AIS): the decoder's own distortion floor"))
     out.append(Metric("floor_excess", "SSE", "lower", tolerance=0.5, rel_tolerance=0.5,
                       description="min_distortion − optimized_distortion: how far the AIS curve's low-distortion end "
                                   "stops above the decoder's floor (≈ k / (2 β_max) when AIS reaches it); negative "
@@ -282,7 +282,7 @@ def _call(what: str, fn: Callable, *args: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------------- base task
 class _RDTask(Task):
-    version = "2"  # 2: the optimised distortion floor and floor_excess rows (suite.rd_floor)
+    version = "2"  # 2: the optimised distortion floor and floor_excess rows (latentbench.rd_floor)
     protocol = GenerativeModel
     paper = PAPER
     dataset: str = ""

@@ -8,12 +8,12 @@ Tasks (full names `representation/<short>`):
 
 - `semisup/mnist-100`, `semisup/mnist-1000`, `semisup/mnist-all`, `semisup/svhn-1000`, `semisup/norb-1000`:
   the task draws a class-balanced labelled subset of the training split with label draw `seed`
-  (`suite.label_draws`; one draw per seed, mean ± std over seeds); the rest of the training split is given
+  (`latentbench.label_draws`; one draw per seed, mean ± std over seeds); the rest of the training split is given
   unlabelled. The method is fitted (`fit(unlabelled, labelled, rng, setting)`) and `predict`s the test split.
   Headline: test error (%).
 - `cluster/mnist-10`, `cluster/mnist-16`, `cluster/mnist-30`: `fit(x, None, rng, setting)` on the training images
   (no labels), then `cluster(x)` gives (N, K) soft assignments; the clusters get class labels from the training
-  labels under three rules (`suite.clustering_metrics`: the AAE paper's most-confident-example rule, majority vote,
+  labels under three rules (`latentbench.clustering_metrics`: the AAE paper's most-confident-example rule, majority vote,
   Hungarian matching) and are scored on the test split, with NMI and ARI. Headline: the paper rule.
 - `probe/mnist`, `probe/cifar10`: `fit(x, None, rng, setting)` on the training images, then `encode(x)`; a
   multinomial logistic regression on standardised frozen features, its C chosen on the validation split, gives

@@ -11,7 +11,7 @@ def cache_in_tmp(tmp_path_factory, monkeypatch):
 
 
 def test_simulator_value_and_grad_n18_8steps(benchmark):
-    from suite.statevector import BrickAnsatz
+    from latentbench.statevector import BrickAnsatz
 
     rng = np.random.default_rng(0)
     cost = rng.random(1 << 18)
@@ -22,7 +22,7 @@ def test_simulator_value_and_grad_n18_8steps(benchmark):
 
 
 def test_enumeration_logistic_19bit_encoding(benchmark):
-    from suite.bnn_landscape import LogisticSpec
+    from latentbench.bnn_landscape import LogisticSpec
 
     rng = np.random.default_rng(0)  # MNIST-like sparsity: most 4x4 pixels are zero for most images
     p_nonzero = np.array([0, .01, .02, 0, .05, .5, .8, .01, .02, .1, .7, .01, .01, .4, .2, 0])
@@ -34,7 +34,7 @@ def test_enumeration_logistic_19bit_encoding(benchmark):
 
 
 def test_smoke_task_all_methods(benchmark):
-    from suite.registry import get_task, methods_for
+    from latentbench.registry import get_task, methods_for
 
     task = get_task("bnn-search/mnist4x4-3v7-encoding-19bit")
     data = task.data("smoke", 0)

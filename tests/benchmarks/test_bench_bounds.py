@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines.bounds.blahut_arimoto import blahut_arimoto, discretize_gaussian
-from suite.ais import ais, sigmoid_schedule
-from suite.closed_forms import rd_binary_hamming, rd_gaussian_mse
-from suite.registry import get_task
+from latentbench.baselines.bounds.blahut_arimoto import blahut_arimoto, discretize_gaussian
+from latentbench.ais import ais, sigmoid_schedule
+from latentbench.closed_forms import rd_binary_hamming, rd_gaussian_mse
+from latentbench.registry import get_task
 
 
 def test_blahut_arimoto_binary(benchmark):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import itertools
 
-from suite.cell import Cell
-from suite.execute import CellResult
-from suite.results import ResultsStore
+from latentbench.cell import Cell
+from latentbench.execute import CellResult
+from latentbench.results import ResultsStore
 
 _counter = itertools.count()
 
@@ -23,9 +23,9 @@ def test_store_write_cell(benchmark, tmp_path):
 
 
 def test_run_cell_toy(benchmark):
-    from suite.execute import run_cell
-    from suite.registry import get_task
-    from suite.runner import build_cells
+    from latentbench.execute import run_cell
+    from latentbench.registry import get_task
+    from latentbench.runner import build_cells
 
     cell = build_cells([get_task("bounds/toy-mean")], ["toy-exact"], "smoke", [0])[0]
     result = benchmark(run_cell, cell)

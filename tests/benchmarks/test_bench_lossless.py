@@ -10,15 +10,15 @@ import pytest
 
 @pytest.fixture(scope="module")
 def digits_and_model():
-    from baselines.lossless.weights import load_model
-    from suite.registry import get_task
+    from latentbench.baselines.lossless.weights import load_model
+    from latentbench.registry import get_task
 
     return get_task("lossless/binarized-mnist").data("smoke", 0).items, load_model("digits-binary-vae")
 
 
 @pytest.mark.parametrize("coder,K", [("elbo", 1), ("is", 5), ("cis", 5)])
 def test_bits_back_encode(benchmark, digits_and_model, coder, K):
-    from suite.bitsback import BitsBackCoder
+    from latentbench.bitsback import BitsBackCoder
 
     x, model = digits_and_model
     c = BitsBackCoder(model, coder=coder, K=K)
@@ -28,7 +28,7 @@ def test_bits_back_encode(benchmark, digits_and_model, coder, K):
 
 @pytest.mark.parametrize("coder,K", [("elbo", 1), ("is", 5), ("cis", 5)])
 def test_bits_back_decode(benchmark, digits_and_model, coder, K):
-    from suite.bitsback import BitsBackCoder
+    from latentbench.bitsback import BitsBackCoder
 
     x, model = digits_and_model
     c = BitsBackCoder(model, coder=coder, K=K)
@@ -38,8 +38,8 @@ def test_bits_back_decode(benchmark, digits_and_model, coder, K):
 
 
 def test_smc_encode_decode(benchmark):
-    from suite.bitsback.sequential import SMCCoder
-    from suite.tasks.lossless import toy_hmm_model
+    from latentbench.bitsback.sequential import SMCCoder
+    from latentbench.tasks.lossless import toy_hmm_model
 
     model = toy_hmm_model()
     x = model.sample(16, 32, np.random.default_rng(0))
@@ -50,7 +50,7 @@ def test_smc_encode_decode(benchmark):
 
 @pytest.mark.parametrize("codec", ["gzip", "zstd", "png"])
 def test_classical_round_trip(benchmark, digits_and_model, codec):
-    from baselines.lossless.classical import CODECS
+    from latentbench.baselines.lossless.classical import CODECS
 
     x, _ = digits_and_model
     c = CODECS[codec]()
@@ -59,7 +59,7 @@ def test_classical_round_trip(benchmark, digits_and_model, codec):
 
 
 def test_smoke_task_toy_mixture(benchmark, tmp_path):
-    from suite.runner import run
+    from latentbench.runner import run
 
     counter = iter(range(1 << 30))
 

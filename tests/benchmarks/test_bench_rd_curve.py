@@ -14,8 +14,8 @@ pytestmark = pytest.mark.usefixtures("isolated_torch")
 
 
 def test_bench_rd_hmc_transition(benchmark):
-    from suite.rd_ais import HMCSettings, StepSizeController, _RDPath
-    from suite.rd_model import ModelAdapter
+    from latentbench.rd_ais import HMCSettings, StepSizeController, _RDPath
+    from latentbench.rd_model import ModelAdapter
 
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(10, 64), torch.nn.Tanh(), torch.nn.Linear(64, 784), torch.nn.Sigmoid())
@@ -47,7 +47,7 @@ def test_bench_rd_hmc_transition(benchmark):
 
 
 def test_bench_rd_smoke_cell(benchmark):
-    from suite.registry import get_method, get_task
+    from latentbench.registry import get_method, get_task
 
     task = get_task("rd-curve/mnist")
     data = task.data("smoke", 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines.representation.common import prepared_learner
+from latentbench.baselines.representation.common import prepared_learner
 
 METHODS = [("supervised-mlp", "semisup"), ("aae", "semisup"), ("aae", "cluster"), ("pixelgan", "cluster"),
            ("iae", "semisup"), ("wta-fc", "probe"), ("wta-conv", "probe"), ("m1m2", "semisup")]
@@ -19,8 +19,8 @@ def test_train_step_smoke_size(benchmark, name, kind):
 
 
 def test_kmeans_floor_one_iteration(benchmark):
-    from suite.protocols import Setting
-    from suite.registry import get_method
+    from latentbench.protocols import Setting
+    from latentbench.registry import get_method
 
     x = np.random.default_rng(0).random((1000, 1, 8, 8), dtype=np.float32)
     setting = Setting(task="benchmark", kind="cluster", tier="smoke", n_classes=10, image_shape=(1, 8, 8), steps=0,

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suite.registry import get_method, get_task, methods_for
-from suite.tasks.bnn_search import LossOracle
+from latentbench.registry import get_method, get_task, methods_for
+from latentbench.tasks.bnn_search import LossOracle
 
 TASK = "bnn-search/mnist4x4-0v1-17bit"
 EXPECTED = {"qhn-L0", "qhn-L1", "qhn-L2", "qhn-L3", "qhn-L4", "qhn-shots-L2", "exhaustive", "random-search",
@@ -37,8 +37,8 @@ def test_matched_budget_methods_spend_exactly_their_budget() -> None:
 
 
 def test_qhn_exact_lowers_the_expected_loss_and_uses_all_losses() -> None:
-    from baselines.bnn_search.qhn import QHN
-    from suite.statevector import BrickAnsatz, steps_for_depth
+    from latentbench.baselines.bnn_search.qhn import QHN
+    from latentbench.statevector import BrickAnsatz, steps_for_depth
 
     task = get_task(TASK)
     data = task.data("smoke", 0)
@@ -73,8 +73,8 @@ def test_autoregressive_exact_mode() -> None:
 
 
 def test_paper_depth_study_restarts_only_for_exact_noise_free_qhn() -> None:
-    from baselines.bnn_search.qhn import QHN
-    from suite.contracts import Budget
+    from latentbench.baselines.bnn_search.qhn import QHN
+    from latentbench.contracts import Budget
 
     task = get_task(TASK)
     data = task.data("smoke", 0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from suite.bnn_landscape import (
+from latentbench.bnn_landscape import (
     Landscape,
     LogisticSpec,
     MLPSpec,
@@ -23,7 +23,7 @@ from suite.bnn_landscape import (
     resize_matrix,
     save_landscape,
 )
-from suite.data import GaussianMixture, get_dataset, unavailable_reason
+from latentbench.data import GaussianMixture, get_dataset, unavailable_reason
 
 
 def test_bit_order_first_parameter_is_most_significant() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suite.noisy_circuit import gate_list, noisy_probs_density, noisy_probs_trajectories
-from suite.statevector import BrickAnsatz
+from latentbench.noisy_circuit import gate_list, noisy_probs_density, noisy_probs_trajectories
+from latentbench.statevector import BrickAnsatz
 
 
 def test_density_matrix_without_noise_is_the_born_distribution() -> None:
@@ -38,7 +38,7 @@ def test_trajectories_agree_with_the_density_matrix(lam: float) -> None:
 
 
 def test_noisy_qhn_reports_a_noise_curve(tmp_path, monkeypatch) -> None:
-    from suite.registry import get_method, get_task
+    from latentbench.registry import get_method, get_task
 
     monkeypatch.setenv("LATENTBENCH_DATA", str(tmp_path))
     task = get_task("bnn-search/mnist4x4-0v1-17bit")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suite.statevector import (
+from latentbench.statevector import (
     BrickAnsatz,
     brick_pairs,
     brick_permutation,

@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from suite.cell import Cell
-from suite.contracts import Measurement
-from suite.errors import MethodError
-from suite.execute import run_cell
-from suite.protocols import SearchMethod, SearchResult
-from suite.registry import get_task, select_tasks
-from suite.tasks.bnn_search import LossOracle, score
+from latentbench.cell import Cell
+from latentbench.contracts import Measurement
+from latentbench.errors import MethodError
+from latentbench.execute import run_cell
+from latentbench.protocols import SearchMethod, SearchResult
+from latentbench.registry import get_task, select_tasks
+from latentbench.tasks.bnn_search import LossOracle, score
 
 NAMES = ["bnn-search/gaussian-18bit", "bnn-search/mnist4x4-0v1-17bit", "bnn-search/mnist4x4-3v7-encoding-19bit"]
 SMOKE_BITS = {NAMES[0]: 10, NAMES[1]: 10, NAMES[2]: 12}
@@ -70,7 +70,7 @@ def test_smoke_instances_need_no_download(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_exhaustive_scores_success_one(name: str) -> None:
-    from baselines.bnn_search.classical import Exhaustive
+    from latentbench.baselines.bnn_search.classical import Exhaustive
 
     task, data, budget = smoke(name)
     v = values(list(task.evaluate(Exhaustive(), data, budget, 0)))
@@ -146,7 +146,7 @@ def test_bad_method_becomes_an_error_row(tmp_path: Path) -> None:
     bad = tmp_path / "bad_bnn.py"
     bad.write_text(
         "import numpy as np\n"
-        "from suite.protocols import SearchResult\n"
+        "from latentbench.protocols import SearchResult\n"
         "class Bad:\n"
         "    def search(self, oracle, budget, rng):\n"
         "        return SearchResult(probs=np.full(oracle.size, 2.0 / oracle.size))\n"
@@ -188,7 +188,7 @@ def test_score_of_configs_uses_the_table() -> None:
 
 
 def test_landscape_table_is_the_tabular_benchmark() -> None:
-    from suite.tasks.bnn_search import landscape_table
+    from latentbench.tasks.bnn_search import landscape_table
 
     df = landscape_table(NAMES[2], "smoke")
     assert len(df) == 1 << 12 and list(df.columns) == ["config", "bits", "loss", "train_accuracy", "test_accuracy",

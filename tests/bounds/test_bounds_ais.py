@@ -1,4 +1,4 @@
-"""suite.ais: exact per-β log-partitions on a Gaussian path, batching over data points, kernels that keep their
+"""latentbench.ais: exact per-β log-partitions on a Gaussian path, batching over data points, kernels that keep their
 target invariant, numpy/torch agreement, and AIS against the exact log Z of the bounds tasks."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from suite.ais import (
+from latentbench.ais import (
     AISResult, FlipMetropolis, GeometricPath, HMC, RandomWalkMetropolis, ais, geometric_schedule, linear_schedule,
     log_mean_exp, sigmoid_schedule,
 )
-from suite.registry import get_task
+from latentbench.registry import get_task
 
 D = 2
 MU, S2, LOG_C = 1.5, 0.25, 0.7  # target: exp(LOG_C) · N(MU·1, S2·I) in D dimensions; base N(0, I)

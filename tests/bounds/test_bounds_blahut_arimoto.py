@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines.bounds.blahut_arimoto import BlahutArimoto, blahut_arimoto, discretize_gaussian
-from suite import closed_forms as cf
-from suite.registry import get_task
+from latentbench.baselines.bounds.blahut_arimoto import BlahutArimoto, blahut_arimoto, discretize_gaussian
+from latentbench import closed_forms as cf
+from latentbench.registry import get_task
 
 BA_TOL = 1e-4  # nats: the required agreement of discrete BA with the closed-form R(D)
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from suite import closed_forms as cf
-from suite.tasks.bounds import GaussianLatentProblem, RBMProblem
+from latentbench import closed_forms as cf
+from latentbench.tasks.bounds import GaussianLatentProblem, RBMProblem
 
 
 def test_binary_entropy_known_values():

@@ -10,10 +10,10 @@ import math
 import numpy as np
 import pytest
 
-from baselines.bounds.annealed import BDMC, AnnealedImportanceSampling, ReverseAIS
-from baselines.bounds.importance import ImportanceSampling, log_weights
-from baselines.bounds.tvo import ThermodynamicVariationalObjective, tvo_schedule
-from suite.registry import get_task
+from latentbench.baselines.bounds.annealed import BDMC, AnnealedImportanceSampling, ReverseAIS
+from latentbench.baselines.bounds.importance import ImportanceSampling, log_weights
+from latentbench.baselines.bounds.tvo import ThermodynamicVariationalObjective, tvo_schedule
+from latentbench.registry import get_task
 
 LOGZ = ["bounds/gaussian-logz", "bounds/rbm-logz"]
 

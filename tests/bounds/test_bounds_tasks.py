@@ -8,13 +8,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from suite.contracts import Measurement
-from suite.errors import MethodError
-from suite.execute import run_cell
-from suite.protocols import Estimate
-from suite.registry import get_task, methods_for, select_tasks
-from suite.runner import build_cells, run
-from suite.tasks.bounds import DIRECTION_TOL
+from latentbench.contracts import Measurement
+from latentbench.errors import MethodError
+from latentbench.execute import run_cell
+from latentbench.protocols import Estimate
+from latentbench.registry import get_task, methods_for, select_tasks
+from latentbench.runner import build_cells, run
+from latentbench.tasks.bounds import DIRECTION_TOL
 
 RD = ["bounds/binary-hamming", "bounds/mary-hamming", "bounds/gaussian-mse"]
 LOGZ = ["bounds/gaussian-logz", "bounds/rbm-logz"]
@@ -53,7 +53,7 @@ def _evaluate(task_name, est):
 
 
 @pytest.mark.parametrize("est,message", [
-    ("not an estimate", "returned str, expected suite.protocols.Estimate"),
+    ("not an estimate", "returned str, expected latentbench.protocols.Estimate"),
     (Estimate(points=np.zeros((3, 3)), direction="upper"), r"shape \(n, 2\)"),
     (Estimate(points=np.zeros(4), direction="upper"), r"shape \(n, 2\)"),
     (Estimate(points=np.zeros((0, 2)), direction="upper"), r"shape \(n, 2\)"),
@@ -119,7 +119,7 @@ def test_direction_holds_is_scored_against_the_truth():
 def test_smoke_run_of_the_whole_family_is_ok_and_figures_render(tmp_path):
     from matplotlib.figure import Figure
 
-    from suite.results import ResultsStore
+    from latentbench.results import ResultsStore
 
     store = tmp_path / "s.sqlite"
     summary = run("bounds", tier="smoke", seeds=2, store=store)
@@ -159,7 +159,7 @@ def test_figure_of_no_rows_is_still_a_figure():
 
 BROKEN = textwrap.dedent('''
     import numpy as np
-    from suite.protocols import Estimate
+    from latentbench.protocols import Estimate
 
     class NaNPoints:
         def estimate(self, problem, budget, rng):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import textwrap
 
-from suite.check_method import check_method
+from latentbench.check_method import check_method
 
-HEADER = "import numpy as np\nfrom suite.protocols import Estimate\n"
+HEADER = "import numpy as np\nfrom latentbench.protocols import Estimate\n"
 
 
 def _file(tmp_path, body, name="m.py"):

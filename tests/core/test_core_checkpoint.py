@@ -1,11 +1,11 @@
-"""Phase checkpoints inside a cell (suite.checkpoint): a resumed cell computes exactly what an uninterrupted one does."""
+"""Phase checkpoints inside a cell (latentbench.checkpoint): a resumed cell computes exactly what an uninterrupted one does."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import suite.checkpoint as ck
-from suite.checkpoint import cell_scratch, phase
+import latentbench.checkpoint as ck
+from latentbench.checkpoint import cell_scratch, phase
 
 _REAL_SAVE = ck._save
 
@@ -89,7 +89,7 @@ def _record_saves(monkeypatch, stop_at=None) -> list[str]:
 
 
 def _rows(store):
-    from suite.results import ResultsStore
+    from latentbench.results import ResultsStore
 
     rows = ResultsStore(store).rows()
     rows = rows[~rows["unit"].astype(str).str.contains(r"(?:^s$|/s$)")]  # not the timings
@@ -100,7 +100,7 @@ def test_an_interrupted_rd_cell_resumes_after_its_finished_phases_and_matches_an
         tmp_path, monkeypatch):
     import pandas as pd
 
-    from suite.runner import run
+    from latentbench.runner import run
 
     whole = tmp_path / "whole.sqlite"
     run("rd-curve/linear-vae", tier="smoke", seeds=1, store=whole)
@@ -122,9 +122,9 @@ def test_an_interrupted_rd_cell_resumes_after_its_finished_phases_and_matches_an
 
 def test_two_round_curve_and_bdmc_resume_bit_identically(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
-    from suite.linear_vae import LinearGaussianRD
-    from suite.rd_ais import HMCSettings, bdmc, curve_indices, estimate_rd_curve_two_rounds, make_schedule
-    from suite.rd_model import ModelAdapter
+    from latentbench.linear_vae import LinearGaussianRD
+    from latentbench.rd_ais import HMCSettings, bdmc, curve_indices, estimate_rd_curve_two_rounds, make_schedule
+    from latentbench.rd_model import ModelAdapter
 
     import sys
     from pathlib import Path

@@ -1,7 +1,7 @@
 """The CLI as a user meets it: list, run, leaderboard, a user's file, and one-line errors."""
 from __future__ import annotations
 
-from suite.cli import main
+from latentbench.cli import main
 
 
 def test_list_shows_families_and_headlines(capsys):
@@ -33,7 +33,7 @@ def test_run_logs_one_line_per_finished_cell_when_not_a_terminal(tmp_path, capsy
 
 def test_user_file_method_runs_without_editing_the_suite(tmp_path, capsys):
     f = tmp_path / "my_model.py"
-    f.write_text("from suite.protocols import Estimate\nclass MyModel:\n"
+    f.write_text("from latentbench.protocols import Estimate\nclass MyModel:\n"
                  "    def estimate(self, problem, budget, rng):\n        return Estimate(value=1.25)\n")
     store = str(tmp_path / "s.sqlite")
     assert main(["run", "bounds/toy-mean", "--method", f"{f}:MyModel", "--store", store]) == 0
@@ -55,7 +55,7 @@ def test_one_line_errors(tmp_path, capsys):
 
 def test_dry_run_lists_the_grid_with_what_a_run_would_do_and_runs_nothing(tmp_path, capsys):
     f = tmp_path / "flaky.py"
-    f.write_text("from suite.protocols import Estimate\nclass Flaky:\n"
+    f.write_text("from latentbench.protocols import Estimate\nclass Flaky:\n"
                  "    def estimate(self, problem, budget, rng):\n        raise RuntimeError('no luck')\n")
     store = tmp_path / "s.sqlite"
     exact = ["--method", "toy-exact"]
@@ -74,12 +74,12 @@ def test_dry_run_lists_the_grid_with_what_a_run_would_do_and_runs_nothing(tmp_pa
     assert main(["run", "bounds/toy-mean", "--method", f"{f}:Flaky", "--store", str(store), "--dry-run"]) == 0
     flaky = capsys.readouterr().out.splitlines()
     assert flaky[0].startswith("error   bounds/toy-mean × Flaky seed 0 (smoke)") and "no luck" in flaky[0]
-    n_cells = len(__import__("suite.results", fromlist=["ResultsStore"]).ResultsStore(store).cells())
+    n_cells = len(__import__("latentbench.results", fromlist=["ResultsStore"]).ResultsStore(store).cells())
     assert n_cells == 2  # the dry runs stored nothing
 
 
 def test_dry_run_says_when_a_cell_resumes_from_checkpoints(tmp_path, capsys):
-    from suite.runner import plan
+    from latentbench.runner import plan
 
     store = tmp_path / "s.sqlite"
     (cell, status, note), = plan("bounds/toy-mean", methods=["toy-exact"], store=store)

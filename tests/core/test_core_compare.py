@@ -5,19 +5,19 @@ import os
 import subprocess
 import sys
 
-from suite.compare import compare, load_rows
-from suite.runner import run
+from latentbench.compare import compare, load_rows
+from latentbench.runner import run
 
 
 def _run(store, delay="0", bias="0"):
     env = {**os.environ, "LATENTBENCH_TOY_DELAY": delay, "LATENTBENCH_TOY_BIAS": bias}
-    cmd = [sys.executable, "-m", "suite.cli", "run", "bounds/toy-mean", "--method", "toy-exact", "--seeds", "2",
+    cmd = [sys.executable, "-m", "latentbench.cli", "run", "bounds/toy-mean", "--method", "toy-exact", "--seeds", "2",
            "--store", str(store), "--no-leaderboard"]
     subprocess.run(cmd, env=env, check=True, capture_output=True)
 
 
 def _compare(a, b):
-    cmd = [sys.executable, "-m", "suite.cli", "compare", str(a), str(b)]
+    cmd = [sys.executable, "-m", "latentbench.cli", "compare", str(a), str(b)]
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
@@ -38,7 +38,7 @@ def test_gate_catches_slowdown_and_worse_metric(tmp_path):
 def test_compare_reads_csv_exports(tmp_path):
     s = tmp_path / "s.sqlite"
     run("bounds/toy-mean", methods=["toy-exact"], store=s)
-    from suite.results import ResultsStore
+    from latentbench.results import ResultsStore
 
     csv = ResultsStore(s).export(tmp_path / "rows.csv")
     assert compare(load_rows(csv), load_rows(s)) == []

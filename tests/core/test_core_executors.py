@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from suite.results import ResultsStore
-from suite.runner import run
+from latentbench.results import ResultsStore
+from latentbench.runner import run
 
 DETERMINISTIC = ["cell_hash", "task", "tier", "method", "params", "seed", "metric", "value", "unit", "point", "status"]
 
@@ -28,7 +28,7 @@ def test_local_process_and_dask_rows_identical(tmp_path):
 
 
 def test_unknown_executor_is_a_clear_error(tmp_path):
-    from suite.errors import LatentBenchError
+    from latentbench.errors import LatentBenchError
 
     with pytest.raises(LatentBenchError, match="unknown executor"):
         run("bounds/toy-mean", store=tmp_path / "s.sqlite", executor="slurm")
@@ -53,8 +53,8 @@ def test_submitit_job_array_rows_identical_and_a_dead_task_is_an_error_row(tmp_p
 
 
 def test_submitit_address_parsing_and_errors(tmp_path):
-    from suite.errors import LatentBenchError
-    from suite.executors import submitit_parameters
+    from latentbench.errors import LatentBenchError
+    from latentbench.executors import submitit_parameters
 
     cluster, folder, params = submitit_parameters(
         "slurm://gpu?timeout_min=30&mem_gb=12.5&account=lab&array_parallelism=4&folder=/scratch/logs", threads=2)

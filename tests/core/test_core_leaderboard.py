@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from suite.leaderboard import leaderboard, render
-from suite.publish import publish
-from suite.registry import get_task
-from suite.results import ResultsStore
-from suite.runner import run
+from latentbench.leaderboard import leaderboard, render
+from latentbench.publish import publish
+from latentbench.registry import get_task
+from latentbench.results import ResultsStore
+from latentbench.runner import run
 
 
 def _ref(tmp_path, monkeypatch):
@@ -59,7 +59,7 @@ def test_publish_writes_tables_page(tmp_path, monkeypatch, store_path):
 def test_figure_tier_is_the_most_complete_not_a_partial_paper_run() -> None:
     import pandas as pd
 
-    from suite.publish import figure_tiers
+    from latentbench.publish import figure_tiers
 
     rows = pd.DataFrame({"tier": ["quick"] * 3 + ["paper"] + ["smoke"] * 3,
                          "method": ["a", "b", "c", "a", "a", "b", "c"]})

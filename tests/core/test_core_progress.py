@@ -6,7 +6,7 @@ import io
 import numpy as np
 import pytest
 
-from suite.progress import Progress, cell_label, interval_s
+from latentbench.progress import Progress, cell_label, interval_s
 
 
 class Clock:
@@ -64,7 +64,7 @@ def test_the_cell_label_prefixes_lines_inside_its_block_only():
 def test_a_cell_run_reports_progress_of_its_ais_with_its_name(monkeypatch, tmp_path, capfd):
     """Every AIS step of an rd-curve smoke cell passes through the tracker: at an interval of 1e-9 s each writes."""
     monkeypatch.setenv("LATENTBENCH_PROGRESS_S", "1e-9")
-    from suite.runner import run
+    from latentbench.runner import run
 
     run("rd-curve/linear-vae", tier="smoke", seeds=1, store=tmp_path / "s.sqlite")
     err = capfd.readouterr().err
@@ -75,8 +75,8 @@ def test_a_cell_run_reports_progress_of_its_ais_with_its_name(monkeypatch, tmp_p
 
 
 def test_progress_does_not_change_results(monkeypatch, tmp_path):
-    from suite.results import ResultsStore
-    from suite.runner import run
+    from latentbench.results import ResultsStore
+    from latentbench.runner import run
 
     vals = []
     for every in ("0", "1e-9"):
@@ -91,7 +91,7 @@ def test_progress_does_not_change_results(monkeypatch, tmp_path):
 
 def test_a_training_cell_reports_its_steps(monkeypatch, tmp_path, capfd):
     monkeypatch.setenv("LATENTBENCH_PROGRESS_S", "1e-9")
-    from suite.runner import run
+    from latentbench.runner import run
 
     run("representation/semisup/mnist-100", methods=["supervised-mlp"], tier="smoke", seeds=1,
         store=tmp_path / "s.sqlite")

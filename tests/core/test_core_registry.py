@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from suite import registry
-from suite.errors import PluginError, UnknownNameError
+from latentbench import registry
+from latentbench.errors import PluginError, UnknownNameError
 
 
 def test_toy_plugin_registered_through_env():

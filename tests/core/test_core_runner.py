@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from suite.registry import get_task
-from suite.results import ResultsStore
-from suite.runner import build_cells, run
+from latentbench.registry import get_task
+from latentbench.results import ResultsStore
+from latentbench.runner import build_cells, run
 
 
 def test_run_resume_skips_finished_cells(store_path):
@@ -73,7 +73,7 @@ def test_rows_are_tidy_with_provenance(store_path):
 def test_peak_memory_is_per_cell_not_per_process() -> None:
     import numpy as np
 
-    from suite.execute import peak_mem_mb, reset_peak_mem
+    from latentbench.execute import peak_mem_mb, reset_peak_mem
 
     assert reset_peak_mem()
     base = peak_mem_mb()
@@ -89,7 +89,7 @@ def test_time_limit_stops_a_python_loop_in_a_worker_thread() -> None:
     import threading
     import time
 
-    from suite.execute import run_cell
+    from latentbench.execute import run_cell
 
     task = get_task("bounds/toy-mean")
     cell = build_cells([task], ["toy-spin"], "smoke", [0])[0]

@@ -11,9 +11,9 @@ import time
 import pandas as pd
 import pytest
 
-from suite.errors import StoreError
-from suite.results import ResultsStore
-from suite.runner import run
+from latentbench.errors import StoreError
+from latentbench.results import ResultsStore
+from latentbench.runner import run
 
 
 def test_merge_is_exact_and_idempotent(tmp_path):
@@ -78,7 +78,7 @@ def test_locked_store_is_a_clear_error(tmp_path):
 def test_sigkill_half_way_loses_nothing_and_resume_recomputes_nothing(tmp_path):
     s = tmp_path / "s.sqlite"
     seeds = 16
-    cmd = [sys.executable, "-m", "suite.cli", "run", "bounds/toy-mean", "--method", "toy-exact",
+    cmd = [sys.executable, "-m", "latentbench.cli", "run", "bounds/toy-mean", "--method", "toy-exact",
            "--params", '{"delay": 0.25}', "--seeds", str(seeds), "--store", str(s), "--no-leaderboard"]
     proc = subprocess.Popen(cmd, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
@@ -111,8 +111,8 @@ def test_sigkill_half_way_loses_nothing_and_resume_recomputes_nothing(tmp_path):
 
 
 def test_a_rerun_under_a_new_task_version_supersedes_the_old_cell(tmp_path, monkeypatch):
-    from suite.leaderboard import leaderboard
-    from suite.registry import get_task
+    from latentbench.leaderboard import leaderboard
+    from latentbench.registry import get_task
 
     s = tmp_path / "s.sqlite"
     run("bounds/toy-mean", methods=["toy-exact"], seeds=[0, 1], store=s)

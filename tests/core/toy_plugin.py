@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 
-from suite.contracts import Measurement, Metric, Task
-from suite.errors import MethodError
-from suite.protocols import BoundEstimator, Estimate
-from suite.registry import register_method, register_task
+from latentbench.contracts import Measurement, Metric, Task
+from latentbench.errors import MethodError
+from latentbench.protocols import BoundEstimator, Estimate
+from latentbench.registry import register_method, register_task
 
 TRUTH = 1.5
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from suite.data import BinarizedMNIST, MNISTSubset, fixtures
-from suite.data.binarized_mnist import to_amat
-from suite.data.formats import parse_amat_bits
-from suite.errors import ChecksumError, DataError
+from latentbench.data import BinarizedMNIST, MNISTSubset, fixtures
+from latentbench.data.binarized_mnist import to_amat
+from latentbench.data.formats import parse_amat_bits
+from latentbench.errors import ChecksumError, DataError
 
 SIZES = {"train": 5, "valid": 3, "test": 2}
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from suite.data import CIFAR10, cifar10, fixtures
-from suite.errors import ChecksumError, DataError
+from latentbench.data import CIFAR10, cifar10, fixtures
+from latentbench.errors import ChecksumError, DataError
 
 ARCHIVE = "cifar-10-python.tar.gz"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.data import (
+from latentbench.data import (
     DATASETS,
     MNIST,
     Dataset,
@@ -18,8 +18,8 @@ from suite.data import (
     list_datasets,
     unavailable_reason,
 )
-from suite.data.checksums import parse_registry, registry
-from suite.errors import DataError, UnknownNameError
+from latentbench.data.checksums import parse_registry, registry
+from latentbench.errors import DataError, UnknownNameError
 
 
 def test_registry_is_complete_and_sourced() -> None:

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from suite.data import Digits, GaussianMixture, file_digests, fingerprint_hash, get_dataset
-from suite.data.digits import bundled_file
-from suite.errors import DataError
+from latentbench.data import Digits, GaussianMixture, file_digests, fingerprint_hash, get_dataset
+from latentbench.data.digits import bundled_file
+from latentbench.errors import DataError
 
 MEANS = [[-2.0, 0.0], [2.0, 0.0], [0.0, 3.0]]
 COVS = [[[0.5, 0.2], [0.2, 0.3]], [[0.2, 0.0], [0.0, 0.2]], [[1.0, -0.3], [-0.3, 0.4]]]

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from suite.data import MNIST, base, fixtures, formats
-from suite.errors import ChecksumError, DataError
+from latentbench.data import MNIST, base, fixtures, formats
+from latentbench.errors import ChecksumError, DataError
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
@@ -73,8 +73,8 @@ def test_checksum_is_checked_before_any_parsing(tmp_path: Path, monkeypatch: pyt
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("a file was parsed before its checksum was checked")
 
-    monkeypatch.setattr("suite.data.mnist.read_gzip", boom)
-    monkeypatch.setattr("suite.data.mnist.parse_idx", boom)
+    monkeypatch.setattr("latentbench.data.mnist.read_gzip", boom)
+    monkeypatch.setattr("latentbench.data.mnist.parse_idx", boom)
     with pytest.raises(ChecksumError):
         ds.load("train")
 

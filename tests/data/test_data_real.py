@@ -6,9 +6,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from suite.data import get_dataset, unavailable_reason
-from suite.data.binarized_mnist import to_amat
-from suite.data.checksums import copies
+from latentbench.data import get_dataset, unavailable_reason
+from latentbench.data.binarized_mnist import to_amat
+from latentbench.data.checksums import copies
 
 pytestmark = pytest.mark.real_data
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import scipy.io
 
-from suite.data import SVHN, SmallNORB, fixtures
-from suite.data.norb import STEMS
-from suite.errors import ChecksumError, DataError
+from latentbench.data import SVHN, SmallNORB, fixtures
+from latentbench.data.norb import STEMS
+from latentbench.errors import ChecksumError, DataError
 
 
 def test_svhn_layout_and_label_ten_is_zero(tmp_path: Path) -> None:

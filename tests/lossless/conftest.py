@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suite.bitsback.distributions import Bernoulli, Categorical, DiagGaussian, DiscretizedGaussian
+from latentbench.bitsback.distributions import Bernoulli, Categorical, DiagGaussian, DiscretizedGaussian
 
 
 class LinearGaussianBits:
@@ -78,14 +78,14 @@ def pixel_model():
 
 @pytest.fixture(scope="session")
 def toy_mixture():
-    from suite.bitsback.exact_models import MixtureOfBernoullis
+    from latentbench.bitsback.exact_models import MixtureOfBernoullis
 
     return MixtureOfBernoullis(components=8, dim=12, seed=3)
 
 
 @pytest.fixture(scope="session")
 def toy_hmm():
-    from suite.bitsback.exact_models import HiddenMarkovModel
+    from latentbench.bitsback.exact_models import HiddenMarkovModel
 
     return HiddenMarkovModel(states=4, symbols=5, seed=2)
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from suite.bitsback.ans import Stack, _split, random_seed_words
-from suite.bitsback.latents import CategoricalCDF, GaussianBuckets
-from suite.bitsback.distributions import DiagGaussian, discretized_gaussian_log_prob
-from suite.errors import CodecError
+from latentbench.bitsback.ans import Stack, _split, random_seed_words
+from latentbench.bitsback.latents import CategoricalCDF, GaussianBuckets
+from latentbench.bitsback.distributions import DiagGaussian, discretized_gaussian_log_prob
+from latentbench.errors import CodecError
 
 
 def _bits(stack: Stack) -> int:

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from suite.bitsback import BitsBackCoder, batch_schedule
-from suite.bitsback import framing
-from suite.errors import CodecError, MethodError
+from latentbench.bitsback import BitsBackCoder, batch_schedule
+from latentbench.bitsback import framing
+from latentbench.errors import CodecError, MethodError
 
 CODERS = [("naive", 1), ("elbo", 1), ("is", 1), ("is", 4), ("cis", 4), ("is", 16), ("cis", 16)]
 
@@ -73,7 +73,7 @@ def test_coupling_cuts_initial_bits(bits_model):
 
 
 def test_output_does_not_depend_on_the_initial_seed_size(bits_model, monkeypatch):
-    from suite.bitsback import coders
+    from latentbench.bitsback import coders
 
     x = bits_model.sample(50)
     a = BitsBackCoder(bits_model, coder="is", K=8).encode(x)
@@ -192,7 +192,7 @@ def test_model_errors_are_method_errors(broken_model):
 def test_probabilities_below_the_coder_precision_still_code(bits_model):
     class Certain(type(bits_model)):
         def likelihood(self, z):
-            from suite.bitsback.distributions import Bernoulli
+            from latentbench.bitsback.distributions import Bernoulli
 
             return Bernoulli(probs=np.zeros((len(z), 24)))  # says every 1 is impossible
 

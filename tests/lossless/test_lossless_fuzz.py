@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from baselines.lossless.classical import CODECS
-from suite.bitsback import BitsBackCoder, framing
-from suite.bitsback.sequential import SMCCoder
-from suite.errors import CodecError
+from latentbench.baselines.lossless.classical import CODECS
+from latentbench.bitsback import BitsBackCoder, framing
+from latentbench.bitsback.sequential import SMCCoder
+from latentbench.errors import CodecError
 
 SETTINGS = settings(max_examples=25, deadline=3000, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])

@@ -39,7 +39,7 @@ class TinyBinaryVAE(torch.nn.Module):
 
 @pytest.mark.parametrize("coder,K", [("elbo", 1), ("is", 3)])
 def test_mcbits_adapter_round_trips_through_the_suite_coders(coder, K):
-    from suite.bitsback import BitsBackCoder
+    from latentbench.bitsback import BitsBackCoder
 
     x = (np.random.default_rng(0).random((12, 784)) < 0.2).astype(np.uint8)
     c = BitsBackCoder(bl.McBitsModelAdapter(TinyBinaryVAE().eval()), coder=coder, K=K, lanes=1)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from suite.bitsback import framing
-from suite.bitsback.sequential import SMCCoder
-from suite.errors import CodecError
+from latentbench.bitsback import framing
+from latentbench.bitsback.sequential import SMCCoder
+from latentbench.errors import CodecError
 
 
 @pytest.mark.parametrize("K,resample", [(1, "never"), (4, "never"), (4, "always"), (8, "adaptive")])

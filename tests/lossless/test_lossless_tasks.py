@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from suite.execute import run_cell
-from suite.registry import get_task, methods_for
-from suite.runner import build_cells, run
+from latentbench.execute import run_cell
+from latentbench.registry import get_task, methods_for
+from latentbench.runner import build_cells, run
 
 TASKS = ["lossless/binarized-mnist", "lossless/mnist-8bit", "lossless/toy-mixture", "lossless/sequence-hmm"]
 
@@ -79,7 +79,7 @@ class ShortCodec:
 
 
 def test_mismatch_and_shape_errors_are_codec_errors():
-    from suite.errors import CodecError
+    from latentbench.errors import CodecError
 
     task = get_task("lossless/toy-mixture")
     data = task.data("smoke", 0)
@@ -97,7 +97,7 @@ def test_error_rows_from_a_user_file(tmp_path, store_path):
         "    def encode(self, items):\n"
         "        return b'LB' + b'0' * 40\n"
         "    def decode(self, data):\n"
-        "        from suite.errors import CodecError\n"
+        "        from latentbench.errors import CodecError\n"
         "        raise CodecError('corrupt bitstream: nothing here')\n"
     )
     summary = run("lossless/toy-mixture", methods=[f"{path}:BadCodec"], tier="smoke", store=str(store_path))
@@ -106,7 +106,7 @@ def test_error_rows_from_a_user_file(tmp_path, store_path):
 
 
 def test_raw_latent_variable_models_get_the_suite_coders():
-    from suite.bitsback.exact_models import MixtureOfBernoullis
+    from latentbench.bitsback.exact_models import MixtureOfBernoullis
 
     task = get_task("lossless/toy-mixture")
     data = task.data("smoke", 0)
@@ -116,8 +116,8 @@ def test_raw_latent_variable_models_get_the_suite_coders():
 
 
 def test_figure_and_reference_rows(store_path):
-    from suite.leaderboard import leaderboard
-    from suite.results import ResultsStore
+    from latentbench.leaderboard import leaderboard
+    from latentbench.results import ResultsStore
 
     run("lossless/toy-mixture", methods=["bb-elbo", "bb-is-5", "bb-cis-5", "gzip"], tier="smoke",
         store=str(store_path))

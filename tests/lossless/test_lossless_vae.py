@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from baselines.lossless import weights
-from baselines.lossless.vae import discretized_gaussian_log_prob_torch
-from suite.bitsback import BitsBackCoder
-from suite.bitsback.distributions import discretized_gaussian_log_prob
-from suite.errors import ChecksumError, MethodError
+from latentbench.baselines.lossless import weights
+from latentbench.baselines.lossless.vae import discretized_gaussian_log_prob_torch
+from latentbench.bitsback import BitsBackCoder
+from latentbench.bitsback.distributions import discretized_gaussian_log_prob
+from latentbench.errors import ChecksumError, MethodError
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_unknown_and_missing_models(tmp_path, monkeypatch):
     monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
     weights.load_verified.cache_clear()
     try:
-        with pytest.raises(MethodError, match="python -m baselines.lossless.train iwae-binarized-mnist-paper"):
+        with pytest.raises(MethodError, match="python -m latentbench.baselines.lossless.train iwae-binarized-mnist-paper"):
             weights.load_model("iwae-binarized-mnist-paper")
     finally:
         weights.load_verified.cache_clear()
@@ -55,7 +55,7 @@ def test_unknown_and_missing_models(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", ["digits-binary-vae", "digits-8bit-vae"])
 def test_vae_bits_back_round_trip(name):
-    from suite.registry import get_task
+    from latentbench.registry import get_task
 
     model = weights.load_model(name)
     task = "lossless/binarized-mnist" if "binary" in name else "lossless/mnist-8bit"
@@ -78,7 +78,7 @@ def test_torch_and_numpy_discretized_gaussians_agree():
 
 
 def test_training_is_reproducible(tmp_path):
-    from baselines.lossless.train import train
+    from latentbench.baselines.lossless.train import train
 
     r1 = train("digits-binary-vae", epochs=2, folder=tmp_path / "a", log=lambda s: None)
     r2 = train("digits-binary-vae", epochs=2, folder=tmp_path / "b", log=lambda s: None)
@@ -89,7 +89,7 @@ def test_training_is_reproducible(tmp_path):
 
 
 def test_decoding_does_not_depend_on_the_thread_count():
-    from suite.registry import get_task
+    from latentbench.registry import get_task
 
     model = weights.load_model("digits-binary-vae")
     x = get_task("lossless/binarized-mnist").data("smoke", 0).items
@@ -104,7 +104,7 @@ def test_decoding_does_not_depend_on_the_thread_count():
 
 
 def test_iwae_schedule_is_the_papers():
-    from baselines.lossless.train import iwae_epochs, learning_rate
+    from latentbench.baselines.lossless.train import iwae_epochs, learning_rate
 
     assert iwae_epochs() == 3280
     assert learning_rate("iwae", 1e-3, 0) == 1e-3
@@ -117,7 +117,7 @@ def test_iwae_schedule_is_the_papers():
 
 @pytest.mark.parametrize("name", ["digits-binary-vae", "digits-binary-vae-paper"])  # default / fused Adam
 def test_resumed_training_is_bit_identical_to_an_uninterrupted_run(tmp_path, name):
-    from baselines.lossless.train import train
+    from latentbench.baselines.lossless.train import train
 
     quiet = dict(log=lambda s: None, schedule="iwae", batch=100)
     full = train(name, epochs=5, folder=tmp_path / "a", checkpoint_dir=tmp_path / "ca", checkpoint_every=2, **quiet)
@@ -133,7 +133,7 @@ def test_resumed_training_is_bit_identical_to_an_uninterrupted_run(tmp_path, nam
 
 
 def test_a_tampered_or_foreign_checkpoint_is_refused(tmp_path):
-    from baselines.lossless.train import train
+    from latentbench.baselines.lossless.train import train
 
     kw = dict(log=lambda s: None, folder=tmp_path / "w", checkpoint_dir=tmp_path / "c", checkpoint_every=1)
     assert train("digits-binary-vae", epochs=3, stop_after=1, **kw) is None
@@ -155,7 +155,7 @@ def test_patience_stops_early_keeps_the_best_epoch_and_resumes_to_the_same_weigh
     """`patience`: training stops once that many epochs brought no better valid ELBO (the 8-bit paper model overfits
     under the IWAE schedule); the best epoch's weights are saved, the record says where it stopped, and re-running
     from the stop's checkpoint saves the same weights without training on."""
-    from baselines.lossless.train import train
+    from latentbench.baselines.lossless.train import train
 
     kw = dict(epochs=60, lr=0.03, patience=2, log=lambda s: None)
     r = train("digits-8bit-vae", folder=tmp_path / "a", checkpoint_dir=tmp_path / "c", checkpoint_every=10, **kw)
@@ -178,8 +178,8 @@ def test_committed_mnist_weights_reproduce_their_recorded_valid_elbo(name):
     the trainer recorded on the whole validation split (one sample per image: a noisy estimate)."""
     import torch
 
-    from baselines.lossless.train import training_data
-    from suite.data import unavailable_reason
+    from latentbench.baselines.lossless.train import training_data
+    from latentbench.data import unavailable_reason
 
     base = name[: -len("-paper")] if name.endswith("-paper") else name
     need = "binarized-mnist" if "binarized" in name else "mnist"

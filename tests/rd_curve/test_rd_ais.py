@@ -1,12 +1,12 @@
-"""The AIS rate–distortion estimator (suite.rd_ais) against the analytic linear-Gaussian curve, exact log Z and BDMC."""
+"""The AIS rate–distortion estimator (latentbench.rd_ais) against the analytic linear-Gaussian curve, exact log Z and BDMC."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from suite.errors import MethodError
-from suite.linear_vae import LinearGaussianRD
-from suite.rd_ais import (
+from latentbench.errors import MethodError
+from latentbench.linear_vae import LinearGaussianRD
+from latentbench.rd_ais import (
     HMCSettings,
     ScheduleError,
     bdmc,
@@ -16,7 +16,7 @@ from suite.rd_ais import (
     estimate_rd_curve_two_rounds,
     make_schedule,
 )
-from suite.rd_model import ModelAdapter
+from latentbench.rd_model import ModelAdapter
 
 from rd_linear_decoder import Linear  # tests/rd_curve is on sys.path under pytest
 
@@ -34,8 +34,8 @@ def _one_thread():
 @pytest.fixture(scope="module")
 def digits_linear():
     """The linear VAE (probabilistic PCA, 8 latents) fitted to the first 1,500 digits, and 32 held-out digits."""
-    from baselines.rd_curve.train import fit_linear_vae
-    from suite.data import get_dataset
+    from latentbench.baselines.rd_curve.train import fit_linear_vae
+    from latentbench.data import get_dataset
 
     X = get_dataset("digits").load("all").x.reshape(-1, 64) / 16.0
     fit = fit_linear_vae(X[:1500], 8, seed=0)

@@ -1,4 +1,4 @@
-"""The closed-form rate–distortion curve of a linear-Gaussian decoder (suite.linear_vae) against brute force."""
+"""The closed-form rate–distortion curve of a linear-Gaussian decoder (latentbench.linear_vae) against brute force."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from suite.linear_vae import LinearGaussianRD, likelihood_beta
+from latentbench.linear_vae import LinearGaussianRD, likelihood_beta
 
 
 def _grid_truth(W, b, x, beta, half=8.0, m=801):

@@ -1,13 +1,13 @@
-"""The optimised distortion floor (suite.rd_floor) against the closed-form floor of a linear decoder and AIS."""
+"""The optimised distortion floor (latentbench.rd_floor) against the closed-form floor of a linear decoder and AIS."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from suite.linear_vae import LinearGaussianRD
-from suite.rd_ais import HMCSettings, curve_indices, estimate_rd_curve, make_schedule
-from suite.rd_floor import optimise_distortion_floor
-from suite.rd_model import ModelAdapter
+from latentbench.linear_vae import LinearGaussianRD
+from latentbench.rd_ais import HMCSettings, curve_indices, estimate_rd_curve, make_schedule
+from latentbench.rd_floor import optimise_distortion_floor
+from latentbench.rd_model import ModelAdapter
 
 from rd_linear_decoder import Linear  # tests/rd_curve is on sys.path under pytest
 
@@ -86,7 +86,7 @@ def test_screened_starts_find_the_global_minimum_that_random_starts_miss():
 
 
 def test_screened_starts_are_the_pool_latents_nearest_each_image():
-    from suite.rd_floor import _screen_pool, _screened_starts
+    from latentbench.rd_floor import _screen_pool, _screened_starts
 
     lin, x = _linear(seed=5, n=8, k=3)
     adapter = ModelAdapter(Linear(lin.W, lin.b), (x.shape[1],))

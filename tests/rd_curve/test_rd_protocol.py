@@ -6,8 +6,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from suite.errors import MethodError
-from suite.rd_model import ModelAdapter
+from latentbench.errors import MethodError
+from latentbench.rd_model import ModelAdapter
 
 torch = pytest.importorskip("torch")
 
@@ -119,9 +119,9 @@ class TinyDecoder:
 
 
 def test_rd_user_file_runs_through_the_runner(tmp_path):
-    from suite.check_method import check_method
-    from suite.results import ResultsStore
-    from suite.runner import run
+    from latentbench.check_method import check_method
+    from latentbench.results import ResultsStore
+    from latentbench.runner import run
 
     path = tmp_path / "my_model.py"
     path.write_text(USER_MODEL)
@@ -140,7 +140,7 @@ def test_rd_user_file_runs_through_the_runner(tmp_path):
 
 
 def test_rd_linear_task_rejects_nonlinear_or_non_gaussian_models(tmp_path):
-    from suite.registry import get_task
+    from latentbench.registry import get_task
 
     task = get_task("rd-curve/linear-vae")
     data = task.data("smoke", 0)

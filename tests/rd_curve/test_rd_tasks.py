@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from suite.data import unavailable_reason
+from latentbench.data import unavailable_reason
 
 torch = pytest.importorskip("torch")
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("isolated_torch")
 
 
 def test_rd_registry_lists_tasks_and_reference_models():
-    from suite.registry import get_task, methods_for
+    from latentbench.registry import get_task, methods_for
 
     names = {t: sorted(m.name for m in methods_for(get_task(t))) for t in
              ("rd-curve/linear-vae", "rd-curve/mnist", "rd-curve/cifar10")}
@@ -35,10 +35,10 @@ def test_rd_registry_lists_tasks_and_reference_models():
 
 def test_rd_smoke_run_all_tasks(tmp_path):
     """Every rd-curve task with its reference models at smoke tier (seed 0): rows, leaderboard, figure."""
-    from suite.leaderboard import leaderboard, render
-    from suite.registry import get_task
-    from suite.results import ResultsStore
-    from suite.runner import run
+    from latentbench.leaderboard import leaderboard, render
+    from latentbench.registry import get_task
+    from latentbench.results import ResultsStore
+    from latentbench.runner import run
 
     store = ResultsStore(tmp_path / "s.sqlite")
     summary = run("rd-curve", tier="smoke", seeds=1, store=store)
@@ -74,7 +74,7 @@ def test_rd_smoke_run_all_tasks(tmp_path):
 
 
 def test_rd_same_seed_same_curve():
-    from suite.registry import get_method, get_task
+    from latentbench.registry import get_method, get_task
 
     task = get_task("rd-curve/mnist")
     data = task.data("smoke", 3)
@@ -90,7 +90,7 @@ def test_rd_smoke_and_quick_rows_do_not_depend_on_the_callers_thread_count():
     """The smoke and quick tiers pin torch to one thread inside `evaluate` (a decoder pass over BDMC's 5–10
     simulated rows changed bits with the thread count): the decoder sees one thread whatever the caller set, the
     caller's setting comes back afterwards, and the rows are the same."""
-    from suite.registry import get_method, get_task
+    from latentbench.registry import get_method, get_task
 
     for name in ("rd-curve/linear-vae", "rd-curve/mnist", "rd-curve/cifar10"):
         for tier in ("smoke", "quick"):
@@ -122,7 +122,7 @@ def test_rd_smoke_and_quick_rows_do_not_depend_on_the_callers_thread_count():
 
 
 def test_rd_crossings_interpolate_the_curve():
-    from suite.tasks.rd_curve import _crossing
+    from latentbench.tasks.rd_curve import _crossing
 
     R = np.array([0.5, 2.0, 8.0, 20.0])
     D = np.array([50.0, 30.0, 10.0, 5.0])
@@ -133,8 +133,8 @@ def test_rd_crossings_interpolate_the_curve():
 
 
 def test_rd_weights_checksummed_and_retrained_when_tampered(tmp_path):
-    from baselines.rd_curve import models, weights
-    from suite.registry import get_task
+    from latentbench.baselines.rd_curve import models, weights
+    from latentbench.registry import get_task
 
     spec = get_task("rd-curve/mnist").data("smoke", 0).spec
     m = models.VAE(latent=2)
@@ -167,9 +167,9 @@ def test_rd_weights_checksummed_and_retrained_when_tampered(tmp_path):
 
 
 def test_rd_linear_vae_reference_is_probabilistic_pca():
-    from baselines.rd_curve import models
-    from baselines.rd_curve.train import fit_linear_vae
-    from suite.registry import get_task
+    from latentbench.baselines.rd_curve import models
+    from latentbench.baselines.rd_curve.train import fit_linear_vae
+    from latentbench.registry import get_task
 
     spec = get_task("rd-curve/linear-vae").data("smoke", 0).spec
     m = models.LinearVAE(latent=100)
@@ -187,7 +187,7 @@ def test_rd_linear_vae_reference_is_probabilistic_pca():
 
 @pytest.mark.real_data
 def test_rd_real_data_tiers_label_their_copies():
-    from suite.registry import get_task
+    from latentbench.registry import get_task
 
     if unavailable_reason("mnist"):
         pytest.skip(unavailable_reason("mnist"))
@@ -208,7 +208,7 @@ def test_rd_real_data_tiers_label_their_copies():
 def test_rd_findings_table_checks_cross_model_comparisons():
     import pandas as pd
 
-    from suite.registry import get_task
+    from latentbench.registry import get_task
 
     def row(method, metric, value, seed=0):
         return {"task": "rd-curve/mnist", "tier": "quick", "method": method, "metric": metric, "value": value,
@@ -228,7 +228,7 @@ def test_rd_findings_table_checks_the_linear_vae_against_its_target():
     step rule). The 2% target holds for the first, not the second, and the row says why."""
     import pandas as pd
 
-    from suite.registry import get_task
+    from latentbench.registry import get_task
 
     def row(tier, metric, value):
         return {"task": "rd-curve/linear-vae", "tier": tier, "method": "linear-vae", "metric": metric,
@@ -245,7 +245,7 @@ def test_rd_findings_table_checks_the_linear_vae_against_its_target():
 
 def test_rd_paper_tier_cifar_decoder_is_dcgan_style():
     """The paper tier's CIFAR-10 decoders are transposed-convolution stacks; they decode to channels-first 3,072."""
-    from baselines.rd_curve.train import TRAIN_BUDGETS, Decoder, squash
+    from latentbench.baselines.rd_curve.train import TRAIN_BUDGETS, Decoder, squash
 
     budget = TRAIN_BUDGETS["paper"]
     net = Decoder.build(100, (3, 32, 32), budget["hidden"], budget["conv"]).eval()
@@ -263,8 +263,8 @@ def test_rd_paper_tier_matches_public_code_and_latent100_override():
     The quick tier stops at β 3,333 (the 100-latent value) for every model."""
     from types import SimpleNamespace
 
-    from suite.registry import get_task
-    from suite.tasks.rd_curve import _RDTask
+    from latentbench.registry import get_task
+    from latentbench.tasks.rd_curve import _RDTask
 
     mnist = get_task("rd-curve/mnist")
     p = mnist.budget("paper")

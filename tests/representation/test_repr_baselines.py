@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suite.execute import run_cell
-from suite.registry import get_method, get_task, methods_for
-from suite.runner import build_cells, run
-from suite.leaderboard import leaderboard
+from latentbench.execute import run_cell
+from latentbench.registry import get_method, get_task, methods_for
+from latentbench.runner import build_cells, run
+from latentbench.leaderboard import leaderboard
 
 EXPECTED = {
     "semisup": {"supervised-mlp", "aae", "pixelgan", "iae", "wta-fc", "wta-conv", "m1m2"},
@@ -72,7 +72,7 @@ def test_wta_sparsity_param_changes_the_method():
 def test_lifetime_and_spatial_sparsity_kernels():
     import torch
 
-    from baselines.representation.wta import lifetime_sparsity, spatial_sparsity
+    from latentbench.baselines.representation.wta import lifetime_sparsity, spatial_sparsity
 
     h = torch.tensor([[1.0, 5.0], [3.0, 0.5], [2.0, 4.0], [0.0, 1.0]])
     out = lifetime_sparsity(h, 2)
@@ -85,7 +85,7 @@ def test_lifetime_and_spatial_sparsity_kernels():
 def test_masked_convolution_is_causal():
     import torch
 
-    from baselines.representation.pixelgan import build_pixelcnn
+    from latentbench.baselines.representation.pixelgan import build_pixelcnn
 
     torch.manual_seed(0)
     net = build_pixelcnn(channels=1, k=3, maps=4, layers=3)
@@ -119,7 +119,7 @@ def test_hard_categorical_code_is_one_hot_forward_and_softmax_backward():
     """`y_code` "st" / "gumbel": the decoder sees exact one-hot rows, the encoder gets the softmax's gradient."""
     import torch
 
-    from baselines.representation.common import prepared_learner
+    from latentbench.baselines.representation.common import prepared_learner
 
     for mode in ("st", "gumbel"):
         learner, step = prepared_learner("aae", tier="smoke", kind="cluster", y_code=mode)
@@ -139,7 +139,7 @@ def test_aae_cluster_code_uses_the_clusters_on_smoke():
     beats chance by far; its q(y|x) is in float64, so the most confident example of a cluster is not a tie at 1.0."""
     out = one_cell("representation/cluster/mnist-16", "aae")
     assert out["clusters_used"] >= 12 and out["nmi"] > 0.4
-    from baselines.representation.common import prepared_learner
+    from latentbench.baselines.representation.common import prepared_learner
 
     learner, _ = prepared_learner("aae", tier="smoke", kind="cluster")
     assert learner.y_code_ == "gumbel"
@@ -150,8 +150,8 @@ def test_aae_cluster_code_uses_the_clusters_on_smoke():
 def test_learners_state_the_model_size_they_build_per_tier():
     """`size(tier)` (cited by the gains notes when a method is compared across tiers) names what `_build` /
     `_setup` use on that tier, and an explicit size parameter wins over the tier's default."""
-    from baselines.representation import m1m2, pixelgan, wta
-    from baselines.representation.common import TIER_WIDTH
+    from latentbench.baselines.representation import m1m2, pixelgan, wta
+    from latentbench.baselines.representation.common import TIER_WIDTH
 
     fc, conv = get_method("wta-fc").build(), get_method("wta-conv").build()
     assert [fc.size(t) for t in ("smoke", "quick", "paper")] == [f"{wta.FC_WIDTH[t]} hidden units"
@@ -170,8 +170,8 @@ def test_learners_state_the_model_size_they_build_per_tier():
 def test_wta_classifier_standardises_on_the_set_scale_on_names(method):
     """`scale_on="labelled"` (default) fits the feature scaler on the labelled draw; "unlabelled" on the unlabelled
     training images (what removed wta-fc's rise in MNIST-100 error with training); anything else is refused."""
-    from baselines.representation.common import default_setting
-    from suite.protocols import Labelled
+    from latentbench.baselines.representation.common import default_setting
+    from latentbench.protocols import Labelled
 
     rng = np.random.default_rng(0)
     unl = rng.random((200, 1, 8, 8), dtype=np.float32)

@@ -6,10 +6,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from baselines.representation.common import TorchLearner  # noqa: E402
-from suite.registry import get_method  # noqa: E402
-from suite.results import ResultsStore  # noqa: E402
-from suite.runner import run  # noqa: E402
+from latentbench.baselines.representation.common import TorchLearner  # noqa: E402
+from latentbench.registry import get_method  # noqa: E402
+from latentbench.results import ResultsStore  # noqa: E402
+from latentbench.runner import run  # noqa: E402
 
 
 def _rows(store):

@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from suite.clustering_metrics import (
+from latentbench.clustering_metrics import (
     UNMATCHED,
     adjusted_rand_index,
     contingency,

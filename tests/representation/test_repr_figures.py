@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from suite.registry import get_task
-from suite.results import ResultsStore
-from suite.runner import run
-from suite.publish import publish
-from suite.tasks.representation import family_figures, gains_table
+from latentbench.registry import get_task
+from latentbench.results import ResultsStore
+from latentbench.runner import run
+from latentbench.publish import publish
+from latentbench.tasks.representation import family_figures, gains_table
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +185,7 @@ def test_gains_note_compares_a_paper_row_with_the_quick_tier_of_the_same_data():
 
 def test_error_vs_labels_keeps_one_colour_per_method_and_one_marker_per_variant():
     """Variants of a method share its colour; a variant keeps its marker on every dataset (here MNIST and SVHN)."""
-    from suite.tasks.representation import semisup_figure
+    from latentbench.tasks.representation import semisup_figure
 
     rows = []
     for task in ("representation/semisup/mnist-100", "representation/semisup/svhn-1000"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suite.errors import DataError
-from suite.label_draws import check_labelled, draw_balanced, draws_overlap, split_labelled
+from latentbench.errors import DataError
+from latentbench.label_draws import check_labelled, draw_balanced, draws_overlap, split_labelled
 
 
 def labels(n_per=30, classes=10):

@@ -6,14 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from suite import data as data_mod
-from suite.data import fixtures
-from suite.errors import DataError, MethodError
-from suite.execute import run_cell
-from suite.protocols import Labelled, Setting
-from suite.registry import get_task, select_tasks, tasks
-from suite.runner import build_cells
-from suite.tasks import representation as rep
+from latentbench import data as data_mod
+from latentbench.data import fixtures
+from latentbench.errors import DataError, MethodError
+from latentbench.execute import run_cell
+from latentbench.protocols import Labelled, Setting
+from latentbench.registry import get_task, select_tasks, tasks
+from latentbench.runner import build_cells
+from latentbench.tasks import representation as rep
 
 SEMISUP = ["mnist-100", "mnist-1000", "mnist-all", "svhn-1000", "norb-1000"]
 ALL = [f"representation/semisup/{s}" for s in SEMISUP] + [
