@@ -1,0 +1,28 @@
+"""What `publish` hands the site: per task its board and the files it wrote, per family its extra figures/tables.
+
+Kept apart from the page code so `publish` only fills these in (paths are the files it already wrote under
+`out`); the site never decides what a leaderboard contains, only how it is shown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class TaskEntry:
+    task: Any  # a latentbench Task
+    board: pd.DataFrame  # leaderboard(task, store): measured rows then reference rows
+    csv: Path  # the task's CSV (all tiers), written by publish
+    figure: Path | None = None  # the task's figure, if any
+    figure_tier: str = ""  # the tier the figure shows
+
+
+@dataclass
+class FamilyEntry:
+    family: str
+    figures: list[tuple[str, Path]] = field(default_factory=list)  # (name, png)
+    tables: list[tuple[str, Path, pd.DataFrame]] = field(default_factory=list)  # (title, csv, frame)

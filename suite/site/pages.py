@@ -1,0 +1,144 @@
+"""The bodies of the three kinds of page: the landing page, a family page and a task page.
+
+Each returns HTML (without the shared frame of `layout.page`). Site paths are passed in, relative to the site
+root; the task page states each tier's problem size (`sizes.tier_size`) and marks the smoke tier as not
+comparable with published numbers.
+"""
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from ..contracts import DIRECTION_TEXT
+from . import escape, tables
+from .layout import figure, rel
+from .model import FamilyEntry, TaskEntry
+from .sizes import tier_size
+
+SMOKE_NOTE = ("Smoke tier: a seconds-long check on small embedded data, used by the tests — "
+              "<strong>not comparable to published numbers</strong>.")
+TIER_NOTE = {"quick": "Quick tier: minutes on 2 CPU cores, real data, reduced budgets.",
+             "paper": "Paper tier: the published protocol's budgets."}
+
+
+def first_sentence(text: str) -> str:
+    return text.split(". ")[0].split("; ")[0].rstrip(".") + "."
+
+
+def _measured_tiers(board) -> list[str]:
+    return [t for t in dict.fromkeys(board["tier"]) if t != "reference"]
+
+
+def how_to_submit() -> str:
+    steps = [
+        ("Write a method", "one class in a file, implementing the family's protocol; check it with",
+         "latentbench check-method my_method.py:MyModel --task FAMILY/TASK"),
+        ("Run it", "on the smoke tier first (seconds), then quick or paper, into your own store:",
+         "latentbench run FAMILY/TASK --method my_method.py:MyModel --tier quick --seeds 3 --store mine.sqlite"),
+        ("Put it beside the published rows", "merge the published rows into your store (no re-running):",
+         "latentbench merge leaderboards/rows.csv.gz --into mine.sqlite"),
+        ("Publish", "this site, the markdown and the CSV tables, in one command:",
+         "latentbench publish --store mine.sqlite --out site"),
+    ]
+    items = "".join(f"<li><strong>{escape.text(a)}</strong>: {escape.text(b)}<pre><code>{escape.text(c)}</code></pre></li>"
+                    for a, b, c in steps)
+    return ("<section id='submit'><h2>How to submit</h2><ol class='steps'>" + items + "</ol>"
+            "<p>Each row records where it was measured (commit, machine, library versions, threads) and whether the "
+            "method is a registered baseline or a file, with its hash; open a row's <em>provenance</em> to see it. "
+            "Send the store (or <code>latentbench export rows.csv.gz --store mine.sqlite</code>) with your "
+            "method file.</p></section>")
+
+
+def landing(entries: list[TaskEntry], families: dict[str, FamilyEntry], page: str, rows_file: str | None) -> str:
+    by_family: dict[str, list[TaskEntry]] = {}
+    for e in entries:
+        by_family.setdefault(e.task.family, []).append(e)
+    cards = []
+    for family, items in by_family.items():
+        links = "".join(
+            f"<li><a href='{escape.attr(rel(task_path(e.task), page))}'>{escape.text(e.task.name.split('/', 1)[1])}</a>"
+            f" <span class='tiers'>{escape.text(', '.join(_measured_tiers(e.board)))}</span></li>" for e in items)
+        head = items[0].task
+        cards.append(f"<section class='card'><h2><a href='{escape.attr(rel(family_path(family), page))}'>"
+                     f"{escape.text(family)}</a></h2><p>{len(items)} task{'s' if len(items) != 1 else ''}; "
+                     f"e.g. {escape.text(first_sentence(head.description))}</p><ul>{links}</ul></section>")
+    download = (f"<p>All published rows: <a href='{escape.attr(rel(rows_file, page))}' download>rows.csv.gz</a> "
+                "(tidy rows with provenance; merge them into your own store).</p>") if rows_file else ""
+    return ("<p class='lead'>Five families of tasks on latent-variable models, compression and binary networks. "
+            "Measured rows are ranked by each task's headline metric, one table per tier; published numbers from "
+            "the papers are shown as separate, labelled reference rows, never mixed with measurements.</p>"
+            + download + "<div class='cards'>" + "".join(cards) + "</div>" + how_to_submit())
+
+
+def family_page(family: str, entries: list[TaskEntry], extra: FamilyEntry | None, page: str, out_root) -> str:
+    rows = "".join(
+        f"<tr><td><a href='{escape.attr(rel(task_path(e.task), page))}'>{escape.text(e.task.name)}</a></td>"
+        f"<td>{escape.text(first_sentence(e.task.description))}</td>"
+        f"<td>{escape.text(e.task.headline.label)}</td><td>{escape.text(', '.join(_measured_tiers(e.board)))}</td></tr>"
+        for e in entries)
+    body = [("<div class='scroll'><table class='board tasks'><thead><tr><th>task</th><th>what it measures</th>"
+             f"<th>headline</th><th>tiers with rows</th></tr></thead><tbody>{rows}</tbody></table></div>")]
+    if extra is not None:
+        for i, (title, csv, frame) in enumerate(extra.tables):
+            href = rel(site_rel(csv, out_root), page)
+            body.append(f"<section><h2>{escape.text(title)}</h2>"
+                        f"<p class='download'><a href='{escape.attr(href)}' download>Download this table (CSV)</a></p>"
+                        + tables.frame_table(frame, f"family-table-{i}") + "</section>")
+        for name, png in extra.figures:
+            body.append(f"<section><h2>{escape.text(name)}</h2>"
+                        + figure(rel(site_rel(png, out_root), page), name, name) + "</section>")
+    return "".join(body)
+
+
+def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], page: str, out_root) -> str:
+    task, board = entry.task, entry.board
+    head = task.headline
+    csv_href = escape.attr(rel(site_rel(entry.csv, out_root), page))
+    parts = [f"<p class='lead'>{escape.text(task.description)}</p>",
+             f"<p>Headline: <strong>{escape.text(head.name)}</strong> ({escape.text(head.unit)}, "
+             f"{escape.text(DIRECTION_TEXT[head.direction])}).</p>"]
+    if task.paper:
+        parts.append(f"<p>Paper: {escape.text(task.paper)}</p>")
+    tiers = _measured_tiers(board)
+    if tiers:
+        parts.append("<p class='toc'>Tiers: " + " · ".join(
+            f"<a href='#tier-{escape.slug(t)}'>{escape.text(t)}</a>" for t in tiers)
+            + (" · <a href='#reference'>reference</a>" if (board["tier"] == "reference").any() else "") + "</p>")
+    if entry.figure is not None:
+        src = rel(site_rel(entry.figure, out_root), page)
+        parts.append(figure(src, task.name, f"{task.name}, {entry.figure_tier} tier" if entry.figure_tier else task.name))
+    for tier in tiers:
+        size = tier_size(task, tier, data_copies.get(tier, []))
+        note = SMOKE_NOTE if tier == "smoke" else escape.text(TIER_NOTE.get(tier, ""))
+        table, blocks = tables.measured_table(task, board, tier, prov, f"board-{escape.slug(tier)}")
+        badge = " <span class='badge smoke'>not comparable to published numbers</span>" if tier == "smoke" else ""
+        parts.append(
+            f"<section class='tier tier-{escape.slug(tier)}' id='tier-{escape.slug(tier)}'>"
+            f"<h2>{escape.text(tier)} tier{badge}"
+            + (f"<span class='size'>{escape.text(' · '.join(size))}</span>" if size else "") + "</h2>"
+            f"<p class='tier-note'>{note}</p>"
+            f"<p class='download'><a href='{csv_href}' download>Download the table (CSV, all tiers)</a></p>"
+            + table
+            + (f"<details class='prov-all'><summary>Provenance of every row of this tier</summary>{blocks}</details>"
+               if blocks else "")
+            + "</section>")
+    ref = tables.reference_table(task, board, "board-reference")
+    if ref:
+        parts.append("<section class='tier reference' id='reference'><h2>Published reference numbers</h2>"
+                     "<p class='tier-note'>Numbers reported in papers, with their source; not measured by this suite "
+                     "and never ranked with the measured rows.</p>" + ref + "</section>")
+    return "".join(parts)
+
+
+def family_path(family: str) -> str:
+    return f"{escape.slug(family)}/index.html"
+
+
+def task_path(task) -> str:
+    """`family/short.html` beside the task's markdown (a sub-family such as `cluster/` becomes a folder)."""
+    parts = [escape.slug(p) for p in task.name.split("/")]
+    return "/".join(parts) + ".html"
+
+
+def site_rel(path, out_root) -> str:
+    """A file publish wrote under the site root, as a site-relative POSIX path."""
+    return PurePosixPath(path.resolve().relative_to(out_root.resolve()).as_posix()).as_posix()

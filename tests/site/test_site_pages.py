@@ -1,0 +1,102 @@
+"""The published site's pages, read as files: structure, escaping, tier headings, links that resolve.
+
+No browser needed; test_site_browser.py drives the same site in headless Chromium.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from site_fixture import FILE_METHOD, HOSTILE, TASKS
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        for key in ("href", "src"):
+            if a.get(key):
+                self.refs.append(a[key])
+
+
+def _page(site: Path, task: str) -> str:
+    return (site / f"{task}.html").read_text()
+
+
+def test_the_site_has_a_landing_page_family_pages_and_task_pages(smoke_site):
+    index = (smoke_site / "index.html").read_text()
+    assert "How to submit" in index and "latentbench merge leaderboards/rows.csv.gz" in index
+    for task in TASKS:
+        family = task.split("/")[0]
+        assert (smoke_site / family / "index.html").is_file()
+        assert f"href='{family}/index.html'" in index
+        assert (smoke_site / f"{task}.html").is_file()
+    assert (smoke_site / "assets" / "site.css").is_file() and (smoke_site / "assets" / "site.js").is_file()
+
+
+def test_every_local_link_and_image_resolves(smoke_site):
+    pages = sorted(smoke_site.rglob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        parser = _Links()
+        parser.feed(page.read_text())
+        for ref in parser.refs:
+            url = urlparse(ref)
+            if url.scheme or not url.path:
+                assert not url.path or url.scheme in ("http", "https"), (page, ref)
+                if url.fragment and not url.path:
+                    assert url.fragment in parser.ids, f"{page.name}: no element #{url.fragment}"
+                continue
+            target = (page.parent / unquote(url.path)).resolve()
+            assert target.is_file(), f"{page.relative_to(smoke_site)} links to missing {ref}"
+            assert smoke_site.resolve() in target.parents, f"{ref} leaves the site folder"
+
+
+def test_smoke_headings_state_the_real_problem_size_and_are_marked_not_comparable(smoke_site):
+    html = _page(smoke_site, TASKS[0])
+    heading = re.search(r"<h2>smoke tier(.*?)</h2>", html).group(1)
+    assert "10-bit search space" in heading  # the smoke tier's space, not the task name's 18 bits
+    assert "2 restarts" in heading and "data: generated 2-D Gaussian mixture" in heading
+    assert "not comparable to published numbers" in heading
+    lossless = _page(smoke_site, TASKS[1])
+    assert re.search(r"<h2>smoke tier.*?<span class='size'>48 items · data: scikit-learn bundled 8x8 digits", lossless)
+
+
+def test_store_text_is_escaped_and_file_methods_are_marked(smoke_site):
+    html = _page(smoke_site, TASKS[0])
+    assert HOSTILE not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    row = re.search(r"<tr class='measured file'>.*?</tr>", html).group(0)
+    assert FILE_METHOD in row and "badge file" in row
+    assert "file examples/my_model.py:MyModel" in html  # its provenance names the file
+
+
+def test_reference_rows_are_a_table_apart_and_csv_is_linked(smoke_site):
+    html = _page(smoke_site, TASKS[1])
+    ref = re.search(r"<section class='tier reference'.*?</section>", html, re.S).group(0)
+    assert "<table class='board reference'" in ref and "<tr class='reference'>" in ref
+    assert "class='measured" not in ref and "badge reference" in ref
+    assert "<details class='note'>" in ref  # long notes collapsed
+    measured = html[:html.index("<section class='tier reference'")]
+    assert "<tr class='reference'>" not in measured
+    for task in TASKS:
+        page = _page(smoke_site, task)
+        short = task.split("/")[1]
+        assert f"href='{short}.csv' download" in page
+        assert (smoke_site / f"{task}.csv").is_file()
+
+
+def test_provenance_view_holds_commit_machine_versions_and_threads(smoke_site):
+    html = _page(smoke_site, TASKS[0])
+    block = re.search(r"<div class='prov-block' id='board-smoke-prov-0'>(.*?)</div>", html, re.S).group(1)
+    for label in ("commit", "machine", "library versions", "date", "method source", "seed"):
+        assert f"<dt>{label}</dt>" in block
+    assert re.search(r"<dt>commit</dt><dd>[0-9a-f]{40}", block)
