@@ -92,23 +92,37 @@ def _value(v: Any) -> str:
     return str(v)
 
 
+def _items(r: dict) -> list[tuple[str, str]]:
+    """(label, text) of one cell: the store's facts first, then the provenance keys in a fixed order."""
+    prov = dict(r["provenance"])
+    items = [("seed", r["seed"]), ("status", r["status"]), ("date", r["finished"]), ("method source", r["source"]),
+             ("data", r["data"])]
+    for key, name in KNOWN:
+        if key in prov:
+            items.append((name, prov.pop(key)))
+    libs = prov.pop("libraries", None)
+    if libs is not None:
+        items.append(("library versions", libs))
+    items += sorted(((str(k), v) for k, v in prov.items()), key=lambda kv: kv[0])
+    wall = r.get("wall_s")
+    if isinstance(wall, (int, float)) and wall == wall:
+        items.append(("wall time", f"{wall:.3g} s"))
+    return [(k, _value(v)) for k, v in items]
+
+
+def _dl(items: list[tuple[str, str]]) -> str:
+    return "<dl class='prov'>" + "".join(f"<dt>{escape.text(k)}</dt><dd>{escape.text(v)}</dd>" for k, v in items) + "</dl>"
+
+
 def render(label: str, records: list[dict]) -> str:
-    """The detail view of one leaderboard row: one definition list per seed."""
-    parts = [f"<h3>{escape.text(label)}</h3>"]
-    for r in records:
-        prov = dict(r["provenance"])
-        items = [("seed", r["seed"]), ("status", r["status"]), ("date", r["finished"]), ("method source", r["source"]),
-                 ("data", r["data"])]
-        for key, name in KNOWN:
-            if key in prov:
-                items.append((name, prov.pop(key)))
-        libs = prov.pop("libraries", None)
-        if libs is not None:
-            items.append(("library versions", libs))
-        items += sorted(((str(k), v) for k, v in prov.items()), key=lambda kv: kv[0])
-        wall = r.get("wall_s")
-        if isinstance(wall, (int, float)) and wall == wall:
-            items.append(("wall time", f"{wall:.3g} s"))
-        rows = "".join(f"<dt>{escape.text(k)}</dt><dd>{escape.text(_value(v))}</dd>" for k, v in items)
-        parts.append(f"<dl class='prov'>{rows}</dl>")
-    return "".join(parts)
+    """The detail view of one leaderboard row: what all its seeds share, once, then what differs per seed."""
+    per_cell = [_items(r) for r in records]
+    head = f"<h3>{escape.text(label)}</h3>"
+    if len(per_cell) <= 1:
+        return head + "".join(_dl(c) for c in per_cell)
+    shared = [(k, v) for k, v in per_cell[0]
+              if k not in ("seed", "wall time") and all(dict(c).get(k) == v for c in per_cell[1:])]
+    keys = {k for k, _ in shared}
+    own = "".join(_dl([(k, v) for k, v in c if k not in keys]) for c in per_cell)
+    return (head + f"<p class='prov-head'>Shared by all {len(per_cell)} seeds:</p>" + _dl(shared)
+            + "<p class='prov-head'>Per seed:</p>" + own)

@@ -44,6 +44,9 @@ def _columns(board: pd.DataFrame, shown: pd.DataFrame, task: Any, measured: bool
     return cols
 
 
+LONG_TEXT = 60  # characters: longer text cells (notes) are collapsed into <details>
+
+
 def _note(text: str) -> str:
     short = text if len(text) <= 48 else text[:45].rstrip() + "…"
     return f"<details class='note'><summary>{escape.text(short)}</summary>{escape.text(text)}</details>"
@@ -117,7 +120,7 @@ def reference_table(task: Any, board: pd.DataFrame, table_id: str) -> str:
 
 
 def frame_table(frame: pd.DataFrame, table_id: str) -> str:
-    """A family table (findings, gains) as a sortable table; its text as pandas would print it."""
+    """A family table (findings, gains) as a sortable table; its text as pandas would print it, long notes collapsed."""
     cols = [(str(c), str(c)) for c in frame.columns]
     body = []
     for rec in frame.to_dict("records"):
@@ -126,6 +129,7 @@ def frame_table(frame: pd.DataFrame, table_id: str) -> str:
             v = rec[c]
             shown = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
             key = _num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else shown
-            cells.append(f"<td data-v='{escape.attr(key)}'>{escape.text(shown)}</td>")
+            inner = _note(shown) if len(shown) > LONG_TEXT else escape.text(shown)  # a long note: collapsed
+            cells.append(f"<td data-v='{escape.attr(key)}'>{inner}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return _table(table_id, cols, body, "family", "")
