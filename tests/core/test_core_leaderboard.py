@@ -50,8 +50,10 @@ def test_publish_writes_tables_page(tmp_path, monkeypatch, store_path):
     files = publish(store_path, tmp_path / "out", command="latentbench publish")
     names = {f.relative_to(tmp_path / "out").as_posix() for f in files}
     assert {"bounds/toy-mean.md", "bounds/toy-mean.csv", "index.html", "README.md"} <= names
-    html = (tmp_path / "out" / "index.html").read_text()
-    assert "bounds/toy-mean" in html and "reference:" in html
+    assert "bounds/toy-mean.html" in names and "bounds/index.html" in names
+    assert "href='bounds/toy-mean.html'" in (tmp_path / "out" / "index.html").read_text()  # the landing page links it
+    page = (tmp_path / "out" / "bounds" / "toy-mean.html").read_text()
+    assert "<table class='board reference'" in page and "Paper 2020, Table 1" in page
     csv = pd.read_csv(tmp_path / "out" / "bounds" / "toy-mean.csv")
     assert set(csv["source"]) == {"measured", "reference: Paper 2020, Table 1"}
 

@@ -100,3 +100,19 @@ def test_provenance_view_holds_commit_machine_versions_and_threads(smoke_site):
     for label in ("commit", "machine", "library versions", "date", "method source", "seed"):
         assert f"<dt>{label}</dt>" in block
     assert re.search(r"<dt>commit</dt><dd>[0-9a-f]{40}", block)
+
+
+def test_names_never_become_paths_and_provenance_text_is_escaped():
+    from latentbench.site import escape, provenance
+
+    for hostile in ("../../etc/passwd", "a/b\\c", "..", "", "<x>"):
+        name = escape.slug(hostile)
+        assert name and "/" not in name and "\\" not in name and ".." not in name and "<" not in name
+    cell = {"seed": 0, "status": "ok", "finished": provenance.finished(1.7e9),
+            "source": provenance.method_source("evil.py:<b>X</b>", {"method_sha256": "ab12"}), "data": "d",
+            "wall_s": 1.0, "provenance": provenance._json('{"git_commit": "<script>1</script>", "x": {"y": "\\"z"}}')}
+    html = provenance.render("<i>m</i>", [cell])
+    assert "<script>" not in html and "<i>" not in html and "<b>" not in html
+    assert "&lt;script&gt;1&lt;/script&gt;" in html and "file evil.py:&lt;b&gt;X&lt;/b&gt; (sha256 ab12)" in html
+    assert "2023-11-14" in html  # the finish time, as a UTC date
+    assert provenance._json("not json") == {"provenance (not JSON)": "not json"}
