@@ -14,9 +14,9 @@ from .layout import figure, rel
 from .model import FamilyEntry, TaskEntry
 from .sizes import tier_size
 
-SMOKE_NOTE = ("Smoke tier: a seconds-long check on small embedded data, used by the tests — "
+SMOKE_NOTE = ("Smoke tier: a seconds-long check on a small problem, used by the tests — "
               "<strong>not comparable to published numbers</strong>.")
-TIER_NOTE = {"quick": "Quick tier: minutes on 2 CPU cores, real data, reduced budgets.",
+TIER_NOTE = {"quick": "Quick tier: minutes on 2 CPU cores, with reduced budgets.",
              "paper": "Paper tier: the published protocol's budgets."}
 
 
