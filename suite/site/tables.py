@@ -72,8 +72,9 @@ def measured_table(task: Any, board: pd.DataFrame, tier: str, prov: dict, table_
     for i, (idx, rec) in enumerate(rows.iterrows()):
         label = str(rec["method"])
         records = prov.get((tier, label), [])
-        kind = records[0]["kind"] if records else "baseline"
-        badge, title = KIND_BADGE.get(kind, KIND_BADGE["registered"])
+        kind = records[0]["kind"] if records else "unknown"  # no cell found: no claim about the method
+        badge, title = KIND_BADGE.get(kind, ("", ""))
+        badge_html = f"<span class='badge {badge}' title='{escape.attr(title)}'>{badge}</span>" if badge else ""
         block_id = f"{table_id}-prov-{i}"
         cells = []
         for col, raw_col in cols:
@@ -81,7 +82,7 @@ def measured_table(task: Any, board: pd.DataFrame, tier: str, prov: dict, table_
                 link = (f" <a class='prov-link' href='#{block_id}' data-prov='{block_id}'>provenance</a>"
                         if records else "")
                 cells.append(f"<td class='method' data-v='{escape.attr(label)}'>{escape.text(label)} "
-                             f"<span class='badge {badge}' title='{escape.attr(title)}'>{badge}</span>{link}</td>")
+                             f"{badge_html}{link}</td>")
             else:
                 v = _num(rec.get(raw_col)) if raw_col else ""
                 cells.append(f"<td data-v='{v}'>{escape.text(shown.at[idx, col])}</td>")
