@@ -60,9 +60,15 @@ def weights_version() -> str:
 
 
 def register() -> None:
+    from latentbench.reports.findings import register_findings
+
+    from .findings import RULES
+
     for name, cls, tasks, desc in _CLASSICAL:
-        register_method(name, "lossless", f"latentbench.baselines.lossless.classical:{cls}", tasks=tasks, description=desc)
+        register_method(name, "lossless", f"latentbench.baselines.lossless.classical:{cls}", tasks=tasks, description=desc,
+                        role="classical")
     version = weights_version()
     for name, params, tasks, desc in _BITS_BACK:
         register_method(name, "lossless", "latentbench.baselines.lossless.bitsback:BitsBackCodec", params=params, tasks=tasks,
                         description=desc, version=version)
+    register_findings("lossless", RULES)
