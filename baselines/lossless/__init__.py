@@ -59,6 +59,16 @@ def weights_version() -> str:
     return f"{CODER_VERSION}+w{digest}"
 
 
+def _figure_meta(name: str) -> dict:
+    """How the report's rate-vs-K panel draws a coder: its `series` (one line per coder kind, "" = not drawn) and,
+    for BB-ELBO, the series whose K = 1 point it is."""
+    if name == "naive-latent":
+        return {"series": ""}
+    if name == "bb-elbo":
+        return {"series": "bb-elbo", "first_point_of": ["bb-is", "bb-cis"]}
+    return {"series": name.rsplit("-", 1)[0]}
+
+
 def register() -> None:
     from latentbench.reports.findings import register_findings
 
@@ -70,5 +80,5 @@ def register() -> None:
     version = weights_version()
     for name, params, tasks, desc in _BITS_BACK:
         register_method(name, "lossless", "latentbench.baselines.lossless.bitsback:BitsBackCodec", params=params, tasks=tasks,
-                        description=desc, version=version)
+                        description=desc, version=version, meta=_figure_meta(name))
     register_findings("lossless", RULES)

@@ -1,7 +1,6 @@
 """The `bnn-search` family's report: success probability against circuit depth, noise and oracle queries."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -14,8 +13,12 @@ PANELS = {"success_vs_depth": "circuit depth L (paper layers)", "success_vs_nois
 
 
 def _series(method: str) -> str:
-    """A depth curve's series: the method's name less its `-L<depth>` suffix (one method per depth on that axis)."""
-    return re.sub(r"-L\d+$", "", method)
+    """The curve a method's depth and noise points belong to: the `series` it declared at registration (one method
+    per depth shares one curve), else its own name."""
+    from ..registry import methods
+
+    spec = methods().get(method)
+    return str(spec.meta.get("series") or method) if spec is not None else method
 
 
 def success_figure(title: str, rows: Any) -> Any:

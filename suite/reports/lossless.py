@@ -67,20 +67,34 @@ def lossless_figure(task_name: str, rows: Any) -> Any:
     return fig
 
 
+def _series(method: str) -> tuple[str, list[str]]:
+    """(series, the series this method is the first point of) as the method declared them at registration
+    (`meta["series"]`, `meta["first_point_of"]`); an unregistered method is a series of its own."""
+    from ..registry import methods
+
+    spec = methods().get(method)
+    meta = spec.meta if spec is not None else {}
+    return str(meta.get("series", method)), list(meta.get("first_point_of", []))
+
+
 def _rate_vs_k(ax: Any, wide: Any, styles: Styles) -> None:
-    """Net (solid) and total (dashed) bits/dim against K, one line per coder family (a name less its `-K`)."""
+    """Net (solid) and total (dashed) bits/dim against K, one line per declared series of coders."""
     import pandas as pd
 
     bb = wide.dropna(subset=["particles"])
-    bb = bb[~bb["method"].str.startswith("naive")]
-    bb = bb.assign(family=bb["method"].str.replace(r"-\d+$", "", regex=True))
-    elbo = bb[bb["family"] == "bb-elbo"]
-    groups = {name: grp for name, grp in bb.groupby("family") if name != "bb-elbo"}
-    for name in list(groups):  # BB-ELBO is the K = 1 point of every particle family
-        if not elbo.empty and not name.startswith("bb-smc"):
-            groups[name] = pd.concat([elbo, groups[name]])
-    if not groups and not elbo.empty:
-        groups = {"bb-elbo": elbo}
+    declared = {m: _series(m) for m in bb["method"]}
+    bb = bb.assign(series=[declared[m][0] for m in bb["method"]])
+    bb = bb[bb["series"] != ""]
+    groups = {name: grp for name, grp in bb.groupby("series")}
+    heads = {m for m, (_, of) in declared.items() if of}
+    for head in sorted(heads):  # a method declared as the first (K = 1) point of other series joins their lines
+        first = bb[bb["method"] == head]
+        for name in declared[head][1]:
+            if name in groups:
+                groups[name] = pd.concat([first, groups[name]])
+        own = declared[head][0]
+        if own in groups and len(groups) > 1:
+            del groups[own]
     for name, grp in sorted(groups.items()):
         grp = grp.sort_values("particles")
         color = styles.color(str(grp["method"].iloc[-1]))

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable
 
-# 60 distinct colours: matplotlib's tab10, then tab20b and tab20c, then the light half of tab20
+# 60 distinct colours from matplotlib's tab10, tab20b, tab20c and the light half of tab20, ordered so that
+# neighbouring slots differ in hue (tab20b and tab20c come in groups of four shades of one hue: their shades are
+# taken one round at a time)
 _TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
           "#17becf"]
 _TAB20B = ["#393b79", "#5254a3", "#6b6ecf", "#9c9ede", "#637939", "#8ca252", "#b5cf6b", "#cedb9c", "#8c6d31",
@@ -22,7 +24,8 @@ _TAB20C = ["#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#e6550d", "#fd8d3c", "#f
            "#bdbdbd", "#d9d9d9"]
 _TAB20_LIGHT = ["#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d",
                 "#9edae5"]
-PALETTE: tuple[str, ...] = tuple(_TAB10 + _TAB20B + _TAB20C + _TAB20_LIGHT)
+_SHADES = [[g[4 * h + k] for g in (_TAB20B, _TAB20C) for h in range(5)] for k in range(4)]
+PALETTE: tuple[str, ...] = tuple(_TAB10 + _SHADES[0] + _TAB20_LIGHT + _SHADES[1] + _SHADES[2] + _SHADES[3])
 MARKERS: tuple[str, ...] = ("o", "s", "^", "v", "D", "P", "X", "*", "<", ">", "h", "p")
 
 
