@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from latentbench.data import unavailable_reason
+from latentbench.reports import report_for
 
 torch = pytest.importorskip("torch")
 
@@ -66,7 +67,7 @@ def test_rd_smoke_run_all_tasks(tmp_path):
         task = get_task(name)
         board = leaderboard(task, store)
         assert task.headline.label in render(board, task)
-        fig = task.figure(rows[rows["task"] == name])
+        fig = report_for("rd-curve").task_figure(task, rows[rows["task"] == name])
         assert fig is not None and len(fig.axes[0].lines) >= 1
         import matplotlib.pyplot as plt
 
@@ -218,7 +219,7 @@ def test_rd_findings_table_checks_cross_model_comparisons():
     rows += [row(f"wgan-gp-{k}", "min_distortion", d) for k, d in ((2, 37.0), (10, 23.0), (100, 25.0))]
     rows += [row("vae-2", "distortion_at_rate_10", 27.0), row("wgan-gp-2", "distortion_at_rate_10", 36.0),
              row("vae-10", "distortion_at_rate_10", 20.0)]  # wgan-gp-10 never reached rate 10: worse
-    table = get_task("rd-curve/mnist").family_tables(pd.DataFrame(rows))["findings"][1]
+    table = report_for("rd-curve").tables(pd.DataFrame(rows))["findings"][1]
     assert list(table["holds"]) == ["yes", "yes", "no"], table.to_string()
     assert "not reached" in table["values"].iloc[0]
 
@@ -237,7 +238,7 @@ def test_rd_findings_table_checks_the_linear_vae_against_its_target():
     rows = [row("quick", "worst_rel_gap", 0.0152), row("quick", "mean_rel_gap", 0.0084),
             row("paper", "worst_rel_gap", 0.1169), row("paper", "mean_rel_gap", 0.0362),
             row("paper", "collapsed_segments", 2.0), row("paper", "min_accept", 0.0)]
-    table = get_task("rd-curve/linear-vae").family_tables(pd.DataFrame(rows))["findings"][1].set_index("tier")
+    table = report_for("rd-curve").tables(pd.DataFrame(rows))["findings"][1].set_index("tier")
     assert table.loc["quick", "holds"] == "yes" and "collapsed" not in table.loc["quick", "values"]
     assert table.loc["paper", "holds"] == "no" and "2 curve segments with collapsed HMC acceptance" in \
         table.loc["paper", "values"]
