@@ -100,7 +100,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             label = title if title.startswith(f"{family}:") else f"{family}: {title}"
             index_md.append(f"- [{label}]({md.relative_to(out)})")
             family_pages.setdefault(family, FamilyEntry(family)).tables.append((title, md.with_suffix(".csv"), frame))
-    if not sections:
+    if not sections and not family_pages:
         return written
     out.mkdir(parents=True, exist_ok=True)
     readme = out / "README.md"

@@ -28,7 +28,7 @@ def write_site(out: Path, store: ResultsStore, entries: list[TaskEntry], familie
     out = Path(out)
     written: list[Path] = []
     stamp = time.strftime("%Y-%m-%d")
-    names = list(dict.fromkeys(e.task.family for e in entries))
+    names = list(dict.fromkeys([e.task.family for e in entries] + list(families)))  # a report-only family too
     for name in ASSETS:
         _write(out / "assets" / name, resources.files(__package__).joinpath("assets", name).read_text("utf-8"), written)
     cells = store.cells()

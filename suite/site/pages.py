@@ -61,6 +61,10 @@ def landing(entries: list[TaskEntry], families: dict[str, FamilyEntry], page: st
         cards.append(f"<section class='card'><h2><a href='{escape.attr(rel(family_path(family), page))}'>"
                      f"{escape.text(family)}</a></h2><p>{len(items)} task{'s' if len(items) != 1 else ''}; "
                      f"e.g. {escape.text(first_sentence(head.description))}</p><ul>{links}</ul></section>")
+    for family in families:
+        if family not in by_family:  # a family with a report but no registered task here: its page only
+            cards.append(f"<section class='card'><h2><a href='{escape.attr(rel(family_path(family), page))}'>"
+                         f"{escape.text(family)}</a></h2><p>Figures and tables of this family's report.</p></section>")
     download = (f"<p>All published rows: <a href='{escape.attr(rel(rows_file, page))}' download>rows.csv.gz</a> "
                 "(tidy rows with provenance; merge them into your own store).</p>") if rows_file else ""
     return ("<p class='lead'>Five families of tasks on latent-variable models, compression and binary networks. "
@@ -76,7 +80,8 @@ def family_page(family: str, entries: list[TaskEntry], extra: FamilyEntry | None
         f"<td>{escape.text(e.task.headline.label)}</td><td>{escape.text(', '.join(_measured_tiers(e.board)))}</td></tr>"
         for e in entries)
     body = [("<div class='scroll'><table class='board tasks'><thead><tr><th>task</th><th>what it measures</th>"
-             f"<th>headline</th><th>tiers with rows</th></tr></thead><tbody>{rows}</tbody></table></div>")]
+             f"<th>headline</th><th>tiers with rows</th></tr></thead><tbody>{rows}</tbody></table></div>")
+            if entries else "<p>This family's report; no registered task of it has rows here.</p>"]
     if extra is not None:
         for i, (title, csv, frame) in enumerate(extra.tables):
             href = rel(site_rel(csv, out_root), page)

@@ -49,6 +49,9 @@ def test_publish_calls_the_report_a_plugin_registers_for_its_own_family(tmp_path
     table = (tmp_path / "out" / "toyfam" / "summary.md").read_text()
     assert table.startswith("# toyfam: cells per method") and "blahut-arimoto" in table
     assert "toyfam: cells per method" in (tmp_path / "out" / "README.md").read_text()
+    page = (tmp_path / "out" / "toyfam" / "index.html").read_text()  # the site shows a report-only family too
+    assert "toyfam: cells per method" in page and "../figures/toyfam-overview.png" in page
+    assert "href='toyfam/index.html'" in (tmp_path / "out" / "index.html").read_text()
 
 
 def test_register_report_wants_a_report(monkeypatch):
