@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from .cell import Cell
 from .errors import LatentBenchError
 from .execute import run_cell
-from .protocols import FAMILY_PROTOCOLS, protocol_members
-from .registry import get_task, load_file_method, select_tasks
+from .protocols import protocol_members
+from .registry import family_protocols, get_task, load_file_method, select_tasks
 
 
 @dataclass
@@ -37,7 +37,7 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
 
     if family is None:
         family = getattr(cls, "family", None) or (spec.family if spec.family else None)
-    protocols = FAMILY_PROTOCOLS.get(family, ())
+    protocols = family_protocols(family) if family else ()
     satisfied = [p for p in protocols if all(callable(getattr(cls, m, None)) for m in protocol_members(p))]
     if not satisfied:
         wants = " or ".join(

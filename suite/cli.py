@@ -19,10 +19,10 @@ def _store(args):
 
 
 def cmd_list(args) -> int:
-    from .registry import FAMILIES, methods, methods_for, tasks
+    from .registry import families, methods, methods_for, tasks
 
     all_tasks = tasks()
-    for family in FAMILIES:
+    for family in families():
         fam = [t for t in all_tasks.values() if t.family == family]
         if not fam:
             continue
@@ -109,8 +109,10 @@ def _print_plan(args, store, params) -> int:
         why = f"  [{error}]" if error else ""
         print(f"{status:<7} {cell.task} × {label} seed {cell.seed} ({cell.tier})  {cell.key}{why}")
     counts = {s: sum(1 for _, st, _ in cells if st == s) for s in ("to run", "error", "stored")}
-    print(f"{len(cells)} cells: {counts['to run']} to run, {counts['error']} stored as errors (re-run), "
-          f"{counts['stored']} already in {store.path} (skipped); nothing was run (--dry-run)")
+    invalidated = sum(1 for _, st, note in cells if st == "to run" and note and "invalidated (" in note)
+    print(f"{len(cells)} cells: {counts['to run']} to run ({invalidated} invalidated by a change), "
+          f"{counts['error']} stored as errors (re-run), {counts['stored']} already in {store.path} (skipped); "
+          "nothing was run (--dry-run)")
     return 0
 
 
@@ -206,12 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("target", help="all, a family, or family/task")
     s.add_argument("--method", action="append", help="a registered method or path/to/file.py:Class (repeatable)")
     s.add_argument("--params", help="JSON keyword arguments for the method constructors")
-    s.add_argument("--tier", default="smoke", choices=["smoke", "quick", "paper"])
+    s.add_argument("--tier", default="smoke", help="a tier of the selected tasks' families (standard: smoke, quick, "
+                   "paper)")
     s.add_argument("--seeds", type=int, default=1)
     s.add_argument("--jobs", type=int, default=1)
     s.add_argument("--executor", default="local", help="local, process, dask://HOST:PORT, slurm://PARTITION?timeout_min=60&mem_gb=16 "
                    "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)")
-    s.add_argument("--threads", type=int, help="torch/BLAS threads per cell (default: all cores; cores//jobs on a pool)")
+    s.add_argument("--threads", type=int, help="torch/BLAS threads per cell, set by the runner around each cell and "
+                   "recorded in its provenance (default: a pool's cores // jobs; else the tier's setting or all cores)")
     s.add_argument("--store", help=store_help)
     s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
     s.add_argument("--no-leaderboard", action="store_true")

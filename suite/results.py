@@ -15,7 +15,7 @@ import pandas as pd
 
 from .cell import Cell, canonical_json
 from .errors import StoreError
-from .execute import CellResult
+from .cell_result import CellResult
 
 SCHEMA_VERSION = "1"
 DEFAULT_STORE = "results/latentbench.sqlite"
