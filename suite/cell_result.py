@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .cell import Cell
 
 
@@ -17,6 +19,7 @@ class CellResult:
     cell: Cell
     status: str  # "ok" | "error"
     measurements: list[tuple[str, float, str, Any]] = field(default_factory=list)  # metric, value, unit, point
+    items: list[tuple[str, Any, np.ndarray]] = field(default_factory=list)  # metric, point, per-item float32 values
     error: str = ""
     wall_s: float = 0.0
     cpu_s: float = 0.0

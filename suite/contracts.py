@@ -50,11 +50,17 @@ class Metric:
 
 @dataclass(frozen=True)
 class Measurement:
-    """One measured value of one metric; `point` is the x of a curve (β, K, depth, items coded) or None."""
+    """One measured value of one metric; `point` is the x of a curve (β, K, depth, items coded) or None.
+
+    `items` optionally carries the per-item values behind `value` (bits of each coded item, 0/1 correctness of each
+    test example, success of each restart), in an order the task fixes so every method's items pair up; the store
+    keeps them compactly and the leaderboards compute intervals and paired tests from them.
+    """
 
     metric: str
     value: float
     point: float | str | None = None
+    items: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
