@@ -192,18 +192,8 @@ def cmd_export(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
-    p = argparse.ArgumentParser(prog="latentbench", description=__doc__)
-    p.add_argument("--version", action="version", version=f"latentbench {__version__}")
-    sub = p.add_subparsers(dest="verb", required=True)
-    store_help = "results store (SQLite); default $LATENTBENCH_RESULTS or results/latentbench.sqlite"
-
-    s = sub.add_parser("list", help="list the tasks by family")
-    s.add_argument("--methods", action="store_true", help="also list each task's reference methods")
-    s.set_defaults(func=cmd_list)
-
+def _add_run_parser(sub, store_help: str) -> None:
+    """The `run` verb's options: the grid (target, methods, params, tier, seeds), where and how it runs, output."""
     s = sub.add_parser("run", help="run tasks × methods × seeds at a tier")
     s.add_argument("target", help="all, a family, or family/task")
     s.add_argument("--method", action="append", help="a registered method or path/to/file.py:Class (repeatable)")
@@ -223,6 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dry-run", action="store_true",
                    help="list the grid's cells and whether each is stored, errored (re-run) or to run; run nothing")
     s.set_defaults(func=cmd_run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="latentbench", description=__doc__)
+    p.add_argument("--version", action="version", version=f"latentbench {__version__}")
+    sub = p.add_subparsers(dest="verb", required=True)
+    store_help = "results store (SQLite); default $LATENTBENCH_RESULTS or results/latentbench.sqlite"
+
+    s = sub.add_parser("list", help="list the tasks by family")
+    s.add_argument("--methods", action="store_true", help="also list each task's reference methods")
+    s.set_defaults(func=cmd_list)
+
+    _add_run_parser(sub, store_help)
 
     s = sub.add_parser("leaderboard", help="show a task's (or family's) leaderboard")
     s.add_argument("task")
