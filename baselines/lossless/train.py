@@ -42,9 +42,8 @@ DEFAULTS = {  # name -> (epochs, batch, lr)
 IWAE_STAGES = 8  # the IWAE paper's schedule: stage i has 3^i passes at lr0 * 10^(-i/7)
 PAPER = {"schedule": "iwae", "batch": 20, "lr": 1e-3, "eps": 1e-4}  # Burda et al. 2016 sec. 5; McBits config
 # early stopping on the validation ELBO for paper-tier names the IWAE paper did not train: the 8-bit model overfits
-# under its schedule (best valid -ELBO 883.6 nats at pass 24, 1,061.7 at pass 80 while train fell 864 -> 828; run of
-# 2026-11-26), so the rest of its 3,280 passes would only confirm the early pick. The binarized model keeps the whole
-# schedule (it is the IWAE paper's own setting).
+# under its schedule (CHANGELOG.md, 2026-11-26), so the rest of its 3,280 passes would only confirm the early pick.
+# The binarized model keeps the whole schedule (it is the IWAE paper's own setting).
 PAPER_PATIENCE = {"dgauss-mnist-8bit": 200}
 
 
