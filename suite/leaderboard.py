@@ -82,7 +82,7 @@ def leaderboard(task: str | Task, store: ResultsStore | str | None = None, tier:
                 include_reference: bool = True) -> pd.DataFrame:
     """The leaderboard of one task as a DataFrame: measured rows ranked, then labelled reference rows."""
     task_obj = task if isinstance(task, Task) else get_task(task)
-    st = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    st = store if isinstance(store, ResultsStore) else ResultsStore(store, read_only=True)
     rows = st.rows(task=task_obj.name, tier=tier)
     board = summarize(rows, task_obj)
     if include_reference:

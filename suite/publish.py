@@ -39,7 +39,7 @@ def figure_tiers(ok_rows, prefer: str = "") -> list[str]:
 def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderboards",
             figures: bool = True, command: str = "") -> list[Path]:
     """Write every task that has results; returns the files written (reference/ is left untouched)."""
-    st = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    st = store if isinstance(store, ResultsStore) else ResultsStore(store, read_only=True)
     out = Path(out)
     written: list[Path] = []
     sections: list[str] = []
