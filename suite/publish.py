@@ -7,13 +7,15 @@ import time
 from pathlib import Path
 
 from .contracts import TIERS
+from .escape import html_attr, markdown_table, md_text
 from .leaderboard import leaderboard, render
 from .registry import tasks
 from .results import ResultsStore
+from .safe_paths import file_name, inside
 
 
 def _safe(name: str) -> str:
-    return name.replace("/", "-")
+    return file_name(name.replace("/", "-"))
 
 
 def _save(fig, path: Path) -> Path:
@@ -54,7 +56,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             continue
         board = leaderboard(task, st)
         short = name.split("/", 1)[1]  # may hold a sub-family: `cluster/mnist-16`
-        md = out / task.family / f"{short}.md"
+        md = inside(out, out / task.family / f"{short}.md")
         csv = md.with_suffix(".csv")
         md.parent.mkdir(parents=True, exist_ok=True)
         text = render(board, task, "markdown")
@@ -70,7 +72,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:
-                fig_path = _save(fig, out / "figures" / f"{_safe(name)}.png")
+                fig_path = _save(fig, inside(out, out / "figures" / f"{_safe(name)}.png"))
                 written.append(fig_path)
                 fig_rel = fig_path.relative_to(out)
         link = os.path.relpath(out / fig_rel, md.parent) if fig_rel else None
@@ -81,7 +83,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         sections.append(
             f"<h2 id='{_safe(name)}'>{html.escape(name)}</h2><p>{html.escape(task.description)}</p>"
             + render(board, task, "html")
-            + (f"<p><img src='{fig_rel}' alt='{html.escape(name)}' style='max-width:720px'></p>" if fig_rel else "")
+            + (f"<p><img src='{html_attr(fig_rel)}' alt='{html_attr(name)}' style='max-width:720px'></p>" if fig_rel else "")
         )
     families = {}
     for task in tasks().values():
@@ -92,20 +94,21 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             continue
         if figures and hasattr(task, "family_figures"):
             for fname, fig in task.family_figures(rows).items():
-                path = _save(fig, out / "figures" / f"{fname}.png")
+                fname = file_name(fname)  # may hold store text (a task, a tier)
+                path = _save(fig, inside(out, out / "figures" / f"{fname}.png"))
                 written.append(path)
                 index_md.append(f"- figure: [{fname}]({path.relative_to(out)})")
-                sections.append(f"<h2>{html.escape(fname)}</h2><p><img src='{path.relative_to(out)}' "
-                                f"alt='{html.escape(fname)}' style='max-width:720px'></p>")
+                sections.append(f"<h2>{html.escape(fname)}</h2><p><img src='{html_attr(path.relative_to(out))}' "
+                                f"alt='{html_attr(fname)}' style='max-width:720px'></p>")
         if hasattr(task, "family_tables"):
             for tname, (title, frame) in task.family_tables(rows).items():
-                md = out / family / f"{tname}.md"
+                md = inside(out, out / family / f"{file_name(tname)}.md")
                 md.parent.mkdir(parents=True, exist_ok=True)
-                md.write_text(f"# {title}\n\n{frame.to_markdown(index=False)}\n")
+                md.write_text(f"# {md_text(title)}\n\n{markdown_table(frame)}\n")
                 frame.to_csv(md.with_suffix(".csv"), index=False)
                 written += [md, md.with_suffix(".csv")]
                 label = title if title.startswith(f"{family}:") else f"{family}: {title}"
-                index_md.append(f"- [{label}]({md.relative_to(out)})")
+                index_md.append(f"- [{md_text(label)}]({md.relative_to(out)})")
                 sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
     if not sections:
         return written

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .cell import Cell, canonical_json
 from .errors import StoreError
+from .rowfile import check_tiers
 from .store_open import SCHEMA_VERSION as STORE_SCHEMA_VERSION, check_latentbench, open_read_only, store_error
 from .execute import CellResult
 
@@ -207,7 +208,9 @@ class ResultsStore:
         if not self.path.exists() and not self.read_only:
             return pd.DataFrame(columns=ROW_COLUMNS)
         data, _ = self._query(sql, tuple(args))
-        return pd.DataFrame(data, columns=ROW_COLUMNS)
+        frame = pd.DataFrame(data, columns=ROW_COLUMNS)
+        check_tiers(frame["tier"].unique(), str(self.path))
+        return frame
 
     def cells(self) -> pd.DataFrame:
         if not self.path.exists() and not self.read_only:

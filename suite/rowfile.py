@@ -114,6 +114,7 @@ def read_rows_file(path: str | os.PathLike) -> tuple[list[tuple], list[tuple]]:
             value = _number(row["value"])
         except (TypeError, ValueError) as exc:
             raise StoreError(f"{path}: line {line}: {exc}") from None
+        check_tiers([row["tier"]], f"{path}: line {line}")
         status = str(row["status"])
         if status not in ("ok", "error"):
             raise StoreError(f"{path}: line {line}: status {status[:20]!r} is neither ok nor error")
@@ -137,6 +138,15 @@ CELL_FIELDS = 16  # cell_hash, task, tier, method, method_ref, params, seed, sta
 MEASUREMENT_FIELDS = 6  # cell_hash, idx, metric, value, unit, point
 
 
+def check_tiers(tiers, where: str) -> None:
+    """StoreError for a tier that is not one of the suite's (a store's tier is shown and used in file names)."""
+    from .contracts import TIERS
+
+    for tier in tiers:
+        if tier not in TIERS:
+            raise StoreError(f"{where}: tier {str(tier)[:40]!r} is not one of {', '.join(TIERS)} (a malformed row)")
+
+
 def check_cell_row(row: tuple, where: str) -> None:
     """A `cells` row of another store, checked before a merge copies it: one StoreError naming the row if not."""
     if len(row) != CELL_FIELDS:
@@ -147,6 +157,7 @@ def check_cell_row(row: tuple, where: str) -> None:
     for i, name in ((1, "task"), (2, "tier"), (3, "method"), (4, "method_ref")):
         if not isinstance(row[i], str):
             raise StoreError(f"{where}: {name} is not text")
+    check_tiers([row[2]], where)
     if not isinstance(seed, int):
         raise StoreError(f"{where}: seed {str(seed)[:20]!r} is not an integer")
     if status not in ("ok", "error"):
