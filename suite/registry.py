@@ -31,6 +31,14 @@ from .errors import PluginError, UnknownNameError
 from .method_version import content_version
 
 ENTRY_POINT_GROUP = "latentbench.plugins"
+# The roles a method may declare, so that reports refer to methods by role, never by name:
+ROLES = {
+    "": "a contestant",
+    "floor": "the floor its tasks' reports compare every other method with (one per task)",
+    "reference": "a published method reimplemented as a reference point",
+    "analytic": "a model whose answer the task knows in closed form (the report checks the estimate against it)",
+    "classical": "a classical method without a learned model (e.g. a general-purpose codec, k-means)",
+}
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,8 @@ class MethodSpec:
     description: str = ""
     reference: bool = True  # a suite baseline (False: a user's method)
     source: str = "builtin"
+    role: str = ""  # what reports take it for (ROLES); "" for an ordinary contestant
+    meta: dict = field(default_factory=dict)  # declared facts reports may read, e.g. {"trains": False}
 
     @functools.cached_property
     def version(self) -> str:
@@ -149,11 +159,20 @@ def register_method(
     description: str = "",
     reference: bool = True,
     source: str = "builtin",
+    role: str = "",
+    meta: dict | None = None,
 ) -> MethodSpec:
     """Register a method under `name` for the tasks of `family` matching `tasks` (globs); `version` is the declared
-    version (the spec's `version` adds a hash of its code and defaults)."""
+    version (the spec's `version` adds a hash of its code and defaults).
+
+    `role` (one of ROLES) tells reports what the method is for them; `meta` holds declared facts a report may read
+    without building the method (the representation learners: {"trains": bool, "tier_steps": {tier: cap},
+    "size": {tier: text}})."""
     _family_of(f"method {name!r}", family)
-    spec = MethodSpec(name, family, factory, dict(params or {}), tuple(tasks), version, description, reference, source)
+    if role not in ROLES:
+        raise PluginError(f"method {name!r}: unknown role {role!r} (roles: {', '.join(r for r in ROLES if r)})")
+    spec = MethodSpec(name, family, factory, dict(params or {}), tuple(tasks), version, description, reference, source,
+                      role, dict(meta or {}))
     _methods[name] = spec
     return spec
 
