@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .budget import Budget
-from .contracts import TIERS, Task
+from .contracts import TIER_NAME, TIERS, Task
 from .errors import PluginError, UnknownNameError
 from .method_version import content_version
 
@@ -108,6 +108,9 @@ def register_family(name: str, protocols: tuple[type, ...] | list[type], tiers: 
         raise PluginError(f"family name {name!r}: a non-empty name without '/'")
     if not protocols:
         raise PluginError(f"family {name!r}: name at least one method protocol")
+    bad = [t for t in tiers if not TIER_NAME.fullmatch(str(t))]
+    if bad:
+        raise PluginError(f"family {name!r}: tier names {bad} must be lower-case letters, digits, '-' or '_'")
     fam = Family(name, tuple(protocols), tuple(tiers), description)
     _families[name] = fam
     return fam

@@ -63,3 +63,9 @@ def test_a_class_of_no_family_is_an_error(tmp_path):
     f.write_text("class Nothing:\n    def frobnicate(self, x):\n        return self\n")
     with pytest.raises(PluginError, match="implements no registered family's protocol"):
         registry.resolve_method(f"{f}:Nothing")
+
+
+def test_a_tier_name_must_be_storable():
+    with pytest.raises(PluginError, match="tier names"):
+        registry.register_family("toy-bad-tiers", (object,), tiers=("smoke", "../up"))
+    assert "toy-bad-tiers" not in registry.families()
