@@ -11,15 +11,17 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from .cell import Cell, canonical_json
+from .itemstore import items_path_for, pack, read_npz, unpack, write_npz
 from .errors import StoreError
 from .rowfile import check_tiers
 from .store_open import SCHEMA_VERSION as STORE_SCHEMA_VERSION, check_latentbench, open_read_only, store_error
 from .execute import CellResult
 
-SCHEMA_VERSION = STORE_SCHEMA_VERSION
+SCHEMA_VERSION = STORE_SCHEMA_VERSION  # 2: per-item values (table items); a version-1 store is migrated on open
 DEFAULT_STORE = "results/latentbench.sqlite"
 ROW_COLUMNS = [
     "cell_hash", "task", "tier", "method", "params", "seed", "metric", "value", "unit", "point", "status",
@@ -39,6 +41,10 @@ CREATE TABLE IF NOT EXISTS measurements (
     metric TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, point, PRIMARY KEY (cell_hash, idx)
 );
 CREATE INDEX IF NOT EXISTS cells_task ON cells(task, tier);
+CREATE TABLE IF NOT EXISTS items (
+    cell_hash TEXT NOT NULL REFERENCES cells(cell_hash) ON DELETE CASCADE, idx INTEGER NOT NULL,
+    metric TEXT NOT NULL, point, n INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (cell_hash, idx)
+);
 """
 
 
@@ -86,6 +92,8 @@ class ResultsStore:
                 row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if row is None:
                     conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                elif row[0] == "1":  # the items table was just created empty: nothing else changed
+                    conn.execute("UPDATE meta SET value=? WHERE key='schema'", (SCHEMA_VERSION,))
         except StoreError:
             raise
         except sqlite3.OperationalError as exc:
@@ -166,6 +174,10 @@ class ResultsStore:
                 "INSERT INTO measurements VALUES (?,?,?,?,?,?)",
                 [(cell.key, i, m, v, u, p) for i, (m, v, u, p) in enumerate(result.measurements)],
             )
+            conn.executemany(
+                "INSERT INTO items VALUES (?,?,?,?,?,?)",
+                [(cell.key, i, m, p, *pack(a)) for i, (m, p, a) in enumerate(getattr(result, "items", []))],
+            )
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             try:
@@ -222,6 +234,27 @@ class ResultsStore:
         rows, _ = self._query("SELECT status, COUNT(*) FROM cells GROUP BY status")
         return {status: n for status, n in rows}
 
+    def has_items(self) -> bool:
+        """Whether the store has the per-item table (a version-1 store opened read-only has not)."""
+        rows, _ = self._query("SELECT name FROM sqlite_master WHERE type='table' AND name='items'")
+        return bool(rows)
+
+    def items(self, cell_hashes: Iterable[str] | None = None,
+              metric: str | None = None) -> dict[tuple[str, str, object], np.ndarray]:
+        """Per-item values keyed by (cell hash, metric, point); only the cells asked for (all when None)."""
+        if not self.path.exists() or not self.has_items():
+            return {}
+        sql, args = "SELECT cell_hash, metric, point, n, data FROM items", []
+        if metric is not None:
+            sql += " WHERE metric = ?"
+            args.append(metric)
+        wanted = None if cell_hashes is None else set(cell_hashes)
+        out = {}
+        for key, m, point, n, blob in self._query(sql, tuple(args))[0]:
+            if wanted is None or key in wanted:
+                out[(key, m, point)] = unpack(n, blob, f"{self.path}: cell {key} {m}")
+        return out
+
     # ------------------------------------------------------------ merge / export
     def merge_from(self, other: "ResultsStore | str | os.PathLike") -> dict[str, int]:
         """Copy in the cells of another store by hash: new cells are added, an ok cell replaces an error cell.
@@ -235,13 +268,20 @@ class ResultsStore:
             by_cell: dict[str, list[tuple]] = {}
             for m in their_ms:
                 by_cell.setdefault(m[0], []).append(m)
-            return self._insert_cells(theirs, lambda key: by_cell.get(key, []))
+            items_file = items_path_for(other)
+            their_items: dict[str, list[tuple]] = {}
+            if items_file.is_file():
+                for (key, m, point), arr in read_npz(items_file).items():
+                    lst = their_items.setdefault(key, [])
+                    lst.append((key, len(lst), m, point, *pack(arr)))
+            return self._insert_cells(theirs, lambda key: by_cell.get(key, []), lambda key: their_items.get(key, []))
         from .rowfile import check_cell_row, check_measurement_row
 
         src = other if isinstance(other, ResultsStore) else ResultsStore(other, read_only=True)
         theirs, _ = src._query("SELECT * FROM cells")
         for i, row in enumerate(theirs):
             check_cell_row(row, f"{src.path}: cells row {i + 1}")
+        has_items = src.has_items()
 
         def measurements_of(key: str) -> list[tuple]:
             ms, _ = src._query("SELECT * FROM measurements WHERE cell_hash=?", (key,))
@@ -249,9 +289,19 @@ class ResultsStore:
                 check_measurement_row(m, f"{src.path}: measurement of cell {key[:12]}")
             return ms
 
-        return self._insert_cells(theirs, measurements_of)
+        def items_of(key: str) -> list[tuple]:
+            if not has_items:
+                return []
+            rows, _ = src._query("SELECT * FROM items WHERE cell_hash=?", (key,))
+            for r in rows:
+                if len(r) != 6:
+                    raise StoreError(f"{src.path}: per-item row of cell {key[:12]} has {len(r)} columns, expected 6")
+                unpack(r[4], r[5], f"{src.path}: cell {key[:12]} {r[2]}")  # sizes and data checked before copying
+            return rows
 
-    def _insert_cells(self, theirs: list[tuple], measurements_of) -> dict[str, int]:
+        return self._insert_cells(theirs, measurements_of, items_of)
+
+    def _insert_cells(self, theirs: list[tuple], measurements_of, items_of=lambda key: []) -> dict[str, int]:
         added = replaced = skipped = 0
         if self.read_only:
             raise StoreError(f"results store {self.path} was opened read-only")
@@ -273,6 +323,7 @@ class ResultsStore:
                 conn.execute(f"INSERT INTO cells VALUES ({','.join('?' * len(row))})", row)
                 ms = measurements_of(key)
                 conn.executemany("INSERT INTO measurements VALUES (?,?,?,?,?,?)", ms)
+                conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?)", items_of(key))
             conn.execute("COMMIT")
         except BaseException as exc:
             try:
@@ -300,6 +351,9 @@ class ResultsStore:
             df.to_csv(path, index=False)  # pandas gzips a .csv.gz
         else:
             raise StoreError(f"export to {path.suffix or 'no extension'}: use .csv, .csv.gz or .parquet")
+        arrays = self.items(set(df["cell_hash"]))
+        if arrays:  # beside the rows: rows.csv.gz -> rows.items.npz, read back by merge
+            write_npz(items_path_for(path), arrays)
         return path
 
 

@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 from .errors import StoreError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: per-item values (table items)
+READABLE_SCHEMAS = ("1", "2")  # a version-1 store is read as it is (no items) and migrated when opened to write
 TABLES = {"meta", "cells", "measurements"}
 
 
@@ -49,9 +50,9 @@ def check_latentbench(conn: sqlite3.Connection, path: Path, allow_empty: bool = 
         shown = ", ".join(sorted(tables)[:5]) or "none"
         raise StoreError(f"{path} is not a LatentBench results store (its tables: {shown}); it was left untouched")
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-    if row is not None and row[0] != SCHEMA_VERSION:
+    if row is not None and row[0] not in READABLE_SCHEMAS:
         conn.close()
-        raise StoreError(f"{path}: results store schema {row[0]}, this version reads {SCHEMA_VERSION}")
+        raise StoreError(f"{path}: results store schema {row[0]}, this version reads {', '.join(READABLE_SCHEMAS)}")
 
 
 def store_error(path: Path, exc: sqlite3.Error) -> StoreError:

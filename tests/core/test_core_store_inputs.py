@@ -220,3 +220,19 @@ def test_read_only_store_refuses_writes(store_file):
     st = ResultsStore(store_file, read_only=True)
     with pytest.raises(StoreError):
         st.merge_from(store_file)
+
+
+def test_a_version_1_store_is_read_as_it_is(store_file, tmp_path, capsys):
+    """Readers never migrate: a version-1 store (no per-item table) is read without being changed."""
+    store = _copy(store_file, tmp_path / "v1.sqlite")
+    conn = sqlite3.connect(store)
+    conn.execute("DROP TABLE items")
+    conn.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    conn.commit()
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.close()
+    before = _digest(store)
+    assert main(["leaderboard", "bounds/toy-mean", "--store", str(store)]) == 0
+    assert main(["export", str(tmp_path / "rows.csv"), "--store", str(store)]) == 0
+    assert _digest(store) == before
+    assert ResultsStore(store, read_only=True).items() == {}
