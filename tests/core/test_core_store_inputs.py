@@ -236,3 +236,13 @@ def test_a_version_1_store_is_read_as_it_is(store_file, tmp_path, capsys):
     assert main(["export", str(tmp_path / "rows.csv"), "--store", str(store)]) == 0
     assert _digest(store) == before
     assert ResultsStore(store, read_only=True).items() == {}
+
+
+def test_extra_column_in_a_source_store(store_file, tmp_path, capsys):
+    store = _copy(store_file, tmp_path / "s.sqlite")
+    conn = sqlite3.connect(store)
+    conn.execute("ALTER TABLE cells ADD COLUMN surplus TEXT")
+    conn.commit()
+    conn.close()
+    assert main(["merge", str(store), "--into", str(tmp_path / "m.sqlite")]) == EXIT_ERROR
+    assert "17 columns" in _one_error_line(capsys)
