@@ -50,3 +50,47 @@ def markdown_table(frame: pd.DataFrame) -> str:
         if any(e != v for e, v in zip(escaped, values) if isinstance(v, str)):  # untouched columns keep their dtype
             safe.isetitem(i, escaped)
     return safe.to_markdown(index=False)
+
+
+
+
+def is_mathtext_error(exc: BaseException) -> bool:
+    """Whether `exc` is matplotlib failing to parse a `$...$` as mathtext."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last, tb = tb.tb_frame.f_code.co_filename, tb.tb_next
+    return isinstance(exc, ValueError) and bool(last) and last.replace("\\", "/").endswith("mathtext.py")
+
+
+def literal_on_mathtext_error(make):
+    """`make()`, a figure maker; when store text in it (a task, tier or method name holding `$...$`) is not valid
+    mathtext, `make()` again with every text drawn literally. An honest figure is made on the first try, drawn as
+    before (tick labels of log axes are mathtext, so literal text is not the default)."""
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    try:
+        return make()
+    except ValueError as exc:
+        if not is_mathtext_error(exc):
+            raise
+    for num in set(plt.get_fignums()) - before:  # the failed attempt's figures
+        plt.close(num)
+    with plt.rc_context({"text.parse_math": False}):
+        return make()
+
+
+def savefig_literal_on_error(fig, path, **kwargs) -> None:
+    """`fig.savefig`; on a mathtext error, the texts holding `$` are drawn literally and the figure saved again."""
+    try:
+        fig.savefig(path, **kwargs)
+    except ValueError as exc:
+        if not is_mathtext_error(exc):
+            raise
+        from matplotlib.text import Text
+
+        for text in fig.findobj(Text):
+            if "$" in text.get_text():
+                text.set_parse_math(False)
+        fig.savefig(path, **kwargs)

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from .contracts import TIERS
-from .escape import html_attr, markdown_table, md_text
+from .escape import html_attr, literal_on_mathtext_error, markdown_table, md_text, savefig_literal_on_error
 from .leaderboard import leaderboard, render
 from .registry import tasks
 from .results import ResultsStore
@@ -22,7 +22,7 @@ def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    savefig_literal_on_error(fig, path, dpi=110, bbox_inches="tight")  # titles and legends hold store text
     plt.close(fig)
     return path
 
@@ -68,7 +68,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         if figures:
             ok = rows[rows["status"] == "ok"]
             tiers = figure_tiers(ok, task.figure_tier)
-            fig = task.figure(ok[ok["tier"] == tiers[0]]) if tiers else None
+            fig = literal_on_mathtext_error(lambda: task.figure(ok[ok["tier"] == tiers[0]])) if tiers else None
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:
@@ -93,7 +93,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         if rows.empty:
             continue
         if figures and hasattr(task, "family_figures"):
-            for fname, fig in task.family_figures(rows).items():
+            for fname, fig in literal_on_mathtext_error(lambda: task.family_figures(rows)).items():
                 fname = file_name(fname)  # may hold store text (a task, a tier)
                 path = _save(fig, inside(out, out / "figures" / f"{fname}.png"))
                 written.append(path)

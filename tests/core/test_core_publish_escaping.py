@@ -18,7 +18,7 @@ from latentbench.results import ResultsStore
 from latentbench.safe_paths import file_name, inside
 
 ROOT = Path(__file__).resolve().parents[2]
-EVIL_TASK = "lossless/x' onerror='alert(1)"
+EVIL_TASK = "lossless/x' onerror='alert(1)$\\frac{$"  # and mathtext that does not parse, in figure titles
 EVIL_TIER = "x/../../elsewhere/pwned"
 EVIL_METHOD = "evil<script>alert(1)</script>"
 EVIL_PARAMS = '{"k": "a|b\\nc"}'
