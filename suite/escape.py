@@ -67,30 +67,27 @@ def literal_on_mathtext_error(make):
     """`make()`, a figure maker; when store text in it (a task, tier or method name holding `$...$`) is not valid
     mathtext, `make()` again with every text drawn literally. An honest figure is made on the first try, drawn as
     before (tick labels of log axes are mathtext, so literal text is not the default)."""
-    import matplotlib.pyplot as plt
+    import matplotlib
 
-    before = set(plt.get_fignums())
     try:
         return make()
     except ValueError as exc:
         if not is_mathtext_error(exc):
             raise
-    for num in set(plt.get_fignums()) - before:  # the failed attempt's figures
-        plt.close(num)
-    with plt.rc_context({"text.parse_math": False}):
+    with matplotlib.rc_context({"text.parse_math": False}):
         return make()
 
 
-def savefig_literal_on_error(fig, path, **kwargs) -> None:
-    """`fig.savefig`; on a mathtext error, the texts holding `$` are drawn literally and the figure saved again."""
+def save_literal_on_error(save, fig, path):
+    """`save(fig, path)`; on a mathtext error, the texts holding `$` are drawn literally and the figure saved again."""
     try:
-        fig.savefig(path, **kwargs)
+        return save(fig, path)
     except ValueError as exc:
         if not is_mathtext_error(exc):
             raise
-        from matplotlib.text import Text
+    from matplotlib.text import Text
 
-        for text in fig.findobj(Text):
-            if "$" in text.get_text():
-                text.set_parse_math(False)
-        fig.savefig(path, **kwargs)
+    for text in fig.findobj(Text):
+        if "$" in text.get_text():
+            text.set_parse_math(False)
+    return save(fig, path)

@@ -234,15 +234,15 @@ class ResultsStore:
         rows, _ = self._query("SELECT status, COUNT(*) FROM cells GROUP BY status")
         return {status: n for status, n in rows}
 
-    def has_items(self) -> bool:
-        """Whether the store has the per-item table (a version-1 store opened read-only has not)."""
-        rows, _ = self._query("SELECT name FROM sqlite_master WHERE type='table' AND name='items'")
-        return bool(rows)
+    def has_items_table(self) -> bool:
+        """False for a version-1 store opened read-only (a writer migrates it on open)."""
+        found, _ = self._query("SELECT name FROM sqlite_master WHERE type='table' AND name='items'")
+        return bool(found)
 
     def items(self, cell_hashes: Iterable[str] | None = None,
               metric: str | None = None) -> dict[tuple[str, str, object], np.ndarray]:
         """Per-item values keyed by (cell hash, metric, point); only the cells asked for (all when None)."""
-        if not self.path.exists() or not self.has_items():
+        if (not self.path.exists() and not self.read_only) or not self.has_items_table():
             return {}
         sql, args = "SELECT cell_hash, metric, point, n, data FROM items", []
         if metric is not None:
@@ -281,7 +281,6 @@ class ResultsStore:
         theirs, _ = src._query("SELECT * FROM cells")
         for i, row in enumerate(theirs):
             check_cell_row(row, f"{src.path}: cells row {i + 1}")
-        has_items = src.has_items()
 
         def measurements_of(key: str) -> list[tuple]:
             ms, _ = src._query("SELECT * FROM measurements WHERE cell_hash=?", (key,))
@@ -290,14 +289,12 @@ class ResultsStore:
             return ms
 
         def items_of(key: str) -> list[tuple]:
-            if not has_items:
+            if not src.has_items_table():
                 return []
-            rows, _ = src._query("SELECT * FROM items WHERE cell_hash=?", (key,))
-            for r in rows:
-                if len(r) != 6:
-                    raise StoreError(f"{src.path}: per-item row of cell {key[:12]} has {len(r)} columns, expected 6")
-                unpack(r[4], r[5], f"{src.path}: cell {key[:12]} {r[2]}")  # sizes and data checked before copying
-            return rows
+            its, _ = src._query("SELECT * FROM items WHERE cell_hash=?", (key,))
+            for key_, idx, metric, point, n, blob in its:
+                unpack(n, blob, f"{src.path}: items of cell {key[:12]}")  # checked before it is copied
+            return its
 
         return self._insert_cells(theirs, measurements_of, items_of)
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from .errors import StoreError
 
 SCHEMA_VERSION = "2"  # 2: per-item values (table items)
-READABLE_SCHEMAS = ("1", "2")  # a version-1 store is read as it is (no items) and migrated when opened to write
+READABLE_SCHEMAS = ("1", "2")  # a version-1 store reads as one without per-item values; writers migrate it
 TABLES = {"meta", "cells", "measurements"}
 
 
@@ -52,7 +52,7 @@ def check_latentbench(conn: sqlite3.Connection, path: Path, allow_empty: bool = 
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
     if row is not None and row[0] not in READABLE_SCHEMAS:
         conn.close()
-        raise StoreError(f"{path}: results store schema {row[0]}, this version reads {', '.join(READABLE_SCHEMAS)}")
+        raise StoreError(f"{path}: results store schema {row[0]}, this version reads {SCHEMA_VERSION}")
 
 
 def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
