@@ -246,3 +246,14 @@ def test_extra_column_in_a_source_store(store_file, tmp_path, capsys):
     conn.close()
     assert main(["merge", str(store), "--into", str(tmp_path / "m.sqlite")]) == EXIT_ERROR
     assert "17 columns" in _one_error_line(capsys)
+
+
+def test_extra_column_in_a_source_stores_items(store_file, tmp_path, capsys):
+    store = _copy(store_file, tmp_path / "s.sqlite")
+    conn = sqlite3.connect(store)
+    conn.execute("ALTER TABLE items ADD COLUMN surplus TEXT")
+    conn.execute("INSERT INTO items SELECT cell_hash, 0, 'm', NULL, 1, x'00', 'x' FROM cells LIMIT 1")
+    conn.commit()
+    conn.close()
+    assert main(["merge", str(store), "--into", str(tmp_path / "m.sqlite")]) == EXIT_ERROR
+    assert "7 columns" in _one_error_line(capsys)
