@@ -17,12 +17,9 @@ _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def html_text(text: object) -> str:
-    """Text for an HTML element's content or a quoted attribute value (either quote)."""
+def html_attr(text: object) -> str:
+    """Text for a quoted HTML attribute value (either quote) or an element's content."""
     return html.escape(str(text), quote=True)
-
-
-html_attr = html_text
 
 
 def md_cell(text: object) -> object:
@@ -53,41 +50,3 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 
-
-def is_mathtext_error(exc: BaseException) -> bool:
-    """Whether `exc` is matplotlib failing to parse a `$...$` as mathtext."""
-    tb = exc.__traceback__
-    last = None
-    while tb is not None:
-        last, tb = tb.tb_frame.f_code.co_filename, tb.tb_next
-    return isinstance(exc, ValueError) and bool(last) and last.replace("\\", "/").endswith("mathtext.py")
-
-
-def literal_on_mathtext_error(make):
-    """`make()`, a figure maker; when store text in it (a task, tier or method name holding `$...$`) is not valid
-    mathtext, `make()` again with every text drawn literally. An honest figure is made on the first try, drawn as
-    before (tick labels of log axes are mathtext, so literal text is not the default)."""
-    import matplotlib
-
-    try:
-        return make()
-    except ValueError as exc:
-        if not is_mathtext_error(exc):
-            raise
-    with matplotlib.rc_context({"text.parse_math": False}):
-        return make()
-
-
-def save_literal_on_error(save, fig, path):
-    """`save(fig, path)`; on a mathtext error, the texts holding `$` are drawn literally and the figure saved again."""
-    try:
-        return save(fig, path)
-    except ValueError as exc:
-        if not is_mathtext_error(exc):
-            raise
-    from matplotlib.text import Text
-
-    for text in fig.findobj(Text):
-        if "$" in text.get_text():
-            text.set_parse_math(False)
-    return save(fig, path)

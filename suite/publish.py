@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from .contracts import TIERS
-from .escape import html_attr, literal_on_mathtext_error, markdown_table, md_text, save_literal_on_error
+from .escape import html_attr, markdown_table, md_text
+from .figure_text import literal_on_mathtext_error, save_literal_on_error
 from .leaderboard import leaderboard, render
 from .registry import tasks
 from .reports import registered_families, report_for
@@ -67,7 +68,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             ok = rows[rows["status"] == "ok"]
             tiers = figure_tiers(ok, task.figure_tier)
             fig = (literal_on_mathtext_error(lambda: report_for(task.family).task_figure(task, ok[ok["tier"] == tiers[0]]))
-                   if tiers else None)  # figures hold store text: see escape.literal_on_mathtext_error
+                   if tiers else None)  # figures hold store text: see figure_text
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:
