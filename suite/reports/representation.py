@@ -64,7 +64,8 @@ def semisup_figure(rows: Any) -> Any:
     variants: dict[str, list[str]] = {}  # method -> its parameter variants, in order of appearance
     variant_markers = ["s", "^", "v", "D", "P", "X", "*", "<", ">", "h"] * 4
     n_series = 0
-    for (label, dataset), grp in stats.assign(ds=[t.split("/")[-1].split("-")[0] for t in stats["task"]]).groupby(["label", "ds"]):
+    by_dataset = stats.assign(ds=[t.split("/")[-1].split("-")[0] for t in stats["task"]])
+    for (label, dataset), grp in by_dataset.groupby(["label", "ds"]):
         grp = grp.sort_values("labels")
         name = label if len(datasets) == 1 else f"{label} [{dataset}]"
         base = label.split("(")[0]
@@ -158,7 +159,8 @@ def probe_figure(rows: Any) -> Any:
 
 
 def family_figures(rows: Any) -> dict[str, Any]:
-    """Figures across tasks from all representation rows: error vs labels (MNIST), error vs clusters, probe vs sparsity."""
+    """Figures across tasks from all representation rows: error vs labels (MNIST), error vs clusters, probe error vs
+    sparsity; one per tier."""
     out: dict[str, Any] = {}
     if rows is None or len(rows) == 0:
         return out

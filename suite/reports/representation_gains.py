@@ -128,9 +128,9 @@ def _data_copies(rows: Any) -> dict[str, frozenset]:
 
 def _tier_effect(row: Any, same_label: Any, task: "ReprTask", tier: str) -> tuple[str, str]:
     """What the same method (same parameters) measured on another tier of the same data (`_data_copies`) with fewer
-    training steps says: ("worse", text) when that shorter run reached a lower (better) mean, so this tier's training length is not what holds the
-    row back; the text names both budgets and, where the method declared them at registration (`meta["size"]`),
-    both model sizes."""
+    training steps says: ("worse", text) when that shorter run reached a lower (better) mean, so this tier's
+    training length is not what holds the row back; the text names both budgets and, where the method declared them
+    at registration (`meta["size"]`), both model sizes."""
     own = _trained_steps(row["method"], row["params"], task, tier)[0]
     if own is None:
         return "", ""
@@ -225,12 +225,13 @@ def _rules(m: Measured) -> list[Rule]:
            "floor": tuple(float(floor[c].iloc[0]) for c in ("mean", "std")) + (int(floor["n"].iloc[0]),),
            "copies": _data_copies(m.task_rows),
            "used": label_stats(m.task_rows, "clusters_used") if task.kind == "cluster" else None}
-    return [Rule(str(row["label"]), floor_name, (lambda mm, row=row: _judge(mm, row, ctx))) for _, row in grp.iterrows()]
+    return [Rule(str(row["label"]), floor_name, (lambda mm, row=row: _judge(mm, row, ctx)))
+            for _, row in grp.iterrows()]
 
 
 def _judge(m: Measured, row: Any, ctx: dict) -> Verdict:
     """The gains row of one method label: its mean against the floor's, the verdict, and the note when it loses."""
-    task, tier, floor_name, metric = ctx["task"], m.tier, ctx["floor_name"], ctx["metric"]
+    tier, floor_name, metric = m.tier, ctx["floor_name"], ctx["metric"]
     f, fs, fn = ctx["floor"]
     is_floor = row["label"] == floor_name
     mean, s, n = float(row["mean"]), float(row["std"]), int(row["n"])
