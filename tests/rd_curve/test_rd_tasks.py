@@ -262,19 +262,17 @@ def test_rd_paper_tier_matches_public_code_and_latent100_override():
     """Paper tier = the public code's default_rd() (40 chains, 60,000 steps, 2,000 β, max β 36,000, 20 leapfrog,
     target 0.65, 50 images); its 100-latent MNIST runs use max β 3,333, 1.6M steps, BDMC at β indices 20/200/1990.
     The quick tier stops at β 3,333 (the 100-latent value) for every model."""
-    from types import SimpleNamespace
 
     from latentbench.registry import get_task
-    from latentbench.tasks.rd_curve import _RDTask
 
     mnist = get_task("rd-curve/mnist")
     p = mnist.budget("paper")
     assert (p["chains"], p["steps"], p["points"], p["beta_max"], p["leapfrog"], p["images"]) == \
         (40, 60000, 2000, 36000.0, 20, 50)
     assert p.get("target_accept", 0.65) == 0.65 and p["init_step"] == 0.01 and p["sigmoid_rad"] == 10.0
-    small = _RDTask._model_budget(p, SimpleNamespace(k=10))
-    big = _RDTask._model_budget(p, SimpleNamespace(k=100))
-    assert "by_latent" not in small and small["beta_max"] == 36000.0 and small["steps"] == 60000
+    small = p.for_latent(10)
+    big = p.for_latent(100)
+    assert not small.by_latent and small["beta_max"] == 36000.0 and small["steps"] == 60000
     assert (big["beta_max"], big["steps"]) == (3333.0, 1600000) and big.tier == "paper"
     assert np.allclose(np.array(big["bdmc_at"]) * 1999, [20, 200, 1990])
     assert get_task("rd-curve/cifar10").budget("paper")["beta_max"] == 3333.0
@@ -284,4 +282,4 @@ def test_rd_paper_tier_matches_public_code_and_latent100_override():
     assert (lin["steps"], lin["points"], lin["beta_max"], lin["two_rounds"], lin["bdmc_at"]) == \
         (5000, 50, 100.0, True, [])
     q = mnist.budget("quick")
-    assert q["beta_max"] == 3333.0 and _RDTask._model_budget(q, SimpleNamespace(k=100)) is q
+    assert q["beta_max"] == 3333.0 and q.for_latent(100) is q
