@@ -48,7 +48,7 @@ def semisup_figure(rows: Any) -> Any:
     xs = []
     for task, tier in zip(stats["task"], stats["tier"]):
         t = known.get(task)
-        n = t.labels_for(tier) if isinstance(t, SemisupTask) else None
+        n: float | None = t.labels_for(tier) if isinstance(t, SemisupTask) else None
         if n is None and isinstance(t, SemisupTask):  # every label: the training-split size at that tier
             n = {"smoke": 1000, "quick": 50000, "paper": 50000}.get(tier, 50000)
             if t.dataset != "mnist":
