@@ -101,12 +101,12 @@ def cluster_figure(rows: Any) -> Any:
         return None
     fig, ax = _new_figure(f"Clustering error vs number of clusters (tier {_tier_label(frames[0][0])})",
                           "number of clusters K", "test error [%] (mean ± std over seeds)")
-    styles = Styles().reserve(frames[0][0]["method"])
+    styles = Styles().reserve(list(frames[0][0]["method"]) + list(frames[0][0]["label"]))
     for st, marker, style, rule in frames:
         st = st.assign(K=[getattr(known.get(t), "n_clusters", float("nan")) for t in st["task"]]).dropna(subset=["K"])
         for label, grp in st.groupby("label"):
             grp = grp.sort_values("K")
-            color = styles.color(str(grp["method"].iloc[0]))
+            color = styles.color(str(label))  # a method at its defaults: its colour; a variant: a colour of its own
             ax.errorbar(grp["K"], grp["mean"], yerr=grp["std"].fillna(0.0), marker=marker, linestyle=style,
                         color=color, capsize=3, label=f"{label} ({rule})")
     ax.legend(fontsize=6, loc="best", ncol=2)
