@@ -10,15 +10,18 @@ import os
 from pathlib import Path
 
 from .contracts import TIERS
+from .escape import markdown_table, md_text
+from .figure_text import literal_on_mathtext_error, save_literal_on_error
 from .leaderboard import leaderboard, render
 from .registry import tasks
 from .reports import registered_families, report_for
 from .reports.plotting import save
 from .results import ResultsStore
+from .safe_paths import file_name, inside
 
 
 def _safe(name: str) -> str:
-    return name.replace("/", "-")
+    return file_name(name.replace("/", "-"))
 
 
 def figure_tiers(ok_rows, prefer: str = "") -> list[str]:
@@ -38,7 +41,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
     returns the files written (reference/ is left untouched)."""
     from .site import FamilyEntry, TaskEntry, write_site
 
-    st = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    st = store if isinstance(store, ResultsStore) else ResultsStore(store, read_only=True)
     out = Path(out)
     written: list[Path] = []
     sections: list[TaskEntry] = []
@@ -54,7 +57,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             continue
         board = leaderboard(task, st)
         short = name.split("/", 1)[1]  # may hold a sub-family: `cluster/mnist-16`
-        md = out / task.family / f"{short}.md"
+        md = inside(out, out / task.family / f"{short}.md")
         csv = md.with_suffix(".csv")
         md.parent.mkdir(parents=True, exist_ok=True)
         text = render(board, task, "markdown")
@@ -66,11 +69,12 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         if figures:
             ok = rows[rows["status"] == "ok"]
             tiers = figure_tiers(ok, task.figure_tier)
-            fig = report_for(task.family).task_figure(task, ok[ok["tier"] == tiers[0]]) if tiers else None
+            fig = (literal_on_mathtext_error(lambda: report_for(task.family).task_figure(task, ok[ok["tier"] == tiers[0]]))
+                   if tiers else None)  # figures hold store text: see figure_text
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:
-                fig_path = save(fig, out / "figures" / f"{_safe(name)}.png")
+                fig_path = save_literal_on_error(save, fig, inside(out, out / "figures" / f"{_safe(name)}.png"))
                 written.append(fig_path)
                 fig_rel = fig_path.relative_to(out)
         link = os.path.relpath(out / fig_rel, md.parent) if fig_rel else None
@@ -86,19 +90,20 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             continue
         report = report_for(family)
         if figures:
-            for fname, fig in report.figures(rows).items():
-                path = save(fig, out / "figures" / f"{fname}.png")
+            for fname, fig in literal_on_mathtext_error(lambda: report.figures(rows)).items():
+                fname = file_name(fname)  # may hold store text (a task, a tier)
+                path = save_literal_on_error(save, fig, inside(out, out / "figures" / f"{fname}.png"))
                 written.append(path)
                 index_md.append(f"- figure: [{fname}]({path.relative_to(out)})")
                 family_pages.setdefault(family, FamilyEntry(family)).figures.append((fname, path))
         for tname, (title, frame) in report.tables(rows).items():
-            md = out / family / f"{tname}.md"
+            md = inside(out, out / family / f"{file_name(tname)}.md")
             md.parent.mkdir(parents=True, exist_ok=True)
-            md.write_text(f"# {title}\n\n{frame.to_markdown(index=False)}\n")
+            md.write_text(f"# {md_text(title)}\n\n{markdown_table(frame)}\n")
             frame.to_csv(md.with_suffix(".csv"), index=False)
             written += [md, md.with_suffix(".csv")]
             label = title if title.startswith(f"{family}:") else f"{family}: {title}"
-            index_md.append(f"- [{label}]({md.relative_to(out)})")
+            index_md.append(f"- [{md_text(label)}]({md.relative_to(out)})")
             family_pages.setdefault(family, FamilyEntry(family)).tables.append((title, md.with_suffix(".csv"), frame))
     if not sections and not family_pages:
         return written
