@@ -27,16 +27,22 @@ def _num(value: Any) -> str:
     return repr(x) if math.isfinite(x) else ""
 
 
+INTERVAL = "95 % interval"  # format_board's column of the headline's interval, where the board has one
+
+
 def _columns(board: pd.DataFrame, shown: pd.DataFrame, task: Any, measured: bool) -> list[tuple[str, str | None]]:
-    """(display column, raw board column or None) for the columns with at least one value in these rows."""
+    """(display column, raw board column or None) for the columns with at least one value in these rows.
+
+    The headline comes first (then its interval), so it is beside the method however wide the table is."""
     raw = {m.label: m.name for m in task.metrics if m.summary}
+    raw[INTERVAL] = task.headline.name + "_lo"
     if measured:
         cols = [("rank", "rank"), ("method", None), ("n_seeds", "n_seeds")]
     else:
         cols = [("method", None), ("source", None)]
-    for col in shown.columns:
-        if col in raw and (shown[col].astype(str) != "").any():
-            cols.append((col, raw[col]))
+    present = [c for c in shown.columns if c in raw and (shown[c].astype(str) != "").any()]
+    first = [c for c in (task.headline.label, INTERVAL) if c in present]
+    cols += [(c, raw[c]) for c in first + [c for c in present if c not in first]]
     if measured and "errors" in shown and (shown["errors"].astype(str) != "").any():
         cols.append(("errors", "errors"))
     if not measured and "note" in shown and (shown["note"].astype(str) != "").any():
@@ -49,15 +55,26 @@ LONG_TEXT = 60  # characters: longer text cells (notes) are collapsed into <deta
 
 def _note(text: str) -> str:
     short = text if len(text) <= 48 else text[:45].rstrip() + "…"
-    return f"<details class='note'><summary>{escape.text(short)}</summary>{escape.text(text)}</details>"
+    return (f"<details class='note'><summary>{escape.text(short)}</summary>"
+            f"<div class='note-text'>{escape.text(text)}</div></details>")
 
 
 TEXT_COLUMNS = ("method", "source", "note")
 
 
-def _table(table_id: str, cols: list[tuple[str, str | None]], body: list[str], cls: str, caption: str) -> str:
+def _th_class(col: str, headline: str) -> str:
+    base = "txt method" if col == "method" else "txt" if col in TEXT_COLUMNS else "num"
+    return base + (" headline" if col == headline else "")
+
+
+def _td_class(col: str, task: Any) -> str:
+    return " class='headline'" if col == task.headline.label else ""
+
+
+def _table(table_id: str, cols: list[tuple[str, str | None]], body: list[str], cls: str, caption: str,
+           headline: str = "") -> str:
     head = "".join(
-        f"<th scope='col' aria-sort='none' class='{'txt' if c in TEXT_COLUMNS else 'num'}'><button type='button' class='sort' title='sort by {escape.attr(c)}'>"
+        f"<th scope='col' aria-sort='none' class='{_th_class(c, headline)}'><button type='button' class='sort' title='sort by {escape.attr(c)}'>"
         f"{escape.text(c)}</button></th>" for c, _ in cols)
     return (f"<div class='scroll'><table class='board {cls}' id='{escape.attr(table_id)}'>"
             f"<caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
@@ -81,16 +98,17 @@ def measured_table(task: Any, board: pd.DataFrame, tier: str, prov: dict, table_
             if col == "method":
                 link = (f" <a class='prov-link' href='#{block_id}' data-prov='{block_id}'>provenance</a>"
                         if records else "")
-                cells.append(f"<td class='method' data-v='{escape.attr(label)}'>{escape.text(label)} "
+                cells.append(f"<td class='method' data-v='{escape.attr(label)}'><span class='name'>{escape.text(label)}</span> "
                              f"{badge_html}{link}</td>")
             else:
                 v = _num(rec.get(raw_col)) if raw_col else ""
-                cells.append(f"<td data-v='{v}'>{escape.text(shown.at[idx, col])}</td>")
+                cells.append(f"<td{_td_class(col, task)} data-v='{v}'>{escape.text(shown.at[idx, col])}</td>")
         body.append(f"<tr class='measured {kind}'>{''.join(cells)}</tr>")
         if records:
             blocks.append(f"<div class='prov-block' id='{block_id}'>{provenance.render(f'{label} — {tier} tier', records)}</div>")
     caption = f"{escape.text(task.name)}, {escape.text(tier)} tier: measured rows, ranked by {escape.text(task.headline.name)}"
-    return _table(table_id, cols, body, f"measured tier-{escape.slug(tier)}", caption), "".join(blocks)
+    table = _table(table_id, cols, body, f"measured tier-{escape.slug(tier)}", caption, task.headline.label)
+    return table, "".join(blocks)
 
 
 def reference_table(task: Any, board: pd.DataFrame, table_id: str) -> str:
@@ -105,7 +123,7 @@ def reference_table(task: Any, board: pd.DataFrame, table_id: str) -> str:
         cells = []
         for col, raw_col in cols:
             if col == "method":
-                cells.append(f"<td class='method' data-v='{escape.attr(rec['method'])}'>{escape.text(rec['method'])} "
+                cells.append(f"<td class='method' data-v='{escape.attr(rec['method'])}'><span class='name'>{escape.text(rec['method'])}</span> "
                              "<span class='badge reference' title='a published number, not measured here'>reference</span></td>")
             elif col == "source":
                 src = str(rec.get("source") or "").removeprefix("reference: ")
@@ -114,10 +132,11 @@ def reference_table(task: Any, board: pd.DataFrame, table_id: str) -> str:
                 note = str(shown.at[idx, "note"] or "")
                 cells.append(f"<td class='note-cell' data-v='{escape.attr(note)}'>{_note(note) if note else ''}</td>")
             else:
-                cells.append(f"<td data-v='{_num(rec.get(raw_col))}'>{escape.text(shown.at[idx, col])}</td>")
+                cells.append(f"<td{_td_class(col, task)} data-v='{_num(rec.get(raw_col))}'>"
+                             f"{escape.text(shown.at[idx, col])}</td>")
         body.append(f"<tr class='reference'>{''.join(cells)}</tr>")
     caption = f"{escape.text(task.name)}: published reference numbers (not measured here)"
-    return _table(table_id, cols, body, "reference", caption)
+    return _table(table_id, cols, body, "reference", caption, task.headline.label)
 
 
 def frame_table(frame: pd.DataFrame, table_id: str) -> str:

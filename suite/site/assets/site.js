@@ -36,6 +36,26 @@
     });
   });
 
+  // a table wider than its box gets a line above it saying how many columns lie beyond the right edge
+  function hints() {
+    document.querySelectorAll("div.scroll").forEach(function (box) {
+      var hint = box.previousElementSibling;
+      if (!hint || !hint.classList.contains("scroll-hint")) {
+        hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        box.parentNode.insertBefore(hint, box);
+      }
+      var edge = box.getBoundingClientRect().right;
+      var head = box.querySelectorAll("thead th");
+      var hidden = Array.prototype.filter.call(head, function (th) { return th.getBoundingClientRect().right > edge + 1; }).length;
+      hint.hidden = hidden === 0;
+      hint.textContent = hidden ? hidden + " more column" + (hidden > 1 ? "s" : "") + " to the right: scroll the table sideways →" : "";
+    });
+  }
+  hints();
+  window.addEventListener("resize", hints);
+  document.querySelectorAll("div.scroll").forEach(function (box) { box.addEventListener("scroll", hints); });
+
   var prov = document.getElementById("prov-dialog");
   document.querySelectorAll("a.prov-link").forEach(function (a) {
     a.addEventListener("click", function (ev) {
