@@ -121,3 +121,59 @@ def _commits(site, task, label) -> set[str]:
     rows = pd.read_csv(site.parent / "rows.csv.gz", dtype=str, keep_default_na=False)
     rows = rows[(rows["task"] == task) & (rows["tier"] == "smoke") & (rows["method"] == label)]
     return {json.loads(p).get("git_commit", "") for p in rows["provenance"]} - {""}
+
+
+def _pages(site):
+    return [site / "index.html"] + [site / t.split("/")[0] / "index.html" for t in TASKS] + [site / f"{t}.html" for t in TASKS]
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_no_page_scrolls_sideways_and_wide_tables_scroll_in_their_box(browser, smoke_site, width):
+    browser.set_window_size(width, 1000)
+    try:
+        for page in _pages(smoke_site):
+            _open(browser, page)
+            over = browser.execute_script("const d = document.documentElement; return d.scrollWidth - d.clientWidth")
+            assert over <= 0, f"{page.relative_to(smoke_site)} is {over} px wider than a {width} px window"
+        _open(browser, smoke_site / f"{TASKS[1]}.html")
+        boxes = browser.execute_script(
+            "return Array.from(document.querySelectorAll('div.scroll')).map(b => [b.scrollWidth > b.clientWidth + 1,"
+            " !b.previousElementSibling.hidden && b.previousElementSibling.className === 'scroll-hint'])")
+        assert all(wide == hinted for wide, hinted in boxes)  # a table wider than its box says so, no other does
+        if width == 390:
+            assert any(wide for wide, _ in boxes)
+            box = browser.find_element(By.CSS_SELECTOR, "#tier-smoke div.scroll")
+            browser.execute_script("arguments[0].scrollLeft = 400", box)
+            stuck = browser.execute_script(
+                "const b = arguments[0].getBoundingClientRect().left + arguments[0].clientLeft, m = arguments[0].querySelector('tbody td.method');"
+                " return m.getBoundingClientRect().left - b", box)
+            assert abs(stuck) <= 2  # the method column stays at the box's left edge while the table scrolls
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
+def test_headline_column_comes_first_and_collapsed_notes_keep_rows_short(browser, smoke_site):
+    _open(browser, smoke_site / f"{TASKS[1]}.html")
+    heads = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#board-smoke thead th')).map(t => [t.textContent, t.className])")
+    assert heads[3][0].startswith("net_bits_per_dim") and "headline" in heads[3][1]
+    ref = browser.find_element(By.ID, "board-reference")
+    rows = browser.execute_script(
+        "return Array.from(arguments[0].tBodies[0].rows).map(r => r.getBoundingClientRect().height)", ref)
+    notes = ref.find_elements(By.CSS_SELECTOR, "details.note")
+    assert rows and notes and max(rows) < 60  # a note's full text is not in the row until it is opened
+    before = notes[0].find_element(By.XPATH, "./ancestor::tr").rect["height"]
+    notes[0].find_element(By.TAG_NAME, "summary").click()
+    assert browser.execute_script("return arguments[0].open", notes[0])
+    assert notes[0].find_element(By.XPATH, "./ancestor::tr").rect["height"] > before
+
+
+def test_figures_fill_at_most_the_column_and_are_never_enlarged(browser, smoke_site):
+    for page in _pages(smoke_site):
+        _open(browser, page)
+        sizes = browser.execute_script(
+            "return Promise.all(Array.from(document.querySelectorAll('figure.fig img')).map(i => i.decode()"
+            ".catch(() => null).then(() => [i.naturalWidth, i.clientWidth,"
+            " document.querySelector('main').clientWidth])))")
+        for natural, shown, column in sizes:
+            assert natural > 0 and shown <= natural + 1 and shown <= column, (page, natural, shown, column)
