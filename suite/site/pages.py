@@ -73,24 +73,58 @@ def landing(entries: list[TaskEntry], families: dict[str, FamilyEntry], page: st
             + download + "<div class='cards'>" + "".join(cards) + "</div>" + how_to_submit())
 
 
+def tier_of(name: str) -> str:
+    """The tier a report's table or figure name ends with (`gains-smoke`, `...-error-vs-labels-quick`), else ""."""
+    tail = name.rsplit("-", 1)[-1]
+    return tail if tail in TIER_ORDER else ""
+
+
+TIER_ORDER = ("paper", "quick", "smoke")
+
+
+def short_title(title: str, tier: str) -> str:
+    """A report table's title up to its first parenthesis, with its tier: the full title stays under the heading."""
+    head = title.split(" (", 1)[0].rstrip(" :;,")
+    return f"{head} — {tier} tier" if tier and tier not in head else head
+
+
+def _family_section(anchor: str, title: str, tier: str, body: str, full: str = "") -> str:
+    badge = " <span class='badge smoke'>not comparable to published numbers</span>" if tier == "smoke" else ""
+    return (f"<section class='family-part{' tier-smoke' if tier == 'smoke' else ''}' id='{escape.attr(anchor)}'>"
+            f"<h2>{escape.text(title)}{badge}</h2>"
+            + (f"<p class='table-title'>{escape.text(full)}</p>" if full and full != title else "") + body + "</section>")
+
+
 def family_page(family: str, entries: list[TaskEntry], extra: FamilyEntry | None, page: str, out_root) -> str:
     rows = "".join(
         f"<tr><td><a href='{escape.attr(rel(task_path(e.task), page))}'>{escape.text(e.task.name)}</a></td>"
-        f"<td>{escape.text(first_sentence(e.task.description))}</td>"
+        f"<td class='long'>{escape.text(first_sentence(e.task.description))}</td>"
         f"<td>{escape.text(e.task.headline.label)}</td><td>{escape.text(', '.join(_measured_tiers(e.board)))}</td></tr>"
         for e in entries)
-    body = [("<div class='scroll'><table class='board tasks'><thead><tr><th>task</th><th>what it measures</th>"
-             f"<th>headline</th><th>tiers with rows</th></tr></thead><tbody>{rows}</tbody></table></div>")
+    body = [("<section id='tasks'><h2>Tasks</h2><div class='scroll'><table class='board tasks'><thead><tr>"
+             "<th>task</th><th>what it measures</th>"
+             f"<th>headline</th><th>tiers with rows</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
             if entries else "<p>This family's report; no registered task of it has rows here.</p>"]
+    toc = [("tasks", "Tasks", "")] if entries else []
     if extra is not None:
         for i, (title, csv, frame) in enumerate(extra.tables):
+            anchor, tier = f"table-{escape.slug(csv.stem)}", tier_of(csv.stem)
             href = rel(site_rel(csv, out_root), page)
-            body.append(f"<section><h2>{escape.text(title)}</h2>"
-                        f"<p class='download'><a href='{escape.attr(href)}' download>Download this table (CSV)</a></p>"
-                        + tables.frame_table(frame, f"family-table-{i}") + "</section>")
+            short = short_title(title, tier)
+            toc.append((anchor, short, tier))
+            body.append(_family_section(
+                anchor, short, tier,
+                f"<p class='download'><a href='{escape.attr(href)}' download>Download this table (CSV)</a></p>"
+                + tables.frame_table(frame, f"family-table-{i}"), full=title))
         for name, png in extra.figures:
-            body.append(f"<section><h2>{escape.text(name)}</h2>"
-                        + figure(rel(site_rel(png, out_root), page), name, name) + "</section>")
+            anchor, tier = f"figure-{escape.slug(name)}", tier_of(name)
+            toc.append((anchor, f"figure: {name}", tier))
+            body.append(_family_section(anchor, name, tier, figure(rel(site_rel(png, out_root), page), name, name)))
+    if len(toc) > 1:
+        items = "".join(f"<li><a href='#{escape.attr(a)}'>{escape.text(t)}</a>"
+                        + (" <span class='badge smoke'>smoke</span>" if tier == "smoke" else "") + "</li>"
+                        for a, t, tier in toc)
+        body.insert(0, f"<nav class='contents' aria-label='contents'><h2>Contents</h2><ol>{items}</ol></nav>")
     return "".join(body)
 
 

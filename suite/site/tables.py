@@ -50,11 +50,11 @@ def _columns(board: pd.DataFrame, shown: pd.DataFrame, task: Any, measured: bool
     return cols
 
 
-LONG_TEXT = 60  # characters: longer text cells (notes) are collapsed into <details>
+LONG_TEXT = 160  # characters: a family table's longer text cell is collapsed into <details>, its start shown
 
 
-def _note(text: str) -> str:
-    short = text if len(text) <= 48 else text[:45].rstrip() + "…"
+def _note(text: str, keep: int = 48) -> str:
+    short = text if len(text) <= keep else text[:keep - 3].rstrip() + "…"
     return (f"<details class='note'><summary>{escape.text(short)}</summary>"
             f"<div class='note-text'>{escape.text(text)}</div></details>")
 
@@ -149,7 +149,8 @@ def frame_table(frame: pd.DataFrame, table_id: str) -> str:
             v = rec[c]
             shown = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
             key = _num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else shown
-            inner = _note(shown) if len(shown) > LONG_TEXT else escape.text(shown)  # a long note: collapsed
-            cells.append(f"<td data-v='{escape.attr(key)}'>{inner}</td>")
+            inner = _note(shown, 100) if len(shown) > LONG_TEXT else escape.text(shown)  # a long note: collapsed
+            cls = " class='long'" if len(shown) > 30 else ""  # a prose cell wraps in a column of readable width
+            cells.append(f"<td{cls} data-v='{escape.attr(key)}'>{inner}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return _table(table_id, cols, body, "family", "")

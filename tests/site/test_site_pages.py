@@ -116,3 +116,31 @@ def test_names_never_become_paths_and_provenance_text_is_escaped():
     assert "&lt;script&gt;1&lt;/script&gt;" in html and "file evil.py:&lt;b&gt;X&lt;/b&gt; (sha256 ab12)" in html
     assert "2023-11-14" in html  # the finish time, as a UTC date
     assert provenance._json("not json") == {"provenance (not JSON)": "not json"}
+
+
+def test_family_page_has_contents_and_marks_its_smoke_parts(tmp_path):
+    import pandas as pd
+
+    from latentbench.site import FamilyEntry, pages
+
+    frame = pd.DataFrame({"task": ["a/b"], "method": ["m"], "gain": [0.5], "note": ["x" * 200]})
+    tables = []
+    for tier in ("quick", "smoke"):
+        csv = tmp_path / "fam" / f"gains-{tier}.csv"
+        csv.parent.mkdir(exist_ok=True)
+        csv.write_text("")
+        tables.append((f"fam: gain over the floor ({tier} tier; gain = floor − method)", csv, frame))
+    png = tmp_path / "figures" / "fam-curve-smoke.png"
+    png.parent.mkdir()
+    png.write_bytes(b"")
+    html = pages.family_page("fam", [], FamilyEntry("fam", [("fam-curve-smoke", png)], tables), "fam/index.html", tmp_path)
+    toc = re.search(r"<nav class='contents'.*?</nav>", html).group(0)
+    assert "href='#table-gains-quick'>fam: gain over the floor — quick tier</a></li>" in toc
+    assert toc.count("badge smoke") == 2  # the smoke table and the smoke figure, not the quick table
+    for anchor in ("table-gains-quick", "table-gains-smoke", "figure-fam-curve-smoke"):
+        assert f"id='{anchor}'" in html
+    smoke = re.search(r"<section class='family-part tier-smoke' id='table-gains-smoke'>.*?</section>", html).group(0)
+    assert "not comparable to published numbers" in smoke
+    assert "(smoke tier; gain = floor − method)" in smoke  # the full title under the short heading
+    assert "<details class='note'>" in smoke  # a 200-character cell collapsed
+    assert pages.tier_of("representation-error-vs-labels-paper") == "paper" and pages.tier_of("findings") == ""
