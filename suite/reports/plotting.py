@@ -1,10 +1,12 @@
 """The suite's one plotting style: every figure is a `matplotlib.figure.Figure` on an Agg canvas (no pyplot state, no
 backend switch), and every method keeps one colour and one marker across all figures.
 
-A method's slot in the palette comes from its name: the registered methods, sorted, take consecutive slots (so no
-two of them share a colour while there are fewer of them than `PALETTE` has colours); any other name takes a slot
-from a hash of its name. Within one figure a name whose slot is already taken moves to the next free one, so a
-figure never shows two series in the same colour until it has more series than the palette has colours (60).
+A method's slot in the palette comes from its name: a family's registered methods, sorted, take consecutive slots
+from the first (a report draws one family's methods, so a family of up to ten methods is drawn in tab10's ten most
+distinct hues, and no two methods of a family share a colour while it has fewer methods than `PALETTE` has
+colours); any other name takes a slot from a hash of its name. Within one figure a name whose slot is already taken
+moves to the next free one, so a figure never shows two series in the same colour until it has more series than
+the palette has colours (60).
 """
 from __future__ import annotations
 
@@ -57,14 +59,25 @@ def _registered_names() -> list[str]:
     return sorted(methods())
 
 
+def _family_names(name: str) -> list[str]:
+    """The sorted registered methods of `name`'s family ([] for a name that is not registered)."""
+    from ..registry import methods
+
+    specs = methods()
+    if name not in specs:
+        return []
+    family = specs[name].family
+    return sorted(n for n, spec in specs.items() if spec.family == family)
+
+
 def _hash_slot(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
 
 
 def home_slot(name: str) -> int:
-    """The palette slot `name` takes when it is free: its rank among the registered methods, else a hash."""
-    names = _registered_names()
-    if name in names:
+    """The palette slot `name` takes when it is free: its rank among its family's registered methods, else a hash."""
+    names = _family_names(name)
+    if names:
         return names.index(name) % len(PALETTE)
     return _hash_slot(name) % len(PALETTE)
 

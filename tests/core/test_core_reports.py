@@ -93,7 +93,7 @@ def test_findings_engine_says_yes_no_and_not_measured_with_the_values():
 
 # ------------------------------------------------------------------------------------------------ plotting
 def test_a_method_keeps_its_colour_and_marker_across_figures():
-    names = sorted(methods())[:11]
+    names = sorted(n for n, spec in methods().items() if spec.family == "lossless")[:11]  # what one report draws
     one = Styles().reserve(names + ["my-model"])
     two = Styles().reserve([names[3], "my-model", "another-user-model"])
     assert one.color(names[3]) == two.color(names[3]) == method_color(names[3])
@@ -102,6 +102,22 @@ def test_a_method_keeps_its_colour_and_marker_across_figures():
     assert len({one.color(n) for n in names + ["my-model"]}) == 12  # 12 series, 12 colours
     many = Styles().reserve([f"user-{i}" for i in range(len(PALETTE))])
     assert len({many.color(f"user-{i}") for i in range(len(PALETTE))}) == len(PALETTE)
+
+
+def test_a_family_of_ten_methods_is_drawn_in_ten_distinct_hues():
+    from matplotlib.colors import to_rgb
+
+    specs = methods()
+    for family in {spec.family for spec in specs.values()}:
+        names = sorted(n for n, spec in specs.items() if spec.family == family)
+        colours = [method_color(n) for n in names]
+        assert len(set(colours)) == len(names), family  # no two methods of a family share a colour
+        if len(names) <= 10:
+            assert set(colours) <= set(PALETTE[:10]), family  # tab10: the most distinct hues
+    rd = sorted(n for n, spec in specs.items() if spec.family == "rd-curve")
+    rgb = [to_rgb(method_color(n)) for n in rd]
+    closest = min(sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5 for i, a in enumerate(rgb) for b in rgb[i + 1:])
+    assert closest > 0.25  # the rd-curve figure's series: RGB distance of the closest pair (0.12 with global slots)
 
 
 def test_figures_drawn_by_two_reports_give_a_method_the_same_colour():
