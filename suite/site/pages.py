@@ -7,6 +7,7 @@ comparable with published numbers.
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from ..contracts import DIRECTION_TEXT
 from . import escape, tables
@@ -155,7 +156,7 @@ def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], p
             f"<h2>{escape.text(tier)} tier{badge}"
             + (f"<span class='size'>{escape.text(' · '.join(size))}</span>" if size else "") + "</h2>"
             f"<p class='tier-note'>{note}</p>"
-            f"<p class='download'><a href='{csv_href}' download>Download the table (CSV, all tiers)</a></p>"
+            + _downloads(board[board["tier"] == tier], f"{task.name}-{tier}", csv_href)
             + table
             + (f"<details class='prov-all'><summary>Provenance of every row of this tier</summary>{blocks}</details>"
                if blocks else "")
@@ -164,8 +165,17 @@ def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], p
     if ref:
         parts.append("<section class='tier reference' id='reference'><h2>Published reference numbers</h2>"
                      "<p class='tier-note'>Numbers reported in papers, with their source; not measured by this suite "
-                     "and never ranked with the measured rows.</p>" + ref + "</section>")
+                     "and never ranked with the measured rows.</p>"
+                     + _downloads(board[board["tier"] == "reference"], f"{task.name}-reference", csv_href)
+                     + ref + "</section>")
     return "".join(parts)
+
+
+def _downloads(rows, name: str, all_href: str) -> str:
+    """Links to this table's rows as CSV (a data: link, no extra file) and to the task's CSV file of every tier."""
+    data = "data:text/csv;charset=utf-8," + quote(rows.dropna(axis=1, how="all").to_csv(index=False), safe=",;:/")
+    return (f"<p class='download'>Download: <a href='{escape.attr(data)}' download='{escape.attr(escape.slug(name))}.csv'>"
+            f"this table (CSV)</a> · <a href='{all_href}' download>every tier (CSV file)</a></p>")
 
 
 def family_path(family: str) -> str:

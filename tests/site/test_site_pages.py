@@ -50,6 +50,9 @@ def test_every_local_link_and_image_resolves(smoke_site):
         parser.feed(page.read_text())
         for ref in parser.refs:
             url = urlparse(ref)
+            if url.scheme == "data":
+                assert ref.startswith("data:text/csv;charset=utf-8,"), (page, ref[:40])  # a table's CSV download
+                continue
             if url.scheme or not url.path:
                 assert not url.path or url.scheme in ("http", "https"), (page, ref)
                 if url.fragment and not url.path:
@@ -144,3 +147,20 @@ def test_family_page_has_contents_and_marks_its_smoke_parts(tmp_path):
     assert "(smoke tier; gain = floor − method)" in smoke  # the full title under the short heading
     assert "<details class='note'>" in smoke  # a 200-character cell collapsed
     assert pages.tier_of("representation-error-vs-labels-paper") == "paper" and pages.tier_of("findings") == ""
+
+
+def test_each_table_downloads_as_its_own_csv(smoke_site):
+    import io
+
+    import pandas as pd
+
+    html = _page(smoke_site, TASKS[1])
+    for tier in ("smoke", "reference"):
+        section = re.search(rf"<section class='tier[^']*' id='{'tier-' if tier == 'smoke' else ''}{tier}'>.*?</section>",
+                            html, re.S).group(0)
+        link = re.search(r"<a href='(data:text/csv;[^']*)' download='([^']*)'>this table \(CSV\)</a>", section)
+        assert link and link.group(2) == f"lossless-binarized-mnist-{tier}.csv"
+        frame = pd.read_csv(io.StringIO(unquote(link.group(1).split(",", 1)[1])))
+        assert set(frame["tier"]) == {tier}
+        shown = re.findall(r"<td class='method' data-v='([^']*)'", section)
+        assert sorted(frame["method"]) == sorted(shown)  # the same rows as the table
