@@ -31,17 +31,26 @@ def _json(raw: Any) -> dict:
 
 
 def method_source(method_ref: str, prov: dict) -> str:
-    """"registered baseline NAME" or "file PATH:CLASS" (with its content hash when the row recorded one)."""
+    """"registered baseline NAME", "registered method NAME" or "file PATH:CLASS", with the version or content hash
+    the row recorded (its provenance's `versions`)."""
     from ..registry import is_file_ref
 
     recorded = prov.get("method_source")
     if isinstance(recorded, str) and recorded:
         return recorded
     ref = str(method_ref or "")
-    if is_file_ref(ref):
-        digest = prov.get("method_sha256") or prov.get("method_hash")
+    versions = prov.get("versions") if isinstance(prov.get("versions"), dict) else {}
+    version = versions.get("method")
+    if is_file_ref(ref):  # a file method's version is its content hash (sha256, 16 hex digits: `load_file_method`)
+        digest = prov.get("method_sha256") or prov.get("method_hash") or version
         return f"file {ref}" + (f" (sha256 {digest})" if digest else " (content hash not recorded in the row)")
-    return f"registered method {ref}" if ref else "not recorded"
+    if not ref:
+        return "not recorded"
+    from ..registry import methods
+
+    spec = methods().get(ref)
+    kind = "registered baseline" if spec is not None and spec.reference else "registered method"
+    return f"{kind} {ref}" + (f" (version {version})" if version else "")
 
 
 def finished(stamp: Any) -> str:

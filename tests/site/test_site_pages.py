@@ -119,6 +119,10 @@ def test_names_never_become_paths_and_provenance_text_is_escaped():
     assert "&lt;script&gt;1&lt;/script&gt;" in html and "file evil.py:&lt;b&gt;X&lt;/b&gt; (sha256 ab12)" in html
     assert "2023-11-14" in html  # the finish time, as a UTC date
     assert provenance._json("not json") == {"provenance (not JSON)": "not json"}
+    # a file method's content hash as the runner records it: the row's versions
+    assert provenance.method_source("my.py:M", {"versions": {"method": "0123456789abcdef"}}) == \
+        "file my.py:M (sha256 0123456789abcdef)"
+    assert provenance.method_source("bz2", {"versions": {"method": "1+abc"}}) == "registered baseline bz2 (version 1+abc)"
 
 
 def test_family_page_has_contents_and_marks_its_smoke_parts(tmp_path):
