@@ -19,6 +19,8 @@ class TaskEntry:
     csv: Path  # the task's CSV (all tiers), written by publish
     figure: Path | None = None  # the task's figure, if any
     figure_tier: str = ""  # the tier the figure shows
+    paired: pd.DataFrame | None = None  # paired differences to each tier's best (`leaderboard.paired`), if any
+    notes: list[str] = field(default_factory=list)  # the board's legends (intervals, rank ranges), as publish writes them
 
 
 @dataclass
@@ -26,3 +28,6 @@ class FamilyEntry:
     family: str
     figures: list[tuple[str, Path]] = field(default_factory=list)  # (name, png)
     tables: list[tuple[str, Path, pd.DataFrame]] = field(default_factory=list)  # (title, csv, frame)
+    summaries: list[Any] = field(default_factory=list)  # `family_summary.FamilySummary` per task group and tier
+    summary_rule: str = ""  # how the summaries rank (`family_summary.RULE`)
+    summary_md: Path | None = None  # the summary's markdown file, written by publish

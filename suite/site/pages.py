@@ -107,6 +107,20 @@ def family_page(family: str, entries: list[TaskEntry], extra: FamilyEntry | None
              f"<th>headline</th><th>tiers with rows</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
             if entries else "<p>This family's report; no registered task of it has rows here.</p>"]
     toc = [("tasks", "Tasks", "")] if entries else []
+    if extra is not None and extra.summaries:
+        head = "<p class='table-title'>" + escape.text(extra.summary_rule) + "</p>" if extra.summary_rule else ""
+        if extra.summary_md is not None:
+            head += (f"<p class='download'><a href='{escape.attr(rel(site_rel(extra.summary_md, out_root), page))}'>"
+                     "The summary as markdown</a></p>")
+        body.append(f"<section id='summary'><h2>Summary across tasks</h2>{head}</section>")
+        toc.append(("summary", "Summary across tasks", ""))
+        for i, s in enumerate(extra.summaries):
+            anchor = f"summary-{escape.slug(s.group)}-{escape.slug(s.tier)}"
+            title = f"{s.group} — {s.tier} tier ({len(s.tasks)} tasks)"
+            toc.append((anchor, title, s.tier))
+            body.append(_family_section(anchor, title, s.tier,
+                                        f"<p class='table-title'>Tasks: {escape.text(', '.join(s.tasks))}</p>"
+                                        + tables.summary_tables(s, f"summary-{i}")))
     if extra is not None:
         for i, (title, csv, frame) in enumerate(extra.tables):
             anchor, tier = f"table-{escape.slug(csv.stem)}", tier_of(csv.stem)
@@ -146,6 +160,7 @@ def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], p
     if entry.figure is not None:
         src = rel(site_rel(entry.figure, out_root), page)
         parts.append(figure(src, task.name, f"{task.name}, {entry.figure_tier} tier" if entry.figure_tier else task.name))
+    legend = "".join(f"<p class='legend'>{escape.text(n)}</p>" for n in entry.notes)
     for tier in tiers:
         size = tier_size(task, tier, data_copies.get(tier, []))
         note = SMOKE_NOTE if tier == "smoke" else escape.text(TIER_NOTE.get(tier, ""))
@@ -157,9 +172,10 @@ def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], p
             + (f"<span class='size'>{escape.text(' · '.join(size))}</span>" if size else "") + "</h2>"
             f"<p class='tier-note'>{note}</p>"
             + _downloads(board[board["tier"] == tier], f"{task.name}-{tier}", csv_href)
-            + table
+            + table + legend
             + (f"<details class='prov-all'><summary>Provenance of every row of this tier</summary>{blocks}</details>"
                if blocks else "")
+            + _paired(entry, tier)
             + "</section>")
     ref = tables.reference_table(task, board, "board-reference")
     if ref:
@@ -169,6 +185,23 @@ def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], p
                      + _downloads(board[board["tier"] == "reference"], f"{task.name}-reference", csv_href)
                      + ref + "</section>")
     return "".join(parts)
+
+
+def _paired(entry: TaskEntry, tier: str) -> str:
+    """The tier's paired differences to its best method (or ""), under the tier's table."""
+    if entry.paired is None or entry.paired.empty:
+        return ""
+    rows = entry.paired[entry.paired["tier"] == tier]
+    if rows.empty:
+        return ""
+    best = ", ".join(dict.fromkeys(str(a) for a in rows["against"]))
+    head = entry.task.headline.name
+    return (f"<div class='paired-part'><h3>Paired differences to {escape.text(best)}</h3>"
+            f"<p class='tier-note'>{escape.text(head)}: method − {escape.text(best)}, over the items or seeds both ran "
+            "(McNemar or a paired bootstrap over items, else a paired t over seeds); p-values Holm-corrected within "
+            "the tier.</p>"
+            + tables.paired_table(rows, f"paired-{escape.slug(tier)}",
+                                  f"{entry.task.name}, {tier} tier: paired differences to {best}") + "</div>")
 
 
 def _downloads(rows, name: str, all_href: str) -> str:

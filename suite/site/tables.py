@@ -62,8 +62,8 @@ def _note(text: str, keep: int = 48) -> str:
 TEXT_COLUMNS = ("method", "source", "note")
 
 
-def _th_class(col: str, headline: str) -> str:
-    base = "txt method" if col == "method" else "txt" if col in TEXT_COLUMNS else "num"
+def _th_class(col: str, headline: str, text_cols=TEXT_COLUMNS) -> str:
+    base = "txt method" if col == "method" else "txt" if col in text_cols else "num"
     return base + (" headline" if col == headline else "")
 
 
@@ -72,9 +72,9 @@ def _td_class(col: str, task: Any) -> str:
 
 
 def _table(table_id: str, cols: list[tuple[str, str | None]], body: list[str], cls: str, caption: str,
-           headline: str = "") -> str:
+           headline: str = "", text_cols=TEXT_COLUMNS) -> str:
     head = "".join(
-        f"<th scope='col' aria-sort='none' class='{_th_class(c, headline)}'><button type='button' class='sort' title='sort by {escape.attr(c)}'>"
+        f"<th scope='col' aria-sort='none' class='{_th_class(c, headline, text_cols)}'><button type='button' class='sort' title='sort by {escape.attr(c)}'>"
         f"{escape.text(c)}</button></th>" for c, _ in cols)
     return (f"<div class='scroll'><table class='board {cls}' id='{escape.attr(table_id)}'>"
             f"<caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
@@ -154,3 +154,83 @@ def frame_table(frame: pd.DataFrame, table_id: str) -> str:
             cells.append(f"<td{cls} data-v='{escape.attr(key)}'>{inner}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return _table(table_id, cols, body, "family", "")
+
+
+def _g(value: Any) -> str:
+    """A number to four significant digits, as the markdown tables show it ("" for none)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(x):
+        return ""
+    return "0" if x == 0 else f"{x:.4g}" if 1e-3 <= abs(x) < 1e5 else f"{x:.3e}"
+
+
+def paired_table(rows: pd.DataFrame, table_id: str, caption: str) -> str:
+    """One tier's paired differences (`paired_board.COLUMNS`) as a sortable table: method − against, its interval."""
+    cols = [("method", None), ("against", None), ("method − against", "difference"), ("95 % interval", "lo"),
+            ("p", "p"), ("p (Holm)", "p_holm"), ("test", None), ("n", "n")]
+    body = []
+    for rec in rows.to_dict("records"):
+        lo, hi = _g(rec.get("lo")), _g(rec.get("hi"))
+        text = {"method": str(rec["method"]), "against": str(rec["against"]), "method − against": _g(rec.get("difference")),
+                "95 % interval": f"[{lo}, {hi}]" if lo and hi else "", "test": str(rec.get("test") or ""),
+                "p": "" if _num(rec.get("p")) == "" else f"{float(rec['p']):.3g}",
+                "p (Holm)": "" if _num(rec.get("p_holm")) == "" else f"{float(rec['p_holm']):.3g}",
+                "n": _g(rec.get("n"))}
+        cells = []
+        for col, raw in cols:
+            key = _num(rec.get(raw)) if raw else text[col]
+            cls = " class='method'" if col == "method" else " class='txt'" if raw is None else ""
+            inner = f"<span class='name'>{escape.text(text[col])}</span>" if col == "method" else escape.text(text[col])
+            cells.append(f"<td{cls} data-v='{escape.attr(key)}'>{inner}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return _table(table_id, cols, body, "paired", escape.text(caption), "method − against", ("against", "test"))
+
+
+def summary_tables(summary: Any, table_id: str) -> str:
+    """A family summary (`family_summary.FamilySummary`): its ranking, the methods not ranked, the pairwise tests."""
+    parts = []
+    if summary.ranking.empty:
+        parts.append("<p>No ranking: it needs two tasks and two methods that ran all of them.</p>")
+    else:
+        cols = [("method", None), ("mean rank", "mean_rank"), ("95 % interval (bootstrap over tasks)", "lo"),
+                ("measured / paper", "normalised")]
+        body = []
+        for rec in summary.ranking.to_dict("records"):
+            ratio = _num(rec.get("normalised"))
+            n_ref = int(rec.get("n_reference") or 0)
+            text = [rec["method"], f"{rec['mean_rank']:.2f}", f"[{rec['lo']:.2f}, {rec['hi']:.2f}]",
+                    f"{float(ratio):.3g} ({n_ref} task{'s' if n_ref != 1 else ''})" if ratio else ""]
+            cells = []
+            for (col, raw), shown in zip(cols, text):
+                key = _num(rec.get(raw)) if raw else str(shown)
+                cls = " class='method'" if col == "method" else ""
+                inner = f"<span class='name'>{escape.text(shown)}</span>" if col == "method" else escape.text(shown)
+                cells.append(f"<td{cls} data-v='{escape.attr(key)}'>{inner}</td>")
+            body.append(f"<tr>{''.join(cells)}</tr>")
+        parts.append(_table(f"{table_id}-ranking", cols, body, "summary", "ranked by mean rank across the tasks (1 = best)",
+                            "mean rank", ("measured / paper",)))
+    if not summary.unranked.empty:
+        parts.append("<p class='unranked'>Not ranked (ran only some of the tasks): " + ", ".join(
+            f"{escape.text(m)} ({int(k)} of {int(n)})" for m, k, n in
+            zip(summary.unranked["method"], summary.unranked["tasks_run"], summary.unranked["of"])) + "</p>")
+    if not summary.pairwise.empty:
+        floor = 2.0 / 2 ** len(summary.tasks)
+        note = (f" With {len(summary.tasks)} tasks the smallest two-sided Wilcoxon p is {floor:.3g}: no pair can be "
+                "told apart at 0.05." if floor >= 0.05 else "")
+        cols = [("a", None), ("b", None), ("wins of a", "wins_a"), ("of", "of"), ("p", "p"), ("p (Holm)", "p_holm")]
+        body = []
+        for rec in summary.pairwise.to_dict("records"):
+            text = [rec["a"], rec["b"], str(int(rec["wins_a"])), str(int(rec["of"])), f"{rec['p']:.3g}",
+                    f"{rec['p_holm']:.3g}"]
+            cells = []
+            for (_, raw), t in zip(cols, text):
+                cls = " class='txt'" if raw is None else ""
+                cells.append(f"<td{cls} data-v='{escape.attr(_num(rec.get(raw)) if raw else t)}'>{escape.text(t)}</td>")
+            body.append(f"<tr>{''.join(cells)}</tr>")
+        parts.append(f"<details class='pairwise'><summary>Pairwise Wilcoxon signed-rank tests across tasks "
+                     f"({len(body)} pairs; wins of a over b).{escape.text(note)}</summary>"
+                     + _table(f"{table_id}-pairwise", cols, body, "pairwise", "", "", ("a", "b")) + "</details>")
+    return "".join(parts)
