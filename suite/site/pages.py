@@ -194,10 +194,11 @@ def _paired(entry: TaskEntry, tier: str) -> str:
     rows = entry.paired[entry.paired["tier"] == tier]
     if rows.empty:
         return ""
+    rows = rows.assign(_gap=rows["difference"].abs()).sort_values("_gap", na_position="last", kind="stable")  # closest first
     best = ", ".join(dict.fromkeys(str(a) for a in rows["against"]))
     head = entry.task.headline.name
     return (f"<div class='paired-part'><h3>Paired differences to {escape.text(best)}</h3>"
-            f"<p class='tier-note'>{escape.text(head)}: method − {escape.text(best)}, over the items or seeds both ran "
+            f"<p class='paired-note'>{escape.text(head)}: method − {escape.text(best)}, over the items or seeds both ran "
             "(McNemar or a paired bootstrap over items, else a paired t over seeds); p-values Holm-corrected within "
             "the tier.</p>"
             + tables.paired_table(rows, f"paired-{escape.slug(tier)}",

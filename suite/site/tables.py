@@ -211,7 +211,7 @@ def summary_tables(summary: Any, table_id: str) -> str:
                 cells.append(f"<td{cls} data-v='{escape.attr(key)}'>{inner}</td>")
             body.append(f"<tr>{''.join(cells)}</tr>")
         parts.append(_table(f"{table_id}-ranking", cols, body, "summary", "ranked by mean rank across the tasks (1 = best)",
-                            "mean rank", ("measured / paper",)))
+                            "mean rank"))
     if not summary.unranked.empty:
         parts.append("<p class='unranked'>Not ranked (ran only some of the tasks): " + ", ".join(
             f"{escape.text(m)} ({int(k)} of {int(n)})" for m, k, n in

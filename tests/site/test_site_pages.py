@@ -166,5 +166,56 @@ def test_each_table_downloads_as_its_own_csv(smoke_site):
         assert link and link.group(2) == f"lossless-binarized-mnist-{tier}.csv"
         frame = pd.read_csv(io.StringIO(unquote(link.group(1).split(",", 1)[1])))
         assert set(frame["tier"]) == {tier}
-        shown = re.findall(r"<td class='method' data-v='([^']*)'", section)
+        board = re.search(r"<table class='board (measured|reference)[^']*'.*?</table>", section, re.S).group(0)
+        shown = re.findall(r"<td class='method' data-v='([^']*)'", board)
         assert sorted(frame["method"]) == sorted(shown)  # the same rows as the table
+
+
+def test_paired_differences_sit_under_their_tier_closest_first(smoke_site):
+    import pandas as pd
+
+    from latentbench.registry import get_task
+    from latentbench.site import TaskEntry, pages
+
+    task = get_task(TASKS[1])
+    board = pd.read_csv(smoke_site / f"{TASKS[1]}.csv")
+    paired = pd.DataFrame({"tier": ["smoke"] * 3, "method": ["gzip", "bb-is-5", "<b>x</b>"],
+                           "against": ["bb-cis-50"] * 3, "difference": [0.25, 0.01, float("nan")],
+                           "lo": [0.24, -0.01, float("nan")], "hi": [0.26, 0.03, float("nan")], "p": [1e-5, 0.2, float("nan")],
+                           "p_holm": [2e-5, 0.2, float("nan")], "test": ["paired t over seeds"] * 2 + ["no common seed"],
+                           "n": [3, 3, 0]})
+    entry = TaskEntry(task, board, smoke_site / f"{TASKS[1]}.csv", paired=paired, notes=["95 % intervals: a legend"])
+    html = pages.task_page(entry, {}, {}, f"{TASKS[1]}.html", smoke_site)
+    smoke = re.search(r"<section class='tier tier-smoke' id='tier-smoke'>.*?</section>", html, re.S).group(0)
+    part = re.search(r"<div class='paired-part'><h3>Paired differences to bb-cis-50</h3>.*?</div>", smoke, re.S).group(0)
+    assert re.findall(r"<td class='method' data-v='([^']*)'", part) == ["bb-is-5", "gzip", "&lt;b&gt;x&lt;/b&gt;"]
+    assert "<td data-v='0.01'>0.01</td><td data-v='-0.01'>[-0.01, 0.03]</td>" in part
+    assert "<p class='legend'>95 % intervals: a legend</p>" in smoke
+    assert "paired-part" not in html.replace(smoke, "")  # no other tier has pairs
+
+
+def test_family_summary_ranks_lists_the_unranked_and_folds_the_pairwise_tests(tmp_path):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from latentbench.site import FamilyEntry, pages
+
+    ranking = pd.DataFrame({"method": ["a", "b"], "mean_rank": [1.25, 1.75], "lo": [1.0, 1.5], "hi": [1.5, 2.0],
+                            "normalised": [0.98, float("nan")], "n_reference": [2, 0]})
+    pairwise = pd.DataFrame({"a": ["a"], "b": ["b"], "wins_a": [3], "of": [4], "p": [0.25], "p_holm": [0.25]})
+    unranked = pd.DataFrame({"method": ["c"], "tasks_run": [1], "of": [4]})
+    summaries = [SimpleNamespace(group="fam", tier=t, tasks=["fam/x", "fam/y", "fam/z", "fam/w"], ranking=ranking,
+                                 pairwise=pairwise, unranked=unranked) for t in ("quick", "smoke")]
+    md = tmp_path / "fam" / "summary.md"
+    md.parent.mkdir()
+    md.write_text("")
+    extra = FamilyEntry("fam", summaries=summaries, summary_rule="the rule", summary_md=md)
+    html = pages.family_page("fam", [], extra, "fam/index.html", tmp_path)
+    quick = re.search(r"<section class='family-part' id='summary-fam-quick'>.*?</section>", html, re.S).group(0)
+    assert "<td data-v='1.0'>[1.00, 1.50]</td>" in quick and "0.98 (2 tasks)" in quick
+    assert "Not ranked (ran only some of the tasks): c (1 of 4)" in quick
+    assert "<details class='pairwise'><summary>Pairwise Wilcoxon" in quick and "smallest two-sided Wilcoxon p is 0.125" in quick
+    smoke = re.search(r"<section class='family-part tier-smoke' id='summary-fam-smoke'>.*?</section>", html, re.S).group(0)
+    assert "not comparable to published numbers" in smoke
+    assert "href='summary.md'" in html and "the rule" in html and "href='#summary-fam-smoke'" in html
