@@ -131,6 +131,15 @@ def cmd_leaderboard(args) -> int:
             print(f"## {task.name}\n")
         print(render(board, task, args.format))
         print()
+        if args.against is not None:
+            from .leaderboard import paired, render_paired
+
+            table = paired(task, store, against=args.against or None, tier=args.tier)
+            if args.format == "csv":
+                print(table.to_csv(index=False))
+            else:
+                print(f"### paired differences in {task.headline.name} against "
+                      f"{args.against or 'the best of each tier'}\n\n{render_paired(table)}\n")
     if not shown:
         print(f"no results for {args.task} in {store.path}", file=sys.stderr)
         return 1
@@ -225,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", default="markdown", choices=["markdown", "csv", "html"])
     s.add_argument("--tier")
     s.add_argument("--no-reference", action="store_true")
+    s.add_argument("--against", nargs="?", const="", metavar="METHOD",
+                   help="also print each method's paired difference in the headline to METHOD (a label such as "
+                        "'aae' or 'wta-fc(steps=10000)'), or to each tier's best when METHOD is left out")
     s.add_argument("--store", help=store_help)
     s.set_defaults(func=cmd_leaderboard)
 
