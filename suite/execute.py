@@ -155,7 +155,7 @@ def run_cell(cell: Cell) -> CellResult:
         task = get_task(cell.task)
         spec = resolve_method(cell.method_ref, task.family)
         budget = task.budget(cell.tier)
-        limit = float(budget.get("time_limit_s", 0) or 0)
+        limit = float(budget.time_limit_s or 0)
         reset_peak_mem()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)

@@ -12,6 +12,7 @@ import pandas as pd
 from .board_intervals import LEGEND, headline_intervals
 from .paired_board import paired_table, rank_ranges
 from .contracts import TIERS, Task
+from .escape import markdown_table
 from .registry import get_task
 from .results import ResultsStore, params_label
 
@@ -119,7 +120,7 @@ def leaderboard(task: str | Task, store: ResultsStore | str | None = None, tier:
                 include_reference: bool = True) -> pd.DataFrame:
     """The leaderboard of one task as a DataFrame: measured rows ranked, then labelled reference rows."""
     task_obj = task if isinstance(task, Task) else get_task(task)
-    st = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    st = store if isinstance(store, ResultsStore) else ResultsStore(store, read_only=True)
     rows = st.rows(task=task_obj.name, tier=tier)
     ok_cells = set(rows.loc[rows["status"] == "ok", "cell_hash"])
     items = st.items(ok_cells, metric=task_obj.headline.name) if ok_cells else {}
@@ -192,7 +193,7 @@ def format_board(board: pd.DataFrame, task: Task) -> pd.DataFrame:
 def render(board: pd.DataFrame, task: Task, fmt: str = "markdown") -> str:
     table = format_board(board, task)
     if fmt == "markdown":
-        text = table.to_markdown(index=False)
+        text = markdown_table(table)  # store text (methods, params, tiers, notes) escaped for a table cell
         notes = [LEGEND] if "95 % interval" in table else []
         if "rank_group" in board and board["rank_group"].astype(str).str.len().gt(0).any():
             notes.append("Ranks are ranges: a method's places given the Holm-corrected paired tests between the methods "
