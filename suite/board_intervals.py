@@ -56,8 +56,14 @@ def interval_for(per_seed: pd.Series, items: list[np.ndarray] | None, rng: np.ra
     return None
 
 
-def headline_intervals(ok: pd.DataFrame, metric: str, items: dict) -> pd.DataFrame:
-    """Columns lo, hi, ci (method code) per (tier, label) of `ok` rows (with a `label` column) for `metric`."""
+UNIT_DOMAINS = {"prob": (0.0, 1.0), "fraction": (0.0, 1.0), "%": (0.0, 100.0)}
+
+
+def headline_intervals(ok: pd.DataFrame, metric: str, items: dict, unit: str = "") -> pd.DataFrame:
+    """Columns lo, hi, ci (method code) per (tier, label) of `ok` rows (with a `label` column) for `metric`.
+
+    A t interval of a bounded quantity (a probability, a fraction, a percentage: by `unit`) is clipped to its domain."""
+    low_bound, high_bound = UNIT_DOMAINS.get(unit, (-math.inf, math.inf))
     rng = np.random.default_rng(0)
     head = ok[(ok["metric"] == metric) & ok["point"].isna()]
     records = []
@@ -68,6 +74,7 @@ def headline_intervals(ok: pd.DataFrame, metric: str, items: dict) -> pd.DataFra
         have = arrays if arrays and all(a is not None for a in arrays) else None
         iv = interval_for(per_seed, have, rng)
         records.append({"tier": tier, "label": label,
-                        "lo": iv.low if iv else math.nan, "hi": iv.high if iv else math.nan,
+                        "lo": max(iv.low, low_bound) if iv else math.nan,
+                        "hi": min(iv.high, high_bound) if iv else math.nan,
                         "ci": METHOD_CODES.get(iv.method, "?") if iv else ""})
     return pd.DataFrame.from_records(records, columns=["tier", "label", "lo", "hi", "ci"]).set_index(["tier", "label"])

@@ -19,9 +19,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from .escape import markdown_table
 from .stats.paired import holm
 
 RESAMPLES = 2000
+RULE = ("Methods are ranked per group of tasks that share a protocol and per tier, only if they have a headline "
+        "value on every task of the group at that tier; the others are listed as not ranked. Within a task, ranks "
+        "follow the mean headline (ties share the average rank); the interval of a mean rank is a bootstrap over "
+        "tasks; pairwise Wilcoxon signed-rank tests across tasks are Holm-corrected. \"measured / paper\": the "
+        "measured headline over the paper's number for the same method and task, where a reference row has one.")
 
 
 @dataclass
@@ -117,8 +123,7 @@ def render_summary(s: FamilySummary) -> str:
             f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi in zip(r["mean_rank"], r["lo"], r["hi"])]
         r["measured / paper"] = ["" if math.isnan(v) else f"{v:.3g} ({n} task{'s' if n != 1 else ''})"
                                  for v, n in zip(r["normalised"], r["n_reference"])]
-        lines.append(r[["method", "mean rank (95 % interval, bootstrap over tasks)", "measured / paper"]]
-                     .to_markdown(index=False))
+        lines.append(markdown_table(r[["method", "mean rank (95 % interval, bootstrap over tasks)", "measured / paper"]]))
     if not s.unranked.empty:
         lines += ["", "Not ranked (ran only some of the tasks): " + ", ".join(
             f"{m} ({k} of {n})" for m, k, n in zip(s.unranked["method"], s.unranked["tasks_run"], s.unranked["of"]))]
@@ -130,7 +135,7 @@ def render_summary(s: FamilySummary) -> str:
         p["p"] = [f"{v:.3g}" for v in p["p"]]
         p["p (Holm)"] = [f"{v:.3g}" for v in p["p_holm"]]
         lines += ["", f"Pairwise Wilcoxon signed-rank tests across tasks (wins of a over b).{note}", "",
-                  p[["a", "b", "wins_a", "of", "p", "p (Holm)"]].to_markdown(index=False)]
+                  markdown_table(p[["a", "b", "wins_a", "of", "p", "p (Holm)"]])]
     return "\n".join(lines)
 
 

@@ -73,7 +73,7 @@ def render_paired(table: pd.DataFrame) -> str:
         out[c] = ["" if pd.isna(v) else f"{v:.3g}" for v in out[c]]
     out["95 % interval"] = [f"[{lo}, {hi}]" if lo else "" for lo, hi in zip(out["lo"], out["hi"])]
     out = out[["tier", "method", "against", "difference", "95 % interval", "p", "p_holm", "test", "n"]]
-    return out.rename(columns={"difference": "method − against", "p_holm": "p (Holm)"}).to_markdown(index=False)
+    return markdown_table(out.rename(columns={"difference": "method − against", "p_holm": "p (Holm)"}))
 
 
 def summarize(rows: pd.DataFrame, task: Task, items: dict | None = None) -> pd.DataFrame:
@@ -103,7 +103,7 @@ def summarize(rows: pd.DataFrame, task: Task, items: dict | None = None) -> pd.D
         out[m.name + "_std"] = grouped.std(ddof=1).reindex(out.index)
     head = task.headline
     if head.summary:
-        ci = headline_intervals(ok, head.name, items or {}).reindex(out.index)
+        ci = headline_intervals(ok, head.name, items or {}, head.unit).reindex(out.index)
         out[head.name + "_lo"], out[head.name + "_hi"], out[head.name + "_ci"] = ci["lo"], ci["hi"], ci["ci"]
     out = out.reset_index().rename(columns={"label": "method"})
     out["_tier_order"] = [TIERS.index(t) if t in TIERS else -1 for t in out["tier"]]  # paper, quick, smoke

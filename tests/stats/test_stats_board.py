@@ -69,3 +69,32 @@ def test_one_seed_without_items_has_no_interval(tmp_path):
     board = leaderboard(TASK, st, include_reference=False)
     assert board.iloc[0][get_task(TASK).headline.name + "_ci"] == ""
     assert "n/a" in render(board, get_task(TASK))
+
+
+def test_publish_writes_paired_sections_and_family_summaries(store, tmp_path):
+    from latentbench.publish import publish
+
+    out = tmp_path / "site"
+    publish(store, out, figures=False)
+    page = (out / "bounds" / "toy-mean.md").read_text()
+    assert "## Paired differences to each tier's best" in page and "paired bootstrap over items" in page
+    assert "95 % intervals:" in page
+
+
+def test_bd_against_reference_pairs_models_by_role_and_latent_size():
+    import pandas as pd
+
+    from latentbench.reports.rd_curve import bd_against_reference
+
+    d = np.geomspace(0.5, 40.0, 8)
+    rows = []
+    for method, scale in (("vae-10", 1.0), ("wgan-gp-10", 1.5), ("wgan-gp-2", 2.0)):
+        for x, r in zip(d, 30.0 / np.sqrt(d)):
+            for metric, v in (("rate", scale * r), ("distortion", x)):
+                rows.append({"cell_hash": method, "task": "rd-curve/mnist", "tier": "quick", "method": method,
+                             "params": "{}", "seed": 0, "metric": metric, "value": v, "point": float(x),
+                             "status": "ok"})
+    table = bd_against_reference(pd.DataFrame(rows)).set_index("method")
+    assert table.at["wgan-gp-10", "against"] == "vae-10"
+    assert table.at["wgan-gp-10", "BD-rate %"] == pytest.approx(50.0, abs=1e-6)
+    assert "wgan-gp-2" not in table.index  # no reference model with 2 latents in these rows
