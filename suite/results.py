@@ -292,8 +292,10 @@ class ResultsStore:
             if not src.has_items_table():
                 return []
             its, _ = src._query("SELECT * FROM items WHERE cell_hash=?", (key,))
-            for key_, idx, metric, point, n, blob in its:
-                unpack(n, blob, f"{src.path}: items of cell {key[:12]}")  # checked before it is copied
+            for row in its:
+                if len(row) != 6:
+                    raise StoreError(f"{src.path}: a per-item row of cell {key[:12]} has {len(row)} columns, expected 6")
+                unpack(row[4], row[5], f"{src.path}: items of cell {key[:12]}")  # checked before it is copied
             return its
 
         return self._insert_cells(theirs, measurements_of, items_of)
