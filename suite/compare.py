@@ -10,8 +10,8 @@ change is reported (`ParamChange`), so a real regression behind a parameter chan
 Quality metrics (everything a task does not mark `timing`): a regression is a mean worse than the metric's
 tolerance AND, where the evidence allows, a significant paired difference (p < `alpha`): over items when both
 runs stored per-item values for their shared seeds (McNemar for 0/1 outcomes, else the paired t), else over the
-shared seeds (paired t, two or more); with one seed and no items the tolerance alone decides (the smoke tier is
-deterministic). Timing metrics (throughput, seconds) and each cell's wall time are judged as times: the best of
+shared seeds (paired t, two or more); with one seed and no items, or too few 0/1 items for McNemar ever to reach
+`alpha` (fewer than 6 at 0.05), the tolerance alone decides (the smoke tier is deterministic). Timing metrics (throughput, seconds) and each cell's wall time are judged as times: the best of
 the seeds on each side (repeats absorb noise), flagged when slower by more than `time_ratio` or than the noise
 floor calibrated from two runs of the same code (`calibrate_noise`), whichever is larger; cells shorter than
 `min_seconds` are too noisy to time and are skipped.
@@ -112,7 +112,8 @@ def _per_seed(rows: pd.DataFrame) -> pd.DataFrame:
                                                                        cell=("cell_hash", "first"))
 
 
-def _significance(b: pd.DataFrame, c: pd.DataFrame, metric: str, items_b: dict, items_c: dict) -> tuple[float, str]:
+def _significance(b: pd.DataFrame, c: pd.DataFrame, metric: str, items_b: dict, items_c: dict,
+                  alpha: float) -> tuple[float, str]:
     """(p, how) of the paired difference between two methods' seeds (`b`, `c`: value and cell per seed)."""
     seeds = sorted(set(b.index) & set(c.index))
     if not seeds:
@@ -120,8 +121,11 @@ def _significance(b: pd.DataFrame, c: pd.DataFrame, metric: str, items_b: dict, 
     ib = [items_b.get((b.at[s, "cell"], metric, None)) for s in seeds]
     ic = [items_c.get((c.at[s, "cell"], metric, None)) for s in seeds]
     if all(x is not None for x in ib + ic) and all(x.size == y.size for x, y in zip(ib, ic)):
-        res = fast_paired_test(np.concatenate(ib), np.concatenate(ic))
-        return res.p_value, f"{res.test} over {sum(x.size for x in ib)} items"
+        xb, xc = np.concatenate(ib), np.concatenate(ic)
+        res = fast_paired_test(xb, xc)
+        if res.test.startswith("McNemar") and 2.0 * 0.5 ** xb.size >= alpha:
+            return math.nan, f"{xb.size} paired 0/1 items: too few for McNemar to reach p < {alpha:g}; tolerance alone"
+        return res.p_value, f"{res.test} over {xb.size} items"
     if len(seeds) >= 2:
         res = paired_t(b.loc[seeds, "value"].to_numpy(), c.loc[seeds, "value"].to_numpy())
         return res.p_value, f"paired t over {len(seeds)} seeds"
@@ -148,7 +152,7 @@ def _quality_flags(q0: pd.DataFrame, q1: pd.DataFrame, pairs: dict, items_b: dic
         b, c = float(base["value"].mean()), float(cur["value"].mean())
         if not m.regressed(b, c):
             continue
-        p, how = _significance(base, cur, metric, items_b, items_c)
+        p, how = _significance(base, cur, metric, items_b, items_c, alpha)
         if not math.isnan(p) and p >= alpha:
             continue  # worse beyond tolerance, but within the noise the paired test sees
         sig = f"p = {p:.3g}, {how}" if not math.isnan(p) else how

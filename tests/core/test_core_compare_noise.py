@@ -94,3 +94,17 @@ def test_changed_parameters_pair_with_the_old_label_only_when_unambiguous():
     two = pd.concat([cur, _rows("sa", "success_optimal", [1.0], task="bnn-search/gaussian-18bit",
                                 params='{"queries": 5}')])
     assert label_pairs(base, two) == ({}, [])
+
+
+def test_too_few_outcome_items_for_mcnemar_leave_the_tolerance_to_decide():
+    base = _rows("sa", "success_optimal", [1.0, 1.0], task="bnn-search/gaussian-18bit")
+    cur = _rows("sa", "success_optimal", [0.0, 0.0], task="bnn-search/gaussian-18bit")
+    few_b = {(f"sa{{}}{s}", "success_optimal", None): np.ones(1, np.float32) for s in (0, 1)}
+    few_c = {(f"sa{{}}{s}", "success_optimal", None): np.zeros(1, np.float32) for s in (0, 1)}
+    (flag,) = compare(base, cur, items_baseline=few_b, items_current=few_c)
+    assert "too few for McNemar" in flag.reason
+    many_b = {k: np.ones(20, np.float32) for k in few_b}
+    many_c = {k: np.r_[np.zeros(10), np.ones(10)].astype(np.float32) for k in few_c}
+    (flag,) = compare(base, _rows("sa", "success_optimal", [0.5, 0.5], task="bnn-search/gaussian-18bit"),
+                      items_baseline=many_b, items_current=many_c)
+    assert "McNemar (exact) over 40 items" in flag.reason
