@@ -127,6 +127,8 @@ def bd_against_reference(rows: Any) -> Any:
     ok = rows[rows["status"] == "ok"].copy()
     if ok.empty:
         return pd.DataFrame()
+    if "params" not in ok:  # rows of a table without a params column: every method at its defaults
+        ok["params"] = ""
     ok["label"] = [params_label(m, p) for m, p in zip(ok["method"], ok["params"])]
     frames = []
     for task, sel in ok.groupby("task", sort=True):
