@@ -12,7 +12,7 @@ from pathlib import Path
 from .contracts import TIERS
 from .escape import markdown_table, md_text
 from .figure_text import literal_on_mathtext_error, save_literal_on_error
-from .leaderboard import leaderboard, render
+from .leaderboard import board_notes, leaderboard, paired, render, render_paired
 from .registry import tasks
 from .reports import registered_families, report_for
 from .reports.plotting import save
@@ -33,6 +33,38 @@ def figure_tiers(ok_rows, prefer: str = "") -> list[str]:
     counts = ok_rows.groupby("tier")["method"].nunique()
     rank = {t: i for i, t in enumerate(TIERS)}
     return sorted(counts.index, key=lambda t: (t != prefer, -int(counts[t]), -rank.get(t, -1)))
+
+
+def paired_tested(task, store: ResultsStore):
+    """The task's paired differences to each tier's best, where two methods share at least two seeds or items."""
+    table = paired(task, store)
+    return table[table["n"] >= 2]  # one shared seed gives a difference but no test
+
+
+def paired_section(task, table) -> str:
+    """The task page's markdown section of its paired differences (`paired_tested`), or "" without any."""
+    if table.empty:
+        return ""
+    return (f"\n## Paired differences to each tier's best\n\n{task.headline.name}: method − best, over the items or "
+            "seeds both ran (see `latentbench.paired_board`); p-values Holm-corrected within a tier.\n\n"
+            + render_paired(table) + "\n")
+
+
+def family_summaries(store: ResultsStore, family: str) -> tuple[str, list]:
+    """(rule, summaries) of a family across its tasks (`latentbench.family_summary`); summaries of two tasks or more."""
+    from .family_summary import RULE, family_values, summarize_family
+
+    values, lower, reference = family_values(store, family)
+    if values.empty:
+        return RULE, []
+    return RULE, [s for s in summarize_family(values, lower, reference) if len(s.tasks) >= 2]
+
+
+def summary_markdown(family: str, rule: str, summaries: list) -> str:
+    """The family's `summary.md`."""
+    from .family_summary import render_summary
+
+    return f"# {family}: summary across tasks\n\n{rule}\n\n" + "\n\n".join(render_summary(s) for s in summaries) + "\n"
 
 
 def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderboards",
@@ -78,11 +110,14 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
                 written.append(fig_path)
                 fig_rel = fig_path.relative_to(out)
         link = os.path.relpath(out / fig_rel, md.parent) if fig_rel else None
-        md.write_text(header + "\n" + text + "\n" + (f"\n![{name}]({link})\n" if link else ""))
+        pairs = paired_tested(task, st)
+        md.write_text(header + "\n" + text + "\n" + (f"\n![{name}]({link})\n" if link else "")
+                      + paired_section(task, pairs))
         board.to_csv(csv, index=False)
         written += [md, csv]
         index_md.append(f"- [{name}]({md.relative_to(out)}) — {task.description.split('. ')[0].split('; ')[0]}")
-        sections.append(TaskEntry(task, board, csv, out / fig_rel if fig_rel else None, tiers[0] if fig_rel else ""))
+        sections.append(TaskEntry(task, board, csv, out / fig_rel if fig_rel else None, tiers[0] if fig_rel else "",
+                                  paired=pairs, notes=board_notes(board, task)))
     families = list(dict.fromkeys([t.family for t in tasks().values()] + registered_families()))
     for family in families:
         rows = st.rows(family=family, include_errors=False)
@@ -105,6 +140,16 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             label = title if title.startswith(f"{family}:") else f"{family}: {title}"
             index_md.append(f"- [{md_text(label)}]({md.relative_to(out)})")
             family_pages.setdefault(family, FamilyEntry(family)).tables.append((title, md.with_suffix(".csv"), frame))
+    for family in families:
+        rule, summaries = family_summaries(st, family)
+        if summaries:
+            md = inside(out, out / family / "summary.md")
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text(summary_markdown(family, rule, summaries))
+            written.append(md)
+            index_md.append(f"- [{family}: summary across tasks]({md.relative_to(out)})")
+            page = family_pages.setdefault(family, FamilyEntry(family))
+            page.summaries, page.summary_rule, page.summary_md = summaries, rule, md
     if not sections and not family_pages:
         return written
     out.mkdir(parents=True, exist_ok=True)
