@@ -219,3 +219,18 @@ def test_family_summary_ranks_lists_the_unranked_and_folds_the_pairwise_tests(tm
     smoke = re.search(r"<section class='family-part tier-smoke' id='summary-fam-smoke'>.*?</section>", html, re.S).group(0)
     assert "not comparable to published numbers" in smoke
     assert "href='summary.md'" in html and "the rule" in html and "href='#summary-fam-smoke'" in html
+
+
+def test_published_task_pages_show_the_interval_beside_the_headline_and_the_paired_table(smoke_site):
+    import pandas as pd
+
+    from latentbench.registry import get_task
+
+    for task in TASKS:
+        html = _page(smoke_site, task)
+        smoke = re.search(r"<section class='tier tier-smoke' id='tier-smoke'>.*?</section>", html, re.S).group(0)
+        heads = re.findall(r"<th scope='col'[^>]*><button[^>]*>([^<]*)</button>", smoke)
+        assert heads[3] == get_task(task).headline.label and heads[4] == "95 % interval"  # beside the headline
+        assert "<p class='legend'>95 % intervals:" in smoke
+        best = pd.read_csv(smoke_site / f"{task}.csv").query("tier == 'smoke'").sort_values("rank")["method"].iloc[0]
+        assert f"<h3>Paired differences to {best}</h3>" in smoke  # against the tier's best, under its table
