@@ -177,3 +177,23 @@ def test_figures_fill_at_most_the_column_and_are_never_enlarged(browser, smoke_s
             " document.querySelector('main').clientWidth])))")
         for natural, shown, column in sizes:
             assert natural > 0 and shown <= natural + 1 and shown <= column, (page, natural, shown, column)
+
+
+def test_every_page_of_the_committed_site_fits_a_narrow_window(browser):
+    from pathlib import Path
+
+    site = Path(__file__).resolve().parents[2] / "leaderboards"
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 30
+    browser.set_window_size(390, 900)
+    try:
+        wide = []
+        for page in pages:
+            _open(browser, page)
+            over = browser.execute_script("const d = document.documentElement; return d.scrollWidth - d.clientWidth")
+            if over > 0:
+                wide.append(f"{page.relative_to(site)} (+{over} px)")
+            assert _errors(browser) == [], page
+        assert wide == []
+    finally:
+        browser.set_window_size(1400, 1000)
