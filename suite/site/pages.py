@@ -59,9 +59,12 @@ def landing(entries: list[TaskEntry], families: dict[str, FamilyEntry], page: st
             f"<li><a href='{escape.attr(rel(task_path(e.task), page))}'>{escape.text(e.task.name.split('/', 1)[1])}</a>"
             f" <span class='tiers'>{escape.text(', '.join(_measured_tiers(e.board)))}</span></li>" for e in items)
         head = items[0].task
+        extra = families.get(family)
+        summary = (f"<p class='summary-link'><a href='{escape.attr(rel(family_path(family), page))}#summary'>"
+                   "Summary across tasks</a> (mean ranks with intervals)</p>") if extra is not None and extra.summaries else ""
         cards.append(f"<section class='card'><h2><a href='{escape.attr(rel(family_path(family), page))}'>"
                      f"{escape.text(family)}</a></h2><p>{len(items)} task{'s' if len(items) != 1 else ''}; "
-                     f"e.g. {escape.text(first_sentence(head.description))}</p><ul>{links}</ul></section>")
+                     f"e.g. {escape.text(first_sentence(head.description))}</p><ul>{links}</ul>{summary}</section>")
     for family in families:
         if family not in by_family:  # a family with a report but no registered task here: its page only
             cards.append(f"<section class='card'><h2><a href='{escape.attr(rel(family_path(family), page))}'>"

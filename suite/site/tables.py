@@ -231,6 +231,6 @@ def summary_tables(summary: Any, table_id: str) -> str:
                 cells.append(f"<td{cls} data-v='{escape.attr(_num(rec.get(raw)) if raw else t)}'>{escape.text(t)}</td>")
             body.append(f"<tr>{''.join(cells)}</tr>")
         parts.append(f"<details class='pairwise'><summary>Pairwise Wilcoxon signed-rank tests across tasks "
-                     f"({len(body)} pairs; wins of a over b).{escape.text(note)}</summary>"
+                     f"({len(body)} pair{'s' if len(body) != 1 else ''}; wins of a over b).{escape.text(note)}</summary>"
                      + _table(f"{table_id}-pairwise", cols, body, "pairwise", "", "", ("a", "b")) + "</details>")
     return "".join(parts)

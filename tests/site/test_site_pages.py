@@ -61,6 +61,10 @@ def test_every_local_link_and_image_resolves(smoke_site):
             target = (page.parent / unquote(url.path)).resolve()
             assert target.is_file(), f"{page.relative_to(smoke_site)} links to missing {ref}"
             assert smoke_site.resolve() in target.parents, f"{ref} leaves the site folder"
+            if url.fragment:  # an anchor on another page exists there
+                other = _Links()
+                other.feed(target.read_text())
+                assert url.fragment in other.ids, f"{page.name}: {ref} names no element of {target.name}"
 
 
 def test_smoke_headings_state_the_real_problem_size_and_are_marked_not_comparable(smoke_site):
