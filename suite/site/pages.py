@@ -151,8 +151,8 @@ def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], p
     head = task.headline
     csv_href = escape.attr(rel(site_rel(entry.csv, out_root), page))
     parts = [f"<p class='lead'>{escape.text(task.description)}</p>",
-             f"<p>Headline: <strong>{escape.text(head.name)}</strong> ({escape.text(head.unit)}, "
-             f"{escape.text(DIRECTION_TEXT[head.direction])}).</p>"]
+             (f"<p>Headline: <strong>{escape.text(head.name)}</strong> ({escape.text(head.unit)}, "
+              f"{escape.text(DIRECTION_TEXT[head.direction])}).</p>")]
     if task.paper:
         parts.append(f"<p>Paper: {escape.text(task.paper)}</p>")
     tiers = _measured_tiers(board)

@@ -8,6 +8,7 @@ name or a `file.py:Class` reference) and when it finished. All of it is untruste
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any
 
@@ -114,7 +115,7 @@ def _items(r: dict) -> list[tuple[str, str]]:
         items.append(("library versions", libs))
     items += sorted(((str(k), v) for k, v in prov.items()), key=lambda kv: kv[0])
     wall = r.get("wall_s")
-    if isinstance(wall, (int, float)) and wall == wall:
+    if isinstance(wall, (int, float)) and math.isfinite(wall):
         items.append(("wall time", f"{wall:.3g} s"))
     return [(k, _value(v)) for k, v in items]
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-
 from site_fixture import FILE_METHOD, HOSTILE, TASKS
 
 
@@ -95,7 +94,7 @@ def test_store_text_is_escaped_and_file_methods_are_marked(smoke_site):
 
 def test_reference_rows_are_a_table_apart_and_csv_is_linked(smoke_site):
     html = _page(smoke_site, TASKS[1])
-    ref = re.search(r"<section class='tier reference'.*?</section>", html, re.S).group(0)
+    ref = re.search(r"<section class='tier reference'.*?</section>", html, re.DOTALL).group(0)
     assert "<table class='board reference'" in ref and "<tr class='reference'>" in ref
     assert "class='measured" not in ref and "badge reference" in ref
     assert "<details class='note'>" in ref  # long notes collapsed
@@ -110,7 +109,7 @@ def test_reference_rows_are_a_table_apart_and_csv_is_linked(smoke_site):
 
 def test_provenance_view_holds_commit_machine_versions_and_threads(smoke_site):
     html = _page(smoke_site, TASKS[0])
-    block = re.search(r"<div class='prov-block' id='board-smoke-prov-0'>(.*?)</div>", html, re.S).group(1)
+    block = re.search(r"<div class='prov-block' id='board-smoke-prov-0'>(.*?)</div>", html, re.DOTALL).group(1)
     for label in ("commit", "machine", "library versions", "date", "method source", "seed"):
         assert f"<dt>{label}</dt>" in block
     assert re.search(r"<dt>commit</dt><dd>[0-9a-f]{40}", block)
@@ -138,7 +137,6 @@ def test_names_never_become_paths_and_provenance_text_is_escaped():
 
 def test_family_page_has_contents_and_marks_its_smoke_parts(tmp_path):
     import pandas as pd
-
     from latentbench.site import FamilyEntry, pages
 
     frame = pd.DataFrame({"task": ["a/b"], "method": ["m"], "gain": [0.5], "note": ["x" * 200]})
@@ -172,19 +170,18 @@ def test_each_table_downloads_as_its_own_csv(smoke_site):
     html = _page(smoke_site, TASKS[1])
     for tier in ("smoke", "reference"):
         section = re.search(rf"<section class='tier[^']*' id='{'tier-' if tier == 'smoke' else ''}{tier}'>.*?</section>",
-                            html, re.S).group(0)
+                            html, re.DOTALL).group(0)
         link = re.search(r"<a href='(data:text/csv;[^']*)' download='([^']*)'>this table \(CSV\)</a>", section)
         assert link and link.group(2) == f"lossless-binarized-mnist-{tier}.csv"
         frame = pd.read_csv(io.StringIO(unquote(link.group(1).split(",", 1)[1])))
         assert set(frame["tier"]) == {tier}
-        board = re.search(r"<table class='board (measured|reference)[^']*'.*?</table>", section, re.S).group(0)
+        board = re.search(r"<table class='board (measured|reference)[^']*'.*?</table>", section, re.DOTALL).group(0)
         shown = re.findall(r"<td class='method' data-v='([^']*)'", board)
         assert sorted(frame["method"]) == sorted(shown)  # the same rows as the table
 
 
 def test_paired_differences_sit_under_their_tier_closest_first(smoke_site):
     import pandas as pd
-
     from latentbench.registry import get_task
     from latentbench.site import TaskEntry, pages
 
@@ -197,8 +194,8 @@ def test_paired_differences_sit_under_their_tier_closest_first(smoke_site):
                            "n": [3, 3, 0]})
     entry = TaskEntry(task, board, smoke_site / f"{TASKS[1]}.csv", paired=paired, notes=["95 % intervals: a legend"])
     html = pages.task_page(entry, {}, {}, f"{TASKS[1]}.html", smoke_site)
-    smoke = re.search(r"<section class='tier tier-smoke' id='tier-smoke'>.*?</section>", html, re.S).group(0)
-    part = re.search(r"<div class='paired-part'><h3>Paired differences to bb-cis-50</h3>.*?</div>", smoke, re.S).group(0)
+    smoke = re.search(r"<section class='tier tier-smoke' id='tier-smoke'>.*?</section>", html, re.DOTALL).group(0)
+    part = re.search(r"<div class='paired-part'><h3>Paired differences to bb-cis-50</h3>.*?</div>", smoke, re.DOTALL).group(0)
     assert re.findall(r"<td class='method' data-v='([^']*)'", part) == ["bb-is-5", "gzip", "&lt;b&gt;x&lt;/b&gt;"]
     assert "<td data-v='0.01'>0.01</td><td data-v='-0.01'>[-0.01, 0.03]</td>" in part
     assert "<p class='legend'>95 % intervals: a legend</p>" in smoke
@@ -209,7 +206,6 @@ def test_family_summary_ranks_lists_the_unranked_and_folds_the_pairwise_tests(tm
     from types import SimpleNamespace
 
     import pandas as pd
-
     from latentbench.site import FamilyEntry, pages
 
     ranking = pd.DataFrame({"method": ["a", "b"], "mean_rank": [1.25, 1.75], "lo": [1.0, 1.5], "hi": [1.5, 2.0],
@@ -223,23 +219,22 @@ def test_family_summary_ranks_lists_the_unranked_and_folds_the_pairwise_tests(tm
     md.write_text("")
     extra = FamilyEntry("fam", summaries=summaries, summary_rule="the rule", summary_md=md)
     html = pages.family_page("fam", [], extra, "fam/index.html", tmp_path)
-    quick = re.search(r"<section class='family-part' id='summary-fam-quick'>.*?</section>", html, re.S).group(0)
+    quick = re.search(r"<section class='family-part' id='summary-fam-quick'>.*?</section>", html, re.DOTALL).group(0)
     assert "<td data-v='1.0'>[1.00, 1.50]</td>" in quick and "0.98 (2 tasks)" in quick
     assert "Not ranked (ran only some of the tasks): c (1 of 4)" in quick
     assert "<details class='pairwise'><summary>Pairwise Wilcoxon" in quick and "smallest two-sided Wilcoxon p is 0.125" in quick
-    smoke = re.search(r"<section class='family-part tier-smoke' id='summary-fam-smoke'>.*?</section>", html, re.S).group(0)
+    smoke = re.search(r"<section class='family-part tier-smoke' id='summary-fam-smoke'>.*?</section>", html, re.DOTALL).group(0)
     assert "not comparable to published numbers" in smoke
     assert "href='summary.md'" in html and "the rule" in html and "href='#summary-fam-smoke'" in html
 
 
 def test_published_task_pages_show_the_interval_beside_the_headline_and_the_paired_table(smoke_site):
     import pandas as pd
-
     from latentbench.registry import get_task
 
     for task in TASKS:
         html = _page(smoke_site, task)
-        smoke = re.search(r"<section class='tier tier-smoke' id='tier-smoke'>.*?</section>", html, re.S).group(0)
+        smoke = re.search(r"<section class='tier tier-smoke' id='tier-smoke'>.*?</section>", html, re.DOTALL).group(0)
         heads = re.findall(r"<th scope='col'[^>]*><button[^>]*>([^<]*)</button>", smoke)
         assert heads[3] == get_task(task).headline.label and heads[4] == "95 % interval"  # beside the headline
         assert "<p class='legend'>95 % intervals:" in smoke
