@@ -155,7 +155,7 @@ def cmd_publish(args) -> int:
 
     command = "latentbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if args.record_command else ""
     files = publish(_store(args, read_only=True), args.out, figures=not args.no_figures, command=command,
-                    html=not args.no_html)
+                    html=args.html)
     if not files:
         print(f"nothing to publish: {args.store or 'the store'} has no results", file=sys.stderr)
         return 1
@@ -282,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", help=store_help)
     s.add_argument("--out", default="leaderboards")
     s.add_argument("--no-figures", action="store_true")
-    s.add_argument("--no-html", action="store_true", help="write only the markdown, CSV and figures, not the HTML site")
+    s.add_argument("--html", action=argparse.BooleanOptionalAction, default=True,
+                   help="write the static HTML site beside the markdown, CSV and figures (default; --no-html: without it)")
     s.add_argument("--no-record-command", dest="record_command", action="store_false")
     s.set_defaults(func=cmd_publish)
 

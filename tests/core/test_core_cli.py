@@ -90,3 +90,12 @@ def test_dry_run_says_when_a_cell_resumes_from_checkpoints(tmp_path, capsys):
     (folder / "ais-curve-part001.json").write_text("{}")
     assert main(["run", "bounds/toy-mean", "--method", "toy-exact", "--store", str(store), "--dry-run"]) == 0
     assert "resumes from 2 checkpoints" in capsys.readouterr().out
+
+
+def test_publish_writes_the_site_unless_told_not_to(tmp_path):
+    store = str(tmp_path / "s.sqlite")
+    assert main(["run", "bounds/toy-mean", "--seeds", "2", "--store", store, "--no-leaderboard"]) == 0
+    assert main(["publish", "--store", store, "--out", str(tmp_path / "site"), "--html", "--no-figures"]) == 0
+    assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "bounds" / "toy-mean.html").is_file()
+    assert main(["publish", "--store", store, "--out", str(tmp_path / "plain"), "--no-html", "--no-figures"]) == 0
+    assert (tmp_path / "plain" / "bounds" / "toy-mean.md").is_file() and not list((tmp_path / "plain").rglob("*.html"))
