@@ -55,7 +55,8 @@ def lossless_figure(task_name: str, rows: Any) -> Any:
         curve = curve[curve["point"].notna()]
         for label, grp in curve.groupby("method"):
             g = grp.assign(point=pd.to_numeric(grp["point"])).groupby("point")["value"].mean()
-            ax_n.plot(g.index, g.values, ".-", color=styles.color(str(label)), label=str(label))
+            ax_n.plot(g.index, g.values, "-", marker=styles.marker(str(label)), ms=3, color=styles.color(str(label)),
+                      label=str(label))
     ax_n.set_xscale("log")
     ax_n.set_yscale("log")
     ax_n.set_xlabel("items coded")

@@ -162,3 +162,21 @@ def test_declared_sizes_are_what_the_learners_say():
             else:
                 assert not callable(getattr(learner, "size", None)), name
         assert spec.meta.get("tier_steps", {}) == dict(getattr(learner, "tier_steps", {}) or {}), name
+
+
+def test_the_lossless_rate_curves_draw_each_method_in_its_colour_and_marker():
+    from pathlib import Path
+
+    from latentbench.reports.lossless import lossless_figure
+
+    rows = pd.read_csv(Path(__file__).resolve().parents[2] / "leaderboards" / "rows.csv.gz", keep_default_na=False,
+                       na_values={"value": [""], "point": [""]})
+    rows = rows[(rows["task"] == "lossless/toy-mixture") & (rows["tier"] == "quick")]
+    fig = lossless_figure("lossless/toy-mixture", rows)
+    lines = fig.axes[1].get_lines()
+    styles = Styles().reserve(rows["method"])
+    assert len(lines) >= 8
+    for line in lines:
+        name = line.get_label()
+        assert (line.get_color(), line.get_marker()) == (styles.color(name), styles.marker(name))
+    assert len({line.get_marker() for line in lines}) >= 8  # markers tell the curves apart, not colour alone
