@@ -23,6 +23,7 @@ BUDGET_SIZES: tuple[tuple[str, str], ...] = (
     ("samples", "{n} samples"),
     ("runs", "{n} restarts"),
     ("query_budget", "{n} oracle queries per restart"),
+    ("steps", "{n} steps"),
     ("probe_train", "probe fitted on {n} images"),
 )
 
