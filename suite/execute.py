@@ -20,7 +20,7 @@ import numpy as np
 
 from .cell import Cell
 from .checkpoint import cell_scratch
-from .contracts import Measurement
+from .contracts import Budget, Measurement
 from .errors import MethodError
 from .progress import cell_label
 from .provenance import environment
@@ -146,13 +146,17 @@ def run_cell(cell: Cell) -> CellResult:
         task = get_task(cell.task)
         spec = resolve_method(cell.method_ref, task.family)
         budget = task.budget(cell.tier)
+        factory = spec.resolve_factory()
+        kwargs, options = task.method_options(factory, {**spec.params, **cell.params})
+        if options:  # parameters the task takes for itself (lossless: the bits-back coder around a user's model)
+            budget = Budget(cell.tier, {**dict(budget), **options})
         limit = float(budget.get("time_limit_s", 0) or 0)
         reset_peak_mem()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
         seed_everything(cell.seed)
         try:
-            method = spec.resolve_factory()(**{**spec.params, **cell.params})
+            method = factory(**kwargs)
         except Exception as exc:
             raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
         with _time_limit(limit), cell_label(f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"), \

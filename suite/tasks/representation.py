@@ -53,7 +53,7 @@ from ..clustering_metrics import score_clustering
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import DataError, MethodError
 from ..label_draws import check_labelled, split_labelled
-from ..protocols import Labelled, RepresentationLearner, Setting
+from ..protocols import Clusterer, Encoder, Labelled, RepresentationLearner, SemiSupervisedLearner, Setting
 from ..registry import register_task
 
 FAMILY = "representation"
@@ -403,6 +403,7 @@ class SemisupTask(ReprTask):
     """Semi-supervised classification with a class-balanced labelled draw per seed."""
 
     kind = "semisup"
+    protocol = SemiSupervisedLearner
     metrics = SEMISUP_METRICS
     per_class: ClassVar[dict[str, int | None]]  # labels per class by tier (None: every training label)
     paper = PAPERS["aae"]
@@ -454,6 +455,7 @@ class ClusterTask(ReprTask):
     """Unsupervised clustering into `n_clusters`, scored three ways on the test split."""
 
     kind = "cluster"
+    protocol = Clusterer
     metrics = CLUSTER_METRICS
     n_clusters: ClassVar[int]
     paper = f"{PAPERS['aae']}; {PAPERS['pixelgan']}"
@@ -516,6 +518,7 @@ class ProbeTask(ReprTask):
     """A linear probe on frozen features learned without labels."""
 
     kind = "probe"
+    protocol = Encoder
     metrics = PROBE_METRICS
     paper = PAPERS["wta"]
 
