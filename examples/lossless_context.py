@@ -2,10 +2,11 @@
 
 Each bit is coded with a Bernoulli probability read from counts of the bits seen so far in the same *context*, the
 values of five already-coded neighbours (JBIG's idea): left, two-left, up-left, up and up-right for images, the two
-previous bits for 1-D items. The counts start empty and adapt as coding goes (Krichevsky–Trofimov estimate
-(ones + ½) / (seen + 1)), so nothing about the model is stored: the bitstream is a small header (the items' shape)
-and constriction's range coder. Items are coded position by position, all items at once (the counts are updated
-after each position), so the decoder needs one vectorised step per pixel, not per pixel and item.
+previous bits for 1-D items. For 1-D items the position is part of the context too. The counts start empty and adapt as coding goes
+(Krichevsky–Trofimov estimate (ones + ½) / (seen + 1)), so nothing about the model is stored: the bitstream is a
+small header (the items' shape) and constriction's range coder. Items are coded in batches that double in size
+(1, 1, 2, 4, ...), each position by position for all its items at once (the counts learn after each position), so
+the decoder needs one vectorised step per pixel and batch, not per pixel and item.
 
 It codes binary items only, so it declares the binary tasks (`tasks`): `latentbench run lossless --method ...`
 skips mnist-8bit and sequence-hmm.
@@ -38,26 +39,43 @@ class ContextCoder:
     def _grid(shape: tuple[int, ...]) -> tuple[int, int]:
         return (shape[0], shape[1]) if len(shape) == 2 else (1, int(np.prod(shape)))
 
-    def _scan(self, n: int, shape: tuple[int, ...], bits: np.ndarray, code) -> None:
-        """Visit every position in raster order; `code(pos, probs)` codes (or decodes) column `pos` of `bits`."""
-        import constriction  # noqa: F401  (imported by the caller)
+    @staticmethod
+    def _batches(n: int) -> list[tuple[int, int]]:
+        """Item ranges coded together: 1, 1, 2, 4, ... items (doubling, at most 4,096), so the counts learn from the
+        first items quickly while a long stream still needs only ~log2(n) vectorised passes."""
+        out, start, size = [], 0, 1
+        while start < n:
+            out.append((start, min(n, start + size)))
+            start += size
+            size = min(2 * size if len(out) > 1 else 1, 4096)
+        return out
 
+    def _scan(self, n: int, shape: tuple[int, ...], bits: np.ndarray, code) -> None:
+        """Visit batches of items and, in each, every position in raster order; `code(rows, pos, probs)` codes (or
+        decodes) position `pos` of the items `rows` of `bits`, then the counts learn what was coded."""
         h, w = self._grid(shape)
-        offsets = NEIGHBOURS_2D if h > 1 else NEIGHBOURS_1D
-        ones = np.zeros(1 << len(offsets))
-        seen = np.zeros(1 << len(offsets))
+        one_d = h == 1
+        offsets = NEIGHBOURS_1D if one_d else NEIGHBOURS_2D
+        n_ctx = 1 << len(offsets)
+        positions = h * w if one_d else 1  # 1-D items (e.g. 16 bits of a mixture): the position is context too
+        ones = np.zeros(n_ctx * positions)
+        seen = np.zeros(n_ctx * positions)
         grid = bits.reshape(n, h, w)
-        for pos in range(h * w):
-            r, c = divmod(pos, w)
-            ctx = np.zeros(n, dtype=np.int64)
-            for k, (dr, dc) in enumerate(offsets):
-                rr, cc = r + dr, c + dc
-                if 0 <= rr < h and 0 <= cc < w and (rr, cc) < (r, c):
-                    ctx |= grid[:, rr, cc].astype(np.int64) << k
-            p1 = (ones[ctx] + self.prior_count) / (seen[ctx] + 2 * self.prior_count)
-            code(pos, np.clip(p1, 1e-6, 1 - 1e-6))
-            np.add.at(ones, ctx, grid[:, r, c])
-            np.add.at(seen, ctx, 1.0)
+        for lo, hi in self._batches(n):
+            rows = slice(lo, hi)
+            for pos in range(h * w):
+                r, c = divmod(pos, w)
+                ctx = np.zeros(hi - lo, dtype=np.int64)
+                for k, (dr, dc) in enumerate(offsets):
+                    rr, cc = r + dr, c + dc
+                    if 0 <= rr < h and 0 <= cc < w and (rr, cc) < (r, c):
+                        ctx |= grid[rows, rr, cc].astype(np.int64) << k
+                if one_d:
+                    ctx += n_ctx * pos
+                p1 = (ones[ctx] + self.prior_count) / (seen[ctx] + 2 * self.prior_count)
+                code(rows, pos, np.clip(p1, 1e-6, 1 - 1e-6))
+                np.add.at(ones, ctx, grid[rows, r, c])
+                np.add.at(seen, ctx, 1.0)
 
     # ------------------------------------------------------------------ the codec
     def encode(self, items) -> bytes:
@@ -70,7 +88,7 @@ class ContextCoder:
         flat = items.reshape(n, -1).astype(np.uint8)
         enc = constriction.stream.queue.RangeEncoder()
         model = constriction.stream.model.Bernoulli(perfect=False)
-        self._scan(n, shape, flat, lambda pos, p: enc.encode(flat[:, pos].astype(np.int32), model, p))
+        self._scan(n, shape, flat, lambda rows, pos, p: enc.encode(flat[rows, pos].astype(np.int32), model, p))
         header = struct.pack(f"<II{len(shape)}I", n, len(shape), *shape)
         return header + enc.get_compressed().tobytes()
 
@@ -84,8 +102,8 @@ class ContextCoder:
         model = constriction.stream.model.Bernoulli(perfect=False)
         flat = np.zeros((n, int(np.prod(shape))), dtype=np.uint8)
 
-        def code(pos: int, p: np.ndarray) -> None:
-            flat[:, pos] = dec.decode(model, p)
+        def code(rows: slice, pos: int, p: np.ndarray) -> None:
+            flat[rows, pos] = dec.decode(model, p)
 
         self._scan(n, tuple(shape), flat, code)
         return flat.reshape(n, *shape)

@@ -29,7 +29,7 @@ class BernoulliMixture:
     tasks = ("binarized-mnist",)
     method_name = "example-bernoulli-mixture"
 
-    def __init__(self, components: int = 32, em_iters: int = 30, stride: int = 2, train_images: int = 20000):
+    def __init__(self, components: int = 32, em_iters: int = 20, stride: int = 2, train_images: int = 20000):
         self.components = components
         self.em_iters = em_iters
         self.stride = stride
@@ -54,7 +54,8 @@ class BernoulliMixture:
             counts = resp.sum(0) + 1.0
             self.pi_ = counts / counts.sum()
             self.theta_ = np.clip((resp.T @ x + 1.0) / (counts[:, None] + 1.0), 1e-3, 1 - 1e-3)
-            resp = np.exp(self._log_joint(x) - logsumexp(self._log_joint(x), axis=1, keepdims=True))
+            lj = self._log_joint(x)
+            resp = np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
         self.shape_ = tuple(context.item_shape)
 
     def _log_joint(self, x: np.ndarray, cols=slice(None)) -> np.ndarray:
