@@ -39,9 +39,27 @@ def budget_items(task, tier: str) -> list[tuple[str, object]]:
     return list(dict(budget).items())
 
 
-def _print_budgets(selector: str) -> int:
+def budget_tables(tasks) -> list[str]:
+    """Markdown tables of budgets (key × tier), one per group of tasks with identical budgets (the docs embed them)."""
+    groups: dict[str, list[str]] = {}
+    for task in tasks:
+        tiers = list(task.tiers)
+        items = {tier: dict(budget_items(task, tier)) for tier in tiers}
+        keys = list(dict.fromkeys(k for tier in tiers for k in items[tier]))
+        lines = ["| key | " + " | ".join(tiers) + " |", "|---|" + "---|" * len(tiers)]
+        for key in keys:
+            cells = [repr(items[t][key]) if key in items[t] else "" for t in tiers]
+            lines.append(f"| `{key}` | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        groups.setdefault("\n".join(lines), []).append(task.name)
+    return [f"Budgets of {', '.join(f'`{n}`' for n in names)}:\n\n{table}" for table, names in groups.items()]
+
+
+def _print_budgets(selector: str, markdown: bool = False) -> int:
     from .registry import select_tasks
 
+    if markdown:
+        print("\n\n".join(budget_tables(select_tasks(selector))))
+        return 0
     for task in select_tasks(selector):
         print(task.name)
         for tier in task.tiers:
@@ -57,7 +75,7 @@ def cmd_list(args) -> int:
     from .registry import FAMILIES, methods, methods_for, select_tasks, tasks
 
     if args.budgets:
-        return _print_budgets(args.target or "all")
+        return _print_budgets(args.target or "all", args.markdown)
     all_tasks = tasks() if not args.target else {t.name: t for t in select_tasks(args.target)}
     for family in FAMILIES:
         fam = [t for t in all_tasks.values() if t.family == family]
@@ -240,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--methods", action="store_true", help="also list each task's reference methods")
     s.add_argument("--budgets", action="store_true",
                    help="print each tier's budget (keys and values: what a method receives as `budget`)")
+    s.add_argument("--markdown", action="store_true", help="with --budgets: markdown tables (key × tier)")
     s.set_defaults(func=cmd_list)
 
     s = sub.add_parser("run", help="run tasks × methods × seeds at a tier",
