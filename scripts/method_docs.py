@@ -17,9 +17,14 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "methods"
 MARK = re.compile(r"(<!-- budgets:(?P<family>[\w-]+) -->\n).*?(<!-- /budgets -->)", re.S)
 
 
+def builtin_tasks(family: str) -> list:
+    """The family's built-in tasks (a plugin's tasks, e.g. the tests' toy plugin, have no place in the docs)."""
+    return [t for t in select_tasks(family) if type(t).__module__.startswith("latentbench.tasks.")]
+
+
 def render(text: str) -> str:
     def fill(m: re.Match) -> str:
-        return m.group(1) + "\n\n".join(budget_tables(select_tasks(m.group("family")))) + "\n" + m.group(3)
+        return m.group(1) + "\n\n".join(budget_tables(builtin_tasks(m.group("family")))) + "\n" + m.group(3)
 
     return MARK.sub(fill, text)
 
