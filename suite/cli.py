@@ -34,8 +34,10 @@ def budget_items(task, tier: str) -> list[tuple[str, object]]:
     import dataclasses
 
     budget = task.budget(tier)
+    if hasattr(budget, "as_dict"):  # a typed budget (`latentbench.budget.Budget`): its declared keys, not `tier`
+        return list(budget.as_dict().items())
     if dataclasses.is_dataclass(budget):
-        return [(f.name, getattr(budget, f.name)) for f in dataclasses.fields(budget)]
+        return [(f.name, getattr(budget, f.name)) for f in dataclasses.fields(budget) if f.name != "tier"]
     return list(dict(budget).items())
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .budget import Budget
 from .contracts import Task
 from .errors import PluginError, UnknownNameError
 
@@ -70,6 +71,10 @@ def register_task(task_cls: type[Task]) -> type[Task]:
     family = task.family
     if family not in FAMILIES:
         raise PluginError(f"task {task.name!r}: unknown family {family!r} (families: {', '.join(FAMILIES)})")
+    for tier, budget in task.tiers.items():
+        if not isinstance(budget, Budget):
+            raise PluginError(f"task {task.name!r}: tier {tier!r} must be a typed budget (an instance of a "
+                              f"dataclass subclass of latentbench.budget.Budget), not {type(budget).__name__}")
     _tasks[task.name] = task
     return task_cls
 

@@ -54,18 +54,31 @@ GAUSS_WEIGHTS = [0.5, 1 / 6, 1 / 6, 1 / 6]
 GAUSS_VAR = 0.1
 DATA_SEED = 0
 
-# Budgets. runs: independent restarts; max_iter: optimizer iterations per restart (L-BFGS, as the reference);
-# query_budget: loss queries per run for the sample-based methods (random search, annealing, shot-based QHN,
-# the autoregressive hypernetwork), matched across them; shots: samples per shot-based iteration.
-# trajectories: Pauli trajectories per noise strength for the noisy evaluation of a circuit.
-# depth_study_runs: restarts of the exact, noise-free QHN at each depth (the paper's depth study uses 300 runs per
-# depth; its training scripts 10 restarts each, the paper tier's `runs`).
+@dataclass(frozen=True, kw_only=True)
+class BnnBudget(Budget):
+    """A bnn-search tier's budgets.
+
+    runs: independent restarts; max_iter: optimizer iterations per restart (L-BFGS, as the reference);
+    query_budget: loss queries per run for the sample-based methods (random search, annealing, shot-based QHN,
+    the autoregressive hypernetwork), matched across them; shots: samples per shot-based iteration;
+    trajectories: Pauli trajectories per noise strength for the noisy evaluation of a circuit;
+    depth_study_runs: restarts of the exact, noise-free QHN at each depth (the paper's depth study uses 300 runs per
+    depth; its training scripts 10 restarts each, the paper tier's `runs`); None: `runs`.
+    """
+
+    runs: int
+    max_iter: int
+    query_budget: int
+    shots: int
+    trajectories: int
+    depth_study_runs: int | None = None
+
+
 TIERS = {
-    "smoke": {"runs": 2, "max_iter": 30, "query_budget": 256, "shots": 16, "trajectories": 4, "time_limit_s": 60.0},
-    "quick": {"runs": 3, "max_iter": 150, "query_budget": 4096, "shots": 64, "trajectories": 8,
-              "time_limit_s": 3600.0},
-    "paper": {"runs": 10, "depth_study_runs": 300, "max_iter": 500, "query_budget": 16384, "shots": 128,
-              "trajectories": 64, "time_limit_s": 86400.0},
+    "smoke": BnnBudget(runs=2, max_iter=30, query_budget=256, shots=16, trajectories=4, time_limit_s=60.0),
+    "quick": BnnBudget(runs=3, max_iter=150, query_budget=4096, shots=64, trajectories=8, time_limit_s=3600.0),
+    "paper": BnnBudget(runs=10, depth_study_runs=300, max_iter=500, query_budget=16384, shots=128, trajectories=64,
+                       time_limit_s=86400.0),
 }
 
 METRICS = (
@@ -252,10 +265,9 @@ class _BnnSearchTask(Task):
         checks["bnn-search/spec"] = "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
         return DataInfo(copy=base.copy, checksums=checks)
 
-    def evaluate(self, method: Any, data: BnnProblem, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def evaluate(self, method: Any, data: BnnProblem, budget: BnnBudget, seed: int) -> Iterator[Measurement]:
         land = data.landscape
-        runs = int(budget.get("runs", 1))
-        cap = max(land.size, runs * int(budget.get("query_budget", 0)))
+        cap = max(land.size, budget.runs * budget.query_budget)
         oracle = LossOracle(land.loss, cap)
         rng = np.random.default_rng(seed)
         result = method.search(oracle, budget, rng)

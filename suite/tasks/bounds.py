@@ -423,15 +423,31 @@ class _RateDistortionTask(Task):
         return fig
 
 
-RD_TIERS = {  # discrete sources: slopes near the R = 0 end converge slowly, so iterations are generous
-    "smoke": {"n_points": 12, "max_iter": 3000, "time_limit_s": 60},
-    "quick": {"n_points": 40, "max_iter": 20000, "time_limit_s": 600},
-    "paper": {"n_points": 100, "max_iter": 100000, "time_limit_s": 3600},
+@dataclass(frozen=True, kw_only=True)
+class RDBoundsBudget(Budget):
+    """A rate–distortion tier: `n_points` slopes along the curve, `max_iter` iterations per slope (discrete sources:
+    slopes near the R = 0 end converge slowly, so iterations are generous)."""
+
+    n_points: int
+    max_iter: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GaussianRDBudget(RDBoundsBudget):
+    """`grid`: the cells a discretising method may use (a budget: the gap falls like 1/grid²)."""
+
+    grid: int
+
+
+RD_TIERS = {
+    "smoke": RDBoundsBudget(n_points=12, max_iter=3000, time_limit_s=60),
+    "quick": RDBoundsBudget(n_points=40, max_iter=20000, time_limit_s=600),
+    "paper": RDBoundsBudget(n_points=100, max_iter=100000, time_limit_s=3600),
 }
-GAUSSIAN_RD_TIERS = {  # `grid`: the cells a discretising method may use (a budget: the gap falls like 1/grid²)
-    "smoke": {"n_points": 12, "max_iter": 300, "grid": 96, "time_limit_s": 60},
-    "quick": {"n_points": 40, "max_iter": 3000, "grid": 384, "time_limit_s": 600},
-    "paper": {"n_points": 100, "max_iter": 10000, "grid": 1024, "time_limit_s": 3600},
+GAUSSIAN_RD_TIERS = {
+    "smoke": GaussianRDBudget(n_points=12, max_iter=300, grid=96, time_limit_s=60),
+    "quick": GaussianRDBudget(n_points=40, max_iter=3000, grid=384, time_limit_s=600),
+    "paper": GaussianRDBudget(n_points=100, max_iter=10000, grid=1024, time_limit_s=3600),
 }
 
 
@@ -511,10 +527,21 @@ LOGZ_METRICS = (
            description="log Ẑ − log Z with this many path points / AIS steps (point = steps)"),
 )
 
-LOGZ_TIERS = {  # samples: K draws of q; partitions: TVO intervals; chains × steps: AIS transitions per chain
-    "smoke": {"samples": 4096, "partitions": 20, "chains": 64, "steps": 100, "time_limit_s": 60},
-    "quick": {"samples": 100000, "partitions": 50, "chains": 256, "steps": 1000, "time_limit_s": 600},
-    "paper": {"samples": 1000000, "partitions": 100, "chains": 1024, "steps": 10000, "time_limit_s": 7200},
+@dataclass(frozen=True, kw_only=True)
+class LogZBudget(Budget):
+    """A log-partition tier: `samples` K draws of q; `partitions` TVO intervals; `chains` × `steps` AIS transitions
+    per chain."""
+
+    samples: int
+    partitions: int
+    chains: int
+    steps: int
+
+
+LOGZ_TIERS = {
+    "smoke": LogZBudget(samples=4096, partitions=20, chains=64, steps=100, time_limit_s=60),
+    "quick": LogZBudget(samples=100000, partitions=50, chains=256, steps=1000, time_limit_s=600),
+    "paper": LogZBudget(samples=1000000, partitions=100, chains=1024, steps=10000, time_limit_s=7200),
 }
 
 

@@ -92,6 +92,27 @@ class LosslessContext:
     seed: int = 0
 
 
+@dataclass(frozen=True, kw_only=True)
+class LosslessBudget(Budget):
+    """A lossless tier: `items` coded; `curve`: also record bits/dim against items coded; a latent-variable model
+    is wrapped in the bits-back coder `lvm_coder` ("elbo", or another `wrap_model` coder) with `lvm_K` samples
+    (`lvm_resample`: the SMC coder's resampling). A cell's `coder` / `particles` / `resample` parameters set these
+    three (`lvm_options`)."""
+
+    items: int
+    curve: bool = True
+    lvm_coder: str = "elbo"
+    lvm_K: int = 1
+    lvm_resample: str = "always"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SequenceBudget(LosslessBudget):
+    """A sequence tier: `items` sequences of `length` symbols."""
+
+    length: int
+
+
 @dataclass
 class LosslessData:
     items: np.ndarray
@@ -240,13 +261,13 @@ class LosslessTask(Task):
             reference_model=model, reference_key=self.references.get(tier, ""), seed=seed,
         )
 
-    def evaluate(self, method: Any, data: LosslessData, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def evaluate(self, method: Any, data: LosslessData, budget: LosslessBudget, seed: int) -> Iterator[Measurement]:
         items = data.items
         codec = method
         if not is_codec(method):
             if is_lvm(method) or is_sequential_model(method):
-                codec = wrap_model(method, coder=str(budget.get("lvm_coder", "elbo")), K=int(budget.get("lvm_K", 1)),
-                                   seed=seed, resample=str(budget.get("lvm_resample", "always")))
+                codec = wrap_model(method, coder=budget.lvm_coder, K=budget.lvm_K, seed=seed,
+                                   resample=budget.lvm_resample)
             else:
                 raise MethodError(
                     f"{type(method).__name__} is neither a codec (encode/decode) nor a latent-variable model "
@@ -284,7 +305,7 @@ class LosslessTask(Task):
         yield Measurement("decode_items_per_s", n / max(t_dec, 1e-9))
         yield Measurement("roundtrip_exact", 1.0)
         yield Measurement("compressed_bytes", float(len(blob)))
-        if budget.get("curve", True):
+        if budget.curve:
             per_item = dims // n
             if engine is not None:
                 curve = [(k, b / (k * per_item)) for k, b in engine.stats.curve if k < n]
@@ -333,9 +354,9 @@ class ImageLosslessTask(LosslessTask):
     dataset: str = ""  # the data layer's name of the quick/paper data
     digits_kind: str = ""  # how the smoke digits are quantised ("binary" or "8bit")
     tiers = {
-        "smoke": {"items": 48, "time_limit_s": 120.0, "curve": True},
-        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
-        "paper": {"items": 10000, "time_limit_s": 36000.0, "curve": True},
+        "smoke": LosslessBudget(items=48, time_limit_s=120.0, curve=True),
+        "quick": LosslessBudget(items=10000, time_limit_s=1800.0, curve=True),
+        "paper": LosslessBudget(items=10000, time_limit_s=36000.0, curve=True),
     }
 
     def data_info(self, tier: str) -> DataInfo:
@@ -351,7 +372,7 @@ class ImageLosslessTask(LosslessTask):
         return get_dataset(self.dataset).load("test").x[:n].reshape(-1, 28, 28).astype(np.uint8)
 
     def data(self, tier: str, seed: int) -> LosslessData:
-        n = int(self.budget(tier)["items"])
+        n = self.budget(tier).items
         items = _digits(self.digits_kind, n).reshape(n, 8, 8) if tier == "smoke" else self.test_images(n)
         return LosslessData(items=items, context=self.context(tier, items, seed))
 
@@ -393,9 +414,9 @@ class ToyMixture(LosslessTask):
     description = "16-bit items from a fixed 16-component mixture of Bernoullis; exact -log p(x) and entropy known"
     alphabet = 2
     tiers = {
-        "smoke": {"items": 64, "time_limit_s": 120.0, "curve": True},
-        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
-        "paper": {"items": 100000, "time_limit_s": 36000.0, "curve": True},
+        "smoke": LosslessBudget(items=64, time_limit_s=120.0, curve=True),
+        "quick": LosslessBudget(items=10000, time_limit_s=1800.0, curve=True),
+        "paper": LosslessBudget(items=100000, time_limit_s=36000.0, curve=True),
     }
 
     def data_info(self, tier: str) -> DataInfo:
@@ -403,7 +424,7 @@ class ToyMixture(LosslessTask):
 
     def data(self, tier: str, seed: int) -> LosslessData:
         model = toy_mixture_model()
-        n = int(self.budget(tier)["items"])
+        n = self.budget(tier).items
         items = model.sample(n, np.random.default_rng([seed, 0x70E5]))
         exact = float(-model.log_marginal(items).sum() / math.log(2))
         return LosslessData(items=items, context=self.context(tier, items, seed, model), exact_bits=exact,
@@ -416,9 +437,9 @@ class SequenceHMM(LosslessTask):
     description = "sequences of 8 symbols from a fixed 8-state HMM; exact likelihood by the forward algorithm"
     alphabet = 8
     tiers = {
-        "smoke": {"items": 16, "length": 32, "time_limit_s": 120.0, "curve": True},
-        "quick": {"items": 1000, "length": 64, "time_limit_s": 1800.0, "curve": True},
-        "paper": {"items": 10000, "length": 64, "time_limit_s": 36000.0, "curve": True},
+        "smoke": SequenceBudget(items=16, length=32, time_limit_s=120.0, curve=True),
+        "quick": SequenceBudget(items=1000, length=64, time_limit_s=1800.0, curve=True),
+        "paper": SequenceBudget(items=10000, length=64, time_limit_s=36000.0, curve=True),
     }
 
     def data_info(self, tier: str) -> DataInfo:
@@ -427,7 +448,7 @@ class SequenceHMM(LosslessTask):
     def data(self, tier: str, seed: int) -> LosslessData:
         model = toy_hmm_model()
         b = self.budget(tier)
-        items = model.sample(int(b["items"]), int(b["length"]), np.random.default_rng([seed, 0x4A4E]))
+        items = model.sample(b.items, b.length, np.random.default_rng([seed, 0x4A4E]))
         exact = float(-model.log_marginal(items).sum() / math.log(2))
         return LosslessData(items=items, context=self.context(tier, items, seed, model), exact_bits=exact)
 

@@ -302,7 +302,7 @@ def run_threads() -> int | None:
         return None
 
 
-def limit_threads(budget: Budget) -> Any:
+def limit_threads(budget: ReprBudget) -> Any:
     """Pin BLAS/OpenMP pools (numpy, scikit-learn) to the tier's `threads` (smoke, quick: 1) for reproducible timing.
 
     Without it scikit-learn's k-means and lbfgs oversubscribe a shared 2-core machine by 5-30x. None: no limit.
@@ -310,7 +310,7 @@ def limit_threads(budget: Budget) -> Any:
     """
     import contextlib
 
-    threads = run_threads() or budget.get("threads", None)
+    threads = run_threads() or budget.threads
     if not threads:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
@@ -329,11 +329,10 @@ def _images_per_s(method: Any, n_images: int, seconds: float) -> float:
     return count / max(seconds, 1e-9)
 
 
-def _setting(task: "ReprTask", budget: Budget, data: ReprData, n_clusters: int | None = None) -> Setting:
+def _setting(task: "ReprTask", budget: ReprBudget, data: ReprData, n_clusters: int | None = None) -> Setting:
     return Setting(task=task.name, kind=task.kind, tier=budget.tier, n_classes=data.n_classes,
-                   image_shape=data.image_shape, steps=int(budget.get("steps", 0)),
-                   batch_size=int(budget.get("batch_size", 64)), n_clusters=n_clusters,
-                   budget={**dict(budget), "threads": run_threads() or budget.get("threads")})
+                   image_shape=data.image_shape, steps=budget.steps, batch_size=budget.batch_size,
+                   n_clusters=n_clusters, budget={**budget.as_dict(), "threads": run_threads() or budget.threads})
 
 
 # ================================================================================================ tasks
@@ -368,12 +367,12 @@ class ReprTask(Task):
             return load_cifar10(tier)
         raise DataError(f"{self.name}: no loader for dataset {self.dataset!r}")
 
-    def evaluate(self, method: Any, data: ReprData, budget: Budget, seed: int) -> list[Measurement]:
+    def evaluate(self, method: Any, data: ReprData, budget: ReprBudget, seed: int) -> list[Measurement]:
         """Run the protocol (`_evaluate`) with the tier's thread limit in force."""
         with limit_threads(budget):
             return list(self._evaluate(method, data, budget, seed))
 
-    def _evaluate(self, method: Any, data: ReprData, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def _evaluate(self, method: Any, data: ReprData, budget: ReprBudget, seed: int) -> Iterator[Measurement]:
         raise NotImplementedError
 
     def data(self, tier: str, seed: int) -> ReprData:
@@ -413,7 +412,7 @@ class SemisupTask(ReprTask):
         classes = n_classes or (5 if self.dataset == "smallnorb" else 10)
         return None if per is None else per * classes
 
-    def _evaluate(self, method: Any, data: ReprData, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def _evaluate(self, method: Any, data: ReprData, budget: ReprBudget, seed: int) -> Iterator[Measurement]:
         per_class = self.per_class[budget.tier]
         lab, unl = split_labelled(data.train_y, per_class, seed, data.n_classes)
         labelled = Labelled(x=data.train_x[lab], y=data.train_y[lab], n_classes=data.n_classes)
@@ -460,7 +459,7 @@ class ClusterTask(ReprTask):
     n_clusters: ClassVar[int]
     paper = f"{PAPERS['aae']}; {PAPERS['pixelgan']}"
 
-    def _evaluate(self, method: Any, data: ReprData, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def _evaluate(self, method: Any, data: ReprData, budget: ReprBudget, seed: int) -> Iterator[Measurement]:
         k = self.n_clusters
         rng = np.random.default_rng(seed)
         t0 = time.perf_counter()
@@ -522,13 +521,13 @@ class ProbeTask(ReprTask):
     metrics = PROBE_METRICS
     paper = PAPERS["wta"]
 
-    def _evaluate(self, method: Any, data: ReprData, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def _evaluate(self, method: Any, data: ReprData, budget: ReprBudget, seed: int) -> Iterator[Measurement]:
         rng = np.random.default_rng(seed)
         t0 = time.perf_counter()
         _call_fit(method, data.train_x, None, rng, _setting(self, budget, data))
         seconds = _fit_seconds(method, t0)
         encode = _need(method, "encode", "probe")
-        n_probe = int(budget.get("probe_train", 0) or len(data.train_y))
+        n_probe = int(budget.probe_train or len(data.train_y))
         idx = np.arange(len(data.train_y))
         if n_probe < len(idx):
             idx = np.sort(np.random.default_rng(0).permutation(len(idx))[:n_probe])  # fixed: same for every method
@@ -539,9 +538,9 @@ class ProbeTask(ReprTask):
         if not f_train.shape[1] == f_valid.shape[1] == f_test.shape[1]:
             raise MethodError(f"encode returned {f_train.shape[1]}, {f_valid.shape[1]} and {f_test.shape[1]} features "
                               "on the training, validation and test images; one dimension is needed")
-        grid = tuple(budget.get("probe_C", PROBE_C_GRID))
+        grid = tuple(budget.probe_C)
         scaler, clf, c, valid_err = fit_probe(f_train, data.train_y[idx], f_valid, data.valid_y, grid,
-                                              int(budget.get("probe_max_iter", 200)))
+                                              int(budget.probe_max_iter))
         test_err = 100.0 * float(np.mean(clf.predict(scaler.transform(f_test)) != data.test_y))
         probe_seconds = time.perf_counter() - t1
         yield Measurement("test_error", test_err)
@@ -557,15 +556,35 @@ class ProbeTask(ReprTask):
 
 
 # ------------------------------------------------------------------------------------------------ tiers
-def _tiers(smoke_steps: int = 100, quick_steps: int = 3000, paper_steps: int = 100_000, **extra: dict) -> dict:
+@dataclass(frozen=True, kw_only=True)
+class ReprBudget(Budget):
+    """A representation tier: `steps` optimiser updates of `batch_size` images for a training method; `threads`:
+    the BLAS/OpenMP thread pools' size during the cell (1 at smoke and quick, for reproducible timing on a shared
+    machine; None: no limit)."""
+
+    steps: int
+    batch_size: int
+    threads: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeBudget(ReprBudget):
+    """A probe tier: the probe trains on the first `probe_train` (fixed permutation) training images' features
+    (0: all of them), choosing its C from `probe_C` on the validation split, `probe_max_iter` lbfgs iterations."""
+
+    probe_train: int = 0
+    probe_max_iter: int = 200
+    probe_C: tuple[float, ...] = PROBE_C_GRID
+
+
+def _tiers(smoke_steps: int = 100, quick_steps: int = 3000, paper_steps: int = 100_000,
+           budget: type[ReprBudget] = ReprBudget, **extra: dict) -> dict[str, ReprBudget]:
     tiers = {
         "smoke": {"steps": smoke_steps, "batch_size": 64, "threads": 1, "time_limit_s": 120.0},
         "quick": {"steps": quick_steps, "batch_size": 100, "threads": 1, "time_limit_s": 1800.0},
         "paper": {"steps": paper_steps, "batch_size": 100, "threads": None, "time_limit_s": 7 * 86400.0},
     }
-    for tier, values in extra.items():
-        tiers[tier] = {**tiers[tier], **values}
-    return tiers
+    return {tier: budget(**{**values, **extra.get(tier, {})}) for tier, values in tiers.items()}
 
 
 def _semisup(short: str, dataset: str, per_class: dict[str, int | None], description: str) -> type[SemisupTask]:
@@ -594,7 +613,7 @@ def _cluster(k: int) -> type[ClusterTask]:
 def _probe(dataset: str, description: str) -> type[ProbeTask]:
     cls = type(f"Probe_{dataset}", (ProbeTask,), {
         "name": f"{FAMILY}/probe/{'mnist' if dataset == 'mnist' else dataset}", "dataset": dataset,
-        "tiers": _tiers(smoke={"probe_train": 0, "probe_max_iter": 300},
+        "tiers": _tiers(budget=ProbeBudget, smoke={"probe_train": 0, "probe_max_iter": 300},
                         quick={"probe_train": 10_000, "probe_max_iter": 200},
                         paper={"probe_train": 0, "probe_max_iter": 1000}),
         "description": description, "__doc__": description,
