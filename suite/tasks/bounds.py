@@ -315,33 +315,6 @@ def _points(est: Estimate, strictly_positive_d: bool) -> np.ndarray:
     return pts
 
 
-# ================================================================================================ figures
-def _new_figure(ncols: int = 1):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5.2 * ncols, 4.0), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
-    return fig, axes
-
-
-def _ok_rows(rows: Any, task_name: str, metric: str):
-    import pandas as pd
-
-    df = pd.DataFrame(rows)
-    if df.empty or "metric" not in df:
-        return df.iloc[0:0]
-    if "task" in df:
-        df = df[df["task"] == task_name]
-    if "status" in df:
-        df = df[df["status"] == "ok"]
-    df = df[df["metric"] == metric].copy()
-    df["value"] = pd.to_numeric(df["value"], errors="coerce")
-    df["point"] = pd.to_numeric(df["point"], errors="coerce") if "point" in df else np.nan
-    return df.dropna(subset=["value"])
-
-
 # ================================================================================================ tasks
 RD_METRICS = (
     Metric("worst_gap", "nats", "lower", headline=True, tolerance=1e-6, rel_tolerance=0.05,
@@ -405,23 +378,6 @@ class _RateDistortionTask(Task):
         for d, r, g in sorted(zip(D.tolist(), R.tolist(), gap.tolist())):
             yield Measurement("rate", r, point=d)
             yield Measurement("gap_vs_D", g, point=d)
-
-    def figure(self, rows: Any):
-        fig, (ax,) = _new_figure()
-        dmax = self.max_distortion()
-        grid = np.linspace(dmax * 1e-3, dmax * 1.15, 400)
-        ax.plot(grid, self.rate_distortion(grid), color="black", lw=1.5, label="R(D), closed form")
-        df = _ok_rows(rows, self.name, "rate")
-        for i, (method, sub) in enumerate(df.groupby("method", sort=True)):
-            ax.scatter(sub["point"], sub["value"], s=14, marker="os^vD<>"[i % 7], label=method, zorder=3)
-        ax.set_xlabel("distortion D")
-        ax.set_ylabel("rate R [nats]")
-        ax.set_title(self.name)
-        ax.set_xlim(0, dmax * 1.15)
-        ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8)
-        return fig
-
 
 @dataclass(frozen=True, kw_only=True)
 class RDBoundsBudget(Budget):
@@ -592,24 +548,6 @@ class _LogPartitionTask(Task):
             yield Measurement("direction_holds", float(value >= truth - DIRECTION_TOL))
         for axis, x, y in curve:
             yield Measurement(f"gap_vs_{axis}", y - truth, point=x)
-
-    def figure(self, rows: Any):
-        fig, axes = _new_figure(ncols=2)
-        for ax, axis in zip(axes, CURVE_AXES):
-            df = _ok_rows(rows, self.name, f"gap_vs_{axis}")
-            for i, (method, sub) in enumerate(df.groupby("method", sort=True)):
-                g = sub.groupby("point")["value"]
-                mean, sd = g.mean(), g.std().fillna(0.0)
-                ax.errorbar(mean.index, mean.values, yerr=sd.values, marker="os^vD<>"[i % 7], ms=4, capsize=2,
-                            label=method)
-            ax.axhline(0.0, color="black", lw=1.0, label=f"log Z = {self.log_z:.4f}")
-            ax.set_xscale("log")
-            ax.set_xlabel("samples K" if axis == "K" else "path points / AIS steps")
-            ax.set_ylabel("log Ẑ − log Z [nats]")
-            ax.set_title(f"{self.name}: gap vs {axis}")
-            ax.legend(fontsize=7)
-        return fig
-
 
 @register_task
 class GaussianLogZ(_LogPartitionTask):

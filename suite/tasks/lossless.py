@@ -245,7 +245,7 @@ class LosslessTask(Task):
     metrics = METRICS
     paper = PAPER
     version = "1"
-    figure_tier = "quick"  # issue 4 publishes the quick tier's figures; the other tiers' are family figures
+    figure_tier = "quick"  # the quick tier's figure beside the leaderboard; the paper tier's is a family figure
     alphabet = 2
     references: dict[str, str] = {}  # tier -> suite reference model name
 
@@ -315,29 +315,6 @@ class LosslessTask(Task):
             for k, v in curve:
                 yield Measurement("total_bits_per_dim", v, point=float(k))
             yield Measurement("total_bits_per_dim", total / dims, point=float(n))
-
-    def figure(self, rows: Any) -> Any:
-        return lossless_figure(self.name, rows)
-
-    @staticmethod
-    def family_figures(rows: Any) -> dict[str, Any]:
-        """`latentbench publish` hook: each task's figure at the paper tier (the task's own figure is quick's)."""
-        out = {}
-        for task, sub in rows[rows["tier"] == "paper"].groupby("task"):
-            fig = lossless_figure(task, sub)
-            if fig is not None:
-                fig.suptitle(f"{task} — paper tier", fontsize=10, y=1.02)
-                out[f"{task.replace('/', '-')}-paper"] = fig
-        return out
-
-    @staticmethod
-    def family_tables(rows: Any) -> dict[str, Any]:
-        """`latentbench publish` hook: issue 4's comparisons checked on the measured rows, one row per check."""
-        from .lossless_findings import findings_table
-
-        return {"findings": ("lossless: the comparisons the family must show, on the measured rows",
-                             findings_table(rows))}
-
 
 def _thin(curve: list[tuple[int, float]], max_points: int = 24) -> list[tuple[int, float]]:
     """At most ~max_points curve points, log-spaced in the number of items."""
@@ -453,68 +430,7 @@ class SequenceHMM(LosslessTask):
         return LosslessData(items=items, context=self.context(tier, items, seed, model), exact_bits=exact)
 
 
-# ------------------------------------------------------------------------------------------------ figure
-def lossless_figure(task_name: str, rows: Any) -> Any:
-    """Two panels: net and total bits/dim against K (bits-back coders), total bits/dim against items coded."""
-    import pandas as pd
-    from matplotlib.figure import Figure
-
-    if rows is None or len(rows) == 0:
-        return None
-    rows = rows[rows["status"] == "ok"] if "status" in rows else rows
-    if rows.empty:
-        return None
-    fig = Figure(figsize=(11, 4.2))
-    ax_k, ax_n = fig.subplots(1, 2)
-    summary = rows[rows["point"].isna()] if "point" in rows else rows
-    keys = ["method", "params"] if "params" in rows else ["method"]
-    wide = summary.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean").reset_index()
-    if "particles" in wide:
-        bb = wide.dropna(subset=["particles"])
-        bb = bb[~bb["method"].str.startswith("naive")]
-        fam = bb["method"].str.replace(r"-\d+$", "", regex=True)
-        bb = bb.assign(family=fam)
-        elbo = bb[bb["family"] == "bb-elbo"]
-        groups = {name: grp for name, grp in bb.groupby("family") if name != "bb-elbo"}
-        for name in list(groups):  # BB-ELBO is the K = 1 point of every particle family
-            if not elbo.empty and not name.startswith("bb-smc"):
-                groups[name] = pd.concat([elbo, groups[name]])
-        if not groups and not elbo.empty:
-            groups = {"bb-elbo": elbo}
-        for name, grp in sorted(groups.items()):
-            grp = grp.sort_values("particles")
-            line = ax_k.plot(grp["particles"], grp["net_bits_per_dim"], "o-", label=f"{name} net")[0]
-            ax_k.plot(grp["particles"], grp["total_bits_per_dim"], "s--", color=line.get_color(), alpha=0.6,
-                      label=f"{name} total")
-        if "exact_bits_per_dim" in wide and wide["exact_bits_per_dim"].notna().any():
-            ax_k.axhline(float(wide["exact_bits_per_dim"].dropna().iloc[0]), color="k", lw=0.8, ls=":",
-                         label="exact -log p(x)")
-        ax_k.set_xscale("log")
-        ax_k.set_xlabel("particles K")
-        ax_k.set_ylabel("bits/dim")
-        ax_k.legend(fontsize=7)
-    ax_k.set_title(f"{task_name}: rate vs K")
-    from matplotlib import colormaps
-
-    ax_n.set_prop_cycle(color=colormaps["tab20"].colors)
-    curve = rows[(rows["metric"] == "total_bits_per_dim")]
-    if "point" in curve:
-        curve = curve[curve["point"].notna()]
-        for label, grp in curve.groupby("method"):
-            g = grp.assign(point=pd.to_numeric(grp["point"])).groupby("point")["value"].mean()
-            ax_n.plot(g.index, g.values, ".-", label=str(label))
-    ax_n.set_xscale("log")
-    ax_n.set_yscale("log")
-    ax_n.set_xlabel("items coded")
-    ax_n.set_ylabel("total bits/dim (initial bits included)")
-    ax_n.set_title("total rate vs number of items")
-    if ax_n.lines:
-        ax_n.legend(fontsize=6, ncol=2)
-    fig.tight_layout()
-    return fig
-
-
 __all__ = [
     "BinarizedMNIST", "LosslessContext", "LosslessData", "LosslessTask", "MNIST8bit", "SequenceHMM", "ToyMixture",
-    "is_codec", "is_lvm", "lossless_figure", "lvm_options", "wrap_model",
+    "is_codec", "is_lvm", "lvm_options", "wrap_model",
 ]
