@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from latentbench.cli import budget_tables
-from latentbench.registry import FAMILIES, select_tasks
+from latentbench.registry import families, select_tasks
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "methods"
 MARK = re.compile(r"(<!-- budgets:(?P<family>[\w-]+) -->\n).*?(<!-- /budgets -->)", re.S)
@@ -34,7 +34,7 @@ def render(text: str) -> str:
 
 def main(argv: list[str]) -> int:
     stale = []
-    for family in FAMILIES:
+    for family in families():
         page = DOCS / f"{family}.md"
         text = page.read_text()
         new = render(text)

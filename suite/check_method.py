@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from .cell import Cell
 from .errors import LatentBenchError
 from .execute import run_cell
-from .protocols import FAMILY_PROTOCOLS, protocol_members
-from .registry import get_task, load_file_method, select_tasks
+from .protocols import protocol_members
+from .registry import family_protocols, get_task, load_file_method, select_tasks
 
 
 @dataclass
@@ -60,6 +60,16 @@ def pick_task(cls: type, spec, family: str):
     return (fitting or declared or [None])[0]
 
 
+def _protocol_check(cls: type, family: str | None) -> Check:
+    """Whether `cls` implements one of its family's protocols, naming the members it misses when it does not."""
+    protocols = family_protocols(family) if family else ()
+    satisfied = [p for p in protocols if _implements(cls, p)]
+    if satisfied:
+        return Check("protocol", True, f"{family}: {satisfied[0].__name__}")
+    wants = " or ".join(f"{p.__name__} ({_missing(cls, p)} missing)" for p in protocols)
+    return Check("protocol", False, f"{cls.__name__} does not implement the {family} protocol: {wants}")
+
+
 def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[Check]:
     checks: list[Check] = []
     family = get_task(task_name).family if task_name else None
@@ -75,13 +85,9 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
     elif spec.family != family:
         checks.append(Check("task", False, f"{cls.__name__} declares family {spec.family!r}; {task_name} is {family}"))
         return checks
-    protocols = FAMILY_PROTOCOLS.get(family, ())
-    satisfied = [p for p in protocols if _implements(cls, p)]
-    if not satisfied:
-        wants = " or ".join(f"{p.__name__} ({_missing(cls, p)} missing)" for p in protocols)
-        checks.append(Check("protocol", False, f"{cls.__name__} does not implement the {family} protocol: {wants}"))
+    checks.append(_protocol_check(cls, family))
+    if not checks[-1].ok:
         return checks
-    checks.append(Check("protocol", True, f"{family}: {satisfied[0].__name__}"))
 
     try:
         cls()

@@ -56,6 +56,7 @@ from ..label_draws import check_labelled, split_labelled
 from ..protocols import Clusterer, Encoder, Labelled, RepresentationLearner, SemiSupervisedLearner, Setting
 from ..registry import register_task
 from ..representation_checks import check_features, check_predictions, check_soft_assignments
+from ..threads import run_threads
 
 FAMILY = "representation"
 PAPERS = {
@@ -105,21 +106,11 @@ def _timing_metrics() -> tuple[Metric, ...]:
     )
 
 
-def run_threads() -> int | None:
-    """The thread count the runner set for this process (OMP_NUM_THREADS), if any."""
-    import os
-
-    try:
-        return int(os.environ.get("OMP_NUM_THREADS", "")) or None
-    except ValueError:
-        return None
-
-
 def limit_threads(budget: ReprBudget) -> Any:
     """Pin BLAS/OpenMP pools (numpy, scikit-learn) to the tier's `threads` (smoke, quick: 1) for reproducible timing.
 
     Without it scikit-learn's k-means and lbfgs oversubscribe a shared 2-core machine by 5-30x. None: no limit.
-    A thread count the runner was given (`latentbench run --threads N`, exported as OMP_NUM_THREADS) wins.
+    A thread count the run was given (`latentbench run --threads N`, `latentbench.threads`) wins.
     """
     import contextlib
 
@@ -227,7 +218,8 @@ class SemisupTask(ReprTask):
         seconds = _fit_seconds(method, t0)
         predict = _need(method, "predict", "semisup")
         test_pred = check_predictions(predict(data.test_x), len(data.test_y), data.n_classes)
-        yield Measurement("test_error", 100.0 * float(np.mean(test_pred != data.test_y)))
+        wrong = 100.0 * (np.asarray(test_pred) != data.test_y)  # per test example, in the test split's order
+        yield Measurement("test_error", float(np.mean(wrong)), items=wrong)
         if len(data.valid_y):
             valid_pred = check_predictions(predict(data.valid_x), len(data.valid_y), data.n_classes)
             yield Measurement("valid_error", 100.0 * float(np.mean(valid_pred != data.valid_y)))
@@ -338,9 +330,10 @@ class ProbeTask(ReprTask):
         grid = tuple(budget.probe_C)
         scaler, clf, c, valid_err = fit_probe(f_train, data.train_y[idx], f_valid, data.valid_y, grid,
                                               int(budget.probe_max_iter))
-        test_err = 100.0 * float(np.mean(clf.predict(scaler.transform(f_test)) != data.test_y))
+        wrong = 100.0 * (clf.predict(scaler.transform(f_test)) != data.test_y)  # per test example
+        test_err = float(np.mean(wrong))
         probe_seconds = time.perf_counter() - t1
-        yield Measurement("test_error", test_err)
+        yield Measurement("test_error", test_err, items=wrong)
         yield Measurement("valid_error", valid_err)
         yield Measurement("probe_C", float(c))
         yield Measurement("feature_dim", float(f_train.shape[1]))
