@@ -31,10 +31,12 @@ def _measured_tiers(board) -> list[str]:
 
 def how_to_submit() -> str:
     steps = [
-        ("Write a method", "one class in a file, implementing the family's protocol; check it with",
-         "latentbench check-method my_method.py:MyModel --task FAMILY/TASK"),
+        ("Write a method", "one class in a file implementing the family's protocol (it may declare `family`, `tasks` "
+         "and `method_name`); start from the family's example in examples/ and its page docs/methods/FAMILY.md "
+         "(what each object a method receives contains, the budget keys per tier). Check it with",
+         "latentbench check-method my_method.py:MyModel"),
         ("Run it", "on the smoke tier first (seconds), then quick or paper, into your own store:",
-         "latentbench run FAMILY/TASK --method my_method.py:MyModel --tier quick --seeds 3 --store mine.sqlite"),
+         "latentbench run FAMILY --method my_method.py:MyModel --tier quick --seeds 3 --store mine.sqlite"),
         ("Put it beside the published rows", "merge the published rows into your store (no re-running):",
          "latentbench merge leaderboards/rows.csv.gz --into mine.sqlite"),
         ("Publish", "this site, the markdown and the CSV tables, in one command:",
@@ -46,7 +48,8 @@ def how_to_submit() -> str:
             "<p>Each row records where it was measured (commit, machine, library versions, threads) and whether the "
             "method is a registered baseline or a file, with its hash; open a row's <em>provenance</em> to see it. "
             "Send the store (or <code>latentbench export rows.csv.gz --store mine.sqlite</code>) with your "
-            "method file.</p></section>")
+            "method file. For CI, examples/ci/latentbench.yml runs your method on every push, compares the run with "
+            "your default branch's last passing run and uploads the store and this site.</p></section>")
 
 
 def landing(entries: list[TaskEntry], families: dict[str, FamilyEntry], page: str, rows_file: str | None) -> str:
