@@ -74,7 +74,9 @@ def landing(entries: list[TaskEntry], families: dict[str, FamilyEntry], page: st
                          f"{escape.text(family)}</a></h2><p>Figures and tables of this family's report.</p></section>")
     download = (f"<p>All published rows: <a href='{escape.attr(rel(rows_file, page))}' download>rows.csv.gz</a> "
                 "(tidy rows with provenance; merge them into your own store).</p>") if rows_file else ""
-    return ("<p class='lead'>Five families of tasks on latent-variable models, compression and binary networks. "
+    n = len(cards)
+    return (f"<p class='lead'>{n} famil{'ies' if n != 1 else 'y'} of tasks on latent-variable models, compression and "
+            "binary networks. "
             "Measured rows are ranked by each task's headline metric, one table per tier; published numbers from "
             "the papers are shown as separate, labelled reference rows, never mixed with measurements.</p>"
             + download + "<div class='cards'>" + "".join(cards) + "</div>" + how_to_submit())
