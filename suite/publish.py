@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from .contracts import TIERS
 from .escape import markdown_table, md_text
@@ -60,11 +61,29 @@ def family_summaries(store: ResultsStore, family: str) -> tuple[str, list]:
     return RULE, [s for s in summarize_family(values, lower, reference) if len(s.tasks) >= 2]
 
 
-def summary_markdown(family: str, rule: str, summaries: list) -> str:
-    """The family's `summary.md`."""
+def summary_markdown(family: str, rule: str, summaries: list, links: list[str | None]) -> str:
+    """The family's `summary.md`; `links[i]`: summary i's rank figure from that page (or None)."""
     from .family_summary import render_summary
 
-    return f"# {family}: summary across tasks\n\n{rule}\n\n" + "\n\n".join(render_summary(s) for s in summaries) + "\n"
+    parts = []
+    for s, link in zip(summaries, links):
+        text = render_summary(s)
+        if link:
+            head, _, rest = text.partition("\n")
+            text = f"{head}\n\n![mean ranks of {md_text(s.group)}, {md_text(s.tier)} tier]({link})\n{rest}"
+        parts.append(text)
+    return f"# {family}: summary across tasks\n\n{rule}\n\n" + "\n\n".join(parts) + "\n"
+
+
+def rank_png(summary: Any, out: Path) -> Path | None:
+    """Save a family summary's rank figure (`reports.rank_figure`) under out/figures; None when it has none."""
+    from .reports.rank_figure import rank_figure
+
+    fig = rank_figure(summary)
+    if fig is None:
+        return None
+    name = file_name(f"{summary.group.replace('/', '-')}-summary-{summary.tier}")
+    return save_literal_on_error(save, fig, inside(out, out / "figures" / f"{name}.png"))
 
 
 def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderboards",
@@ -143,13 +162,17 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
     for family in families:
         rule, summaries = family_summaries(st, family)
         if summaries:
+            pngs = [rank_png(sm, out) if figures else None for sm in summaries]
+            written += [p for p in pngs if p is not None]
             md = inside(out, out / family / "summary.md")
             md.parent.mkdir(parents=True, exist_ok=True)
-            md.write_text(summary_markdown(family, rule, summaries))
+            md.write_text(summary_markdown(family, rule, summaries,
+                                           [f"../{p.relative_to(out)}" if p else None for p in pngs]))
             written.append(md)
             index_md.append(f"- [{family}: summary across tasks]({md.relative_to(out)})")
             page = family_pages.setdefault(family, FamilyEntry(family))
             page.summaries, page.summary_rule, page.summary_md = summaries, rule, md
+            page.summary_figures = pngs
     if not sections and not family_pages:
         return written
     out.mkdir(parents=True, exist_ok=True)

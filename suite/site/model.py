@@ -31,3 +31,4 @@ class FamilyEntry:
     summaries: list[Any] = field(default_factory=list)  # `family_summary.FamilySummary` per task group and tier
     summary_rule: str = ""  # how the summaries rank (`family_summary.RULE`)
     summary_md: Path | None = None  # the summary's markdown file, written by publish
+    summary_figures: list[Path | None] = field(default_factory=list)  # each summary's rank figure, if drawn

@@ -126,9 +126,12 @@ def family_page(family: str, entries: list[TaskEntry], extra: FamilyEntry | None
             anchor = f"summary-{escape.slug(s.group)}-{escape.slug(s.tier)}"
             title = f"{s.group} — {s.tier} tier ({len(s.tasks)} tasks)"
             toc.append((anchor, title, s.tier))
+            png = extra.summary_figures[i] if i < len(extra.summary_figures) else None
+            drawn = (figure(rel(site_rel(png, out_root), page), f"mean ranks of {s.group}, {s.tier} tier",
+                            f"mean ranks of {s.group}, {s.tier} tier") if png is not None else "")
             body.append(_family_section(anchor, title, s.tier,
                                         f"<p class='table-title'>Tasks: {escape.text(', '.join(s.tasks))}</p>"
-                                        + tables.summary_tables(s, f"summary-{i}")))
+                                        + drawn + tables.summary_tables(s, f"summary-{i}")))
     if extra is not None:
         for i, (title, csv, frame) in enumerate(extra.tables):
             anchor, tier = f"table-{escape.slug(csv.stem)}", tier_of(csv.stem)
