@@ -218,14 +218,18 @@ def test_family_summary_ranks_lists_the_unranked_and_folds_the_pairwise_tests(tm
     md = tmp_path / "fam" / "summary.md"
     md.parent.mkdir()
     md.write_text("")
-    extra = FamilyEntry("fam", summaries=summaries, summary_rule="the rule", summary_md=md)
+    png = tmp_path / "figures" / "fam-summary-quick.png"
+    png.parent.mkdir()
+    png.write_bytes(b"")
+    extra = FamilyEntry("fam", summaries=summaries, summary_rule="the rule", summary_md=md, summary_figures=[png, None])
     html = pages.family_page("fam", [], extra, "fam/index.html", tmp_path)
     quick = re.search(r"<section class='family-part' id='summary-fam-quick'>.*?</section>", html, re.DOTALL).group(0)
     assert "<td data-v='1.0'>[1.00, 1.50]</td>" in quick and "0.98 (2 tasks)" in quick
+    assert "<img src='../figures/fam-summary-quick.png' alt='mean ranks of fam, quick tier'" in quick
     assert "Not ranked (ran only some of the tasks): c (1 of 4)" in quick
     assert "<details class='pairwise'><summary>Pairwise Wilcoxon" in quick and "smallest two-sided Wilcoxon p is 0.125" in quick
     smoke = re.search(r"<section class='family-part tier-smoke' id='summary-fam-smoke'>.*?</section>", html, re.DOTALL).group(0)
-    assert "not comparable to published numbers" in smoke
+    assert "not comparable to published numbers" in smoke and "<figure" not in smoke  # no figure drawn for it
     assert "href='summary.md'" in html and "the rule" in html and "href='#summary-fam-smoke'" in html
 
 
