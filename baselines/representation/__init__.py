@@ -27,7 +27,7 @@ def register() -> None:
                     description="PixelGAN autoencoder, categorical prior, small PixelCNN decoder (Makhzani & Frey 2017)")
     register_method("iae", FAMILY, f"{M}.iae:IAE", tasks=("cluster/*", "semisup/*"), version="3",
                     description="implicit autoencoder, categorical code, adversarial reconstruction (Makhzani 2018)")
-    register_method("m1m2", FAMILY, f"{M}.m1m2:M1M2", tasks=("semisup/*",),
+    register_method("m1m2", FAMILY, f"{M}.m1m2:M1M2", tasks=("semisup/*",), version="2",
                     description="reference: semi-supervised VAE M1+M2 (Kingma et al. 2014)")
     register_method("wta-fc", FAMILY, f"{M}.wta:WTAFC", params={"sparsity": 0.05}, tasks=("probe/*", "semisup/*"),
                     description="fully connected winner-take-all autoencoder, 5% lifetime sparsity (Makhzani & Frey 2015)")
