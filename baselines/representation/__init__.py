@@ -21,11 +21,11 @@ def register() -> None:
                     description="floor: a dropout MLP trained on the labelled draw only")
     register_method("pixels", FAMILY, f"{M}.floors:PixelProbe", tasks=("probe/*",),
                     description="floor: raw pixels as the probe's features")
-    register_method("aae", FAMILY, f"{M}.aae:AAE", tasks=("semisup/*", "cluster/*"), version="2",
+    register_method("aae", FAMILY, f"{M}.aae:AAE", tasks=("semisup/*", "cluster/*"), version="3",
                     description="adversarial autoencoder, categorical + style code (Makhzani et al. 2015)")
-    register_method("pixelgan", FAMILY, f"{M}.pixelgan:PixelGAN", tasks=("cluster/*", "semisup/*"), version="2",
+    register_method("pixelgan", FAMILY, f"{M}.pixelgan:PixelGAN", tasks=("cluster/*", "semisup/*"), version="3",
                     description="PixelGAN autoencoder, categorical prior, small PixelCNN decoder (Makhzani & Frey 2017)")
-    register_method("iae", FAMILY, f"{M}.iae:IAE", tasks=("cluster/*", "semisup/*"), version="3",
+    register_method("iae", FAMILY, f"{M}.iae:IAE", tasks=("cluster/*", "semisup/*"), version="4",
                     description="implicit autoencoder, categorical code, adversarial reconstruction (Makhzani 2018)")
     register_method("m1m2", FAMILY, f"{M}.m1m2:M1M2", tasks=("semisup/*",), version="2",
                     description="reference: semi-supervised VAE M1+M2 (Kingma et al. 2014)")
