@@ -98,7 +98,8 @@ def test_gains_verdict_separates_real_gaps_from_seed_noise():
     assert g.loc["aae", "verdict"] == "yes" and g.loc["aae", "note"] == ""
     assert g.loc["iae", "verdict"].startswith("tie") and "within" in g.loc["iae", "note"]
     assert g.loc["m1m2", "verdict"] == "NO" and not g.loc["m1m2", "beats_floor"]
-    assert "3,000 minibatches of 100" in g.loc["m1m2", "note"]  # the budget the method actually trained for
+    steps = get_task("representation/semisup/mnist-100").tiers["quick"]["steps"]
+    assert f"{steps:,} minibatches of 100" in g.loc["m1m2", "note"]  # the budget the method actually trained for
     assert g.loc["wta-fc", "verdict"].startswith("NO (unconfirmed") and "only 1 seed" in g.loc["wta-fc", "note"]
     assert g.loc["supervised-mlp", "verdict"] == "(floor)"
     # every row that does not beat its floor says why
@@ -141,7 +142,8 @@ def test_gains_note_says_when_more_training_made_it_worse():
     early["params"] = '{"steps": 100}'
     g = gains_table(pd.concat([rows, early])).set_index("method")
     note = g.loc["iae", "note"]
-    assert "more training made it worse" in note and "100 steps 15.20" in note and "3,000 steps" in note
+    steps = get_task("representation/semisup/mnist-100").tiers["quick"]["steps"]
+    assert "more training made it worse" in note and "100 steps 15.20" in note and f"{steps:,} steps" in note
     assert "budget effect" not in note
     assert "budget effect is the likely cause" in g.loc["m1m2", "note"]  # fewer steps did worse: budget stands
     longer = _synthetic("representation/semisup/mnist-100", "quick", {"m1m2": [25.0, 26.0]}, "test_error")
