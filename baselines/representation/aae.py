@@ -25,9 +25,10 @@ reconstruction keeps q(y|x) soft (mean max q ≈ 0.47 at step 3,000) and the cat
 reconstruction, not the class (NMI 0.37, 50 % error). The decoder therefore gets a straight-through one-hot *sample*
 of q(y|x) (`y_code="gumbel"`, a deviation from the paper): a soft q(y|x) then costs reconstruction, so the encoder
 sharpens on categories that carry the image's class (NMI 0.59, 25 %); the adversarial phase runs at `gan_lr` 5e-4
-(not 2e-4) there, which keeps all the categories in use at 30 clusters (2e-4: 24 of 30). Quick tier, 3 seeds, paper
-rule: 33.5 ± 4.2 % at 16 clusters, 21.3 ± 0.5 % at 30 (k-means on pixels: 32.6, 23.8); the 16-cluster error is
-dominated by clusters that mix 4/7/9 and 3/5/8, whose most confident example is often of the minority class.
+(not 2e-4) there, which keeps all the categories in use at 30 clusters (2e-4: 24 of 30). Quick tier, 3 seeds, under
+the task's version 1 (fit on all 60,000 training images, the paper rule read from the most confident *training*
+example): 33.5 ± 4.2 % at 16 clusters, 21.3 ± 0.5 % at 30 (k-means on pixels: 32.6, 23.8); the 16-cluster error
+was dominated by clusters that mix 4/7/9 and 3/5/8, whose most confident example was often of the minority class.
 Semisup tasks keep the paper's soft code, and the adversarial phase runs at the reconstruction's rate (`gan_lr`
 defaults to `lr`, 1e-3; Adam, β1 0.5 for the adversarial phase). Until version 3 it ran at 2e-4, five times slower
 than reconstruction: the prior on y was then too weak to keep q(y|x) categorical, and the soft q(y|x) fed to the
@@ -240,7 +241,7 @@ class CategoricalAdversarialAE(TorchLearner):
     # -- protocol outputs -----------------------------------------------------------------------------------
     def _probs(self, x: np.ndarray) -> np.ndarray:
         """q(y|x), the softmax taken in float64 (a float32 softmax can round confident examples to exactly 1.0, and
-        the paper's cluster-labelling rule, each cluster takes the label of its most confident training example,
+        the paper's cluster-labelling rule, each cluster takes the label of its most confident validation example,
         would then pick the first of the tied examples; a safeguard, no change measured in the runs here)."""
         logits = self._batched(lambda b: self._encode(b)[0], x).astype(np.float64)
         logits -= logits.max(axis=1, keepdims=True)
