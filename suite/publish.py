@@ -1,4 +1,9 @@
-"""`latentbench publish`: regenerate leaderboards/ (markdown + CSV per task, one HTML page, PNG figures) from a store."""
+"""`latentbench publish`: regenerate leaderboards/ (markdown + CSV per task, one HTML page, PNG figures) from a store.
+
+Each task's leaderboard comes from `latentbench.leaderboard`; its figure and the family's cross-task figures and
+tables come from the family's report (`latentbench.reports.report_for`), so a plugin family shows what its own
+registered report draws.
+"""
 from __future__ import annotations
 
 import html
@@ -9,20 +14,13 @@ from pathlib import Path
 from .contracts import TIERS
 from .leaderboard import leaderboard, render
 from .registry import tasks
+from .reports import registered_families, report_for
+from .reports.plotting import save
 from .results import ResultsStore
 
 
 def _safe(name: str) -> str:
     return name.replace("/", "-")
-
-
-def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
 
 
 def figure_tiers(ok_rows, prefer: str = "") -> list[str]:
@@ -66,11 +64,11 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         if figures:
             ok = rows[rows["status"] == "ok"]
             tiers = figure_tiers(ok, task.figure_tier)
-            fig = task.figure(ok[ok["tier"] == tiers[0]]) if tiers else None
+            fig = report_for(task.family).task_figure(task, ok[ok["tier"] == tiers[0]]) if tiers else None
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:
-                fig_path = _save(fig, out / "figures" / f"{_safe(name)}.png")
+                fig_path = save(fig, out / "figures" / f"{_safe(name)}.png")
                 written.append(fig_path)
                 fig_rel = fig_path.relative_to(out)
         link = os.path.relpath(out / fig_rel, md.parent) if fig_rel else None
@@ -83,30 +81,28 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             + render(board, task, "html")
             + (f"<p><img src='{fig_rel}' alt='{html.escape(name)}' style='max-width:720px'></p>" if fig_rel else "")
         )
-    families = {}
-    for task in tasks().values():
-        families.setdefault(task.family, task)
-    for family, task in families.items():
+    families = list(dict.fromkeys([t.family for t in tasks().values()] + registered_families()))
+    for family in families:
         rows = st.rows(family=family, include_errors=False)
         if rows.empty:
             continue
-        if figures and hasattr(task, "family_figures"):
-            for fname, fig in task.family_figures(rows).items():
-                path = _save(fig, out / "figures" / f"{fname}.png")
+        report = report_for(family)
+        if figures:
+            for fname, fig in report.figures(rows).items():
+                path = save(fig, out / "figures" / f"{fname}.png")
                 written.append(path)
                 index_md.append(f"- figure: [{fname}]({path.relative_to(out)})")
                 sections.append(f"<h2>{html.escape(fname)}</h2><p><img src='{path.relative_to(out)}' "
                                 f"alt='{html.escape(fname)}' style='max-width:720px'></p>")
-        if hasattr(task, "family_tables"):
-            for tname, (title, frame) in task.family_tables(rows).items():
-                md = out / family / f"{tname}.md"
-                md.parent.mkdir(parents=True, exist_ok=True)
-                md.write_text(f"# {title}\n\n{frame.to_markdown(index=False)}\n")
-                frame.to_csv(md.with_suffix(".csv"), index=False)
-                written += [md, md.with_suffix(".csv")]
-                label = title if title.startswith(f"{family}:") else f"{family}: {title}"
-                index_md.append(f"- [{label}]({md.relative_to(out)})")
-                sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
+        for tname, (title, frame) in report.tables(rows).items():
+            md = out / family / f"{tname}.md"
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text(f"# {title}\n\n{frame.to_markdown(index=False)}\n")
+            frame.to_csv(md.with_suffix(".csv"), index=False)
+            written += [md, md.with_suffix(".csv")]
+            label = title if title.startswith(f"{family}:") else f"{family}: {title}"
+            index_md.append(f"- [{label}]({md.relative_to(out)})")
+            sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
     if not sections:
         return written
     out.mkdir(parents=True, exist_ok=True)

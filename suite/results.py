@@ -11,13 +11,15 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from .cell import Cell, canonical_json
+from .itemstore import items_path_for, pack, read_npz, unpack, write_npz
 from .errors import StoreError
 from .execute import CellResult
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: per-item values (table items); a version-1 store is migrated on open
 DEFAULT_STORE = "results/latentbench.sqlite"
 ROW_COLUMNS = [
     "cell_hash", "task", "tier", "method", "params", "seed", "metric", "value", "unit", "point", "status",
@@ -37,6 +39,10 @@ CREATE TABLE IF NOT EXISTS measurements (
     metric TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, point, PRIMARY KEY (cell_hash, idx)
 );
 CREATE INDEX IF NOT EXISTS cells_task ON cells(task, tier);
+CREATE TABLE IF NOT EXISTS items (
+    cell_hash TEXT NOT NULL REFERENCES cells(cell_hash) ON DELETE CASCADE, idx INTEGER NOT NULL,
+    metric TEXT NOT NULL, point, n INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (cell_hash, idx)
+);
 """
 
 
@@ -69,6 +75,8 @@ class ResultsStore:
             row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            elif row[0] == "1":  # the items table was just created empty: nothing else changed
+                conn.execute("UPDATE meta SET value=? WHERE key='schema'", (SCHEMA_VERSION,))
             elif row[0] != SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: results store schema {row[0]}, this version reads {SCHEMA_VERSION}")
         except sqlite3.OperationalError as exc:
@@ -143,6 +151,10 @@ class ResultsStore:
                 "INSERT INTO measurements VALUES (?,?,?,?,?,?)",
                 [(cell.key, i, m, v, u, p) for i, (m, v, u, p) in enumerate(result.measurements)],
             )
+            conn.executemany(
+                "INSERT INTO items VALUES (?,?,?,?,?,?)",
+                [(cell.key, i, m, p, *pack(a)) for i, (m, p, a) in enumerate(getattr(result, "items", []))],
+            )
             conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             try:
@@ -197,6 +209,22 @@ class ResultsStore:
         rows = self._execute("SELECT status, COUNT(*) FROM cells GROUP BY status").fetchall()
         return {status: n for status, n in rows}
 
+    def items(self, cell_hashes: Iterable[str] | None = None,
+              metric: str | None = None) -> dict[tuple[str, str, object], np.ndarray]:
+        """Per-item values keyed by (cell hash, metric, point); only the cells asked for (all when None)."""
+        if not self.path.exists():
+            return {}
+        sql, args = "SELECT cell_hash, metric, point, n, data FROM items", []
+        if metric is not None:
+            sql += " WHERE metric = ?"
+            args.append(metric)
+        wanted = None if cell_hashes is None else set(cell_hashes)
+        out = {}
+        for key, m, point, n, blob in self._execute(sql, tuple(args)).fetchall():
+            if wanted is None or key in wanted:
+                out[(key, m, point)] = unpack(n, blob, f"{self.path}: cell {key} {m}")
+        return out
+
     # ------------------------------------------------------------ merge / export
     def merge_from(self, other: "ResultsStore | str | os.PathLike") -> dict[str, int]:
         """Copy in the cells of another store by hash: new cells are added, an ok cell replaces an error cell.
@@ -210,17 +238,26 @@ class ResultsStore:
             by_cell: dict[str, list[tuple]] = {}
             for m in their_ms:
                 by_cell.setdefault(m[0], []).append(m)
-            return self._insert_cells(theirs, lambda key: by_cell.get(key, []))
+            items_file = items_path_for(other)
+            their_items: dict[str, list[tuple]] = {}
+            if items_file.is_file():
+                for (key, m, point), arr in read_npz(items_file).items():
+                    lst = their_items.setdefault(key, [])
+                    lst.append((key, len(lst), m, point, *pack(arr)))
+            return self._insert_cells(theirs, lambda key: by_cell.get(key, []), lambda key: their_items.get(key, []))
         src = other if isinstance(other, ResultsStore) else ResultsStore(other)
         src_conn = src.connect(create=False)
         try:
             theirs = src_conn.execute("SELECT * FROM cells").fetchall()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{src.path} is not a LatentBench results store or is corrupt ({exc})") from exc
+        has_items = src_conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='items'").fetchone() is not None
         return self._insert_cells(
-            theirs, lambda key: src_conn.execute("SELECT * FROM measurements WHERE cell_hash=?", (key,)).fetchall())
+            theirs, lambda key: src_conn.execute("SELECT * FROM measurements WHERE cell_hash=?", (key,)).fetchall(),
+            lambda key: src_conn.execute("SELECT * FROM items WHERE cell_hash=?", (key,)).fetchall() if has_items else [])
 
-    def _insert_cells(self, theirs: list[tuple], measurements_of) -> dict[str, int]:
+    def _insert_cells(self, theirs: list[tuple], measurements_of, items_of=lambda key: []) -> dict[str, int]:
         added = replaced = skipped = 0
         mine = dict(self._execute("SELECT cell_hash, status FROM cells").fetchall())
         conn = self.connect()
@@ -240,6 +277,7 @@ class ResultsStore:
                 conn.execute(f"INSERT INTO cells VALUES ({','.join('?' * len(row))})", row)
                 ms = measurements_of(key)
                 conn.executemany("INSERT INTO measurements VALUES (?,?,?,?,?,?)", ms)
+                conn.executemany("INSERT INTO items VALUES (?,?,?,?,?,?)", items_of(key))
             conn.execute("COMMIT")
         except Exception:
             conn.execute("ROLLBACK")
@@ -260,6 +298,9 @@ class ResultsStore:
             df.to_csv(path, index=False)  # pandas gzips a .csv.gz
         else:
             raise StoreError(f"export to {path.suffix or 'no extension'}: use .csv, .csv.gz or .parquet")
+        arrays = self.items(set(df["cell_hash"]))
+        if arrays:  # beside the rows: rows.csv.gz -> rows.items.npz, read back by merge
+            write_npz(items_path_for(path), arrays)
         return path
 
 
