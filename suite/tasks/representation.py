@@ -389,7 +389,7 @@ def _semisup(short: str, dataset: str, per_class: dict[str, int | None], descrip
         "name": f"{FAMILY}/semisup/{short}",
         "dataset": dataset,
         "per_class": per_class,
-        "tiers": _tiers(quick_steps=6000),
+        "tiers": _tiers(),
         "description": description,
         "__doc__": description,
     })
