@@ -9,8 +9,9 @@ examples whose cluster's label is not their class:
   example). Validation images are held out of the method's training set, so the rule's one example per cluster is
   not one the method could have overfitted; without a validation split (`score_clustering(valid_soft=None)`) the
   training examples stand in.
-- ``majority`` (on the training examples): cluster k takes the most frequent class among the training examples assigned to it (hard
-  assignment argmax_k q(k|x)); a cluster no training example falls in takes the most frequent training class.
+- ``majority`` (on the training examples): cluster k takes the most frequent class among the training examples
+  assigned to it (hard assignment argmax_k q(k|x)); a cluster no training example falls in takes the most frequent
+  training class.
   (Ties: the smallest class.)
 - ``hungarian`` (on the training examples): a one-to-one matching of clusters to classes maximising the training examples that agree
   (scipy's linear_sum_assignment on the K×C contingency table). With K = C this is the usual "unsupervised
