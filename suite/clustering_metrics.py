@@ -5,16 +5,16 @@ class labels using labelled examples the method never saw labels of, then the er
 examples whose cluster's label is not their class:
 
 - ``paper``: the rule of the AAE paper (Makhzani et al. 2015, sec. 6), which labels each cluster i with the
-  validation example x_n maximising q(t_i|x_n) and gives that label to every point of the cluster: cluster k takes the label of the *validation* example most confident of it, argmax_n q(k|x_n) (ties: the first such
+  validation example x_n maximising q(t_i|x_n) and gives that label to every point of the cluster: cluster k takes
+  the label of the *validation* example most confident of it, argmax_n q(k|x_n) (ties: the first such
   example). Validation images are held out of the method's training set, so the rule's one example per cluster is
   not one the method could have overfitted; without a validation split (`score_clustering(valid_soft=None)`) the
   training examples stand in.
 - ``majority`` (on the training examples): cluster k takes the most frequent class among the training examples
   assigned to it (hard assignment argmax_k q(k|x)); a cluster no training example falls in takes the most frequent
-  training class.
-  (Ties: the smallest class.)
-- ``hungarian`` (on the training examples): a one-to-one matching of clusters to classes maximising the training examples that agree
-  (scipy's linear_sum_assignment on the K×C contingency table). With K = C this is the usual "unsupervised
+  training class. (Ties: the smallest class.)
+- ``hungarian`` (on the training examples): a one-to-one matching of clusters to classes maximising the training
+  examples that agree (scipy's linear_sum_assignment on the K×C contingency table). With K = C this is the usual "unsupervised
   accuracy"; with K > C only C clusters get a class and every example of an unmatched cluster counts as an error,
   so the rule penalises over-clustering by design.
 

@@ -3,8 +3,8 @@
 M1: a VAE on pixels (MLP encoder/decoder, Gaussian code z1, Bernoulli likelihood of intensities) trained on every
 training image for the first half of the step budget. M2 on the M1 codes (posterior means μ(z1), standardised per
 dimension over all training images, no labels used), for the second half: a classifier q(y | z1), an encoder
-q(z2 | z1, y) and a decoder p(z1 | y, z2) (Gaussian, learned per-dimension variance). Labelled loss: −ELBO(z1, y) + α·CE(q(y | z1), y); unlabelled loss:
-Σ_y q(y | z1)·(−ELBO(z1, y)) − H(q(y | z1)).
+q(z2 | z1, y) and a decoder p(z1 | y, z2) (Gaussian, learned per-dimension variance). Labelled loss:
+−ELBO(z1, y) + α·CE(q(y | z1), y); unlabelled loss: Σ_y q(y | z1)·(−ELBO(z1, y)) − H(q(y | z1)).
 α defaults to 0.1·N/n_labelled (the paper's α = 0.1·N, per labelled example of a minibatch mean).
 `predict` = argmax_y q(y | μ(z1(x))).
 Why standardised: early in M1's training (the smoke tier's 50 M1 steps) the KL term holds the posterior means near
