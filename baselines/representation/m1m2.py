@@ -10,7 +10,7 @@ q(z2 | z1, y) and a decoder p(z1 | y, z2) (Gaussian, learned per-dimension varia
 Why standardised: early in M1's training (the smoke tier's 50 M1 steps) the KL term holds the posterior means near
 0 (spread ≈ 0.01-0.02 per dimension), and M2's classifier, fed those raw, stays at chance within its 50 steps
 (smoke MNIST-100, label draw 0: 89.0 % test error raw, 47.2 % standardised; a logistic regression on the same raw
-features: 61.4 %). A deviation from the paper, which feeds μ(z1) as is.
+features: 61.4 %). A deviation from the paper, which feeds μ(z1) as is (`scale_features=False`).
 Sizes by tier: widths 64 / 256 / 500, z1 16 / 50 / 50, z2 8 / 20 / 50.
 """
 from __future__ import annotations
@@ -33,8 +33,9 @@ class M1M2(TorchLearner):
     """Semi-supervised VAE: M1 features, M2 on top."""
 
     def __init__(self, hidden: int | None = None, alpha: float | None = None, lr: float = 1e-3,
-                 steps: int | None = None, batch_size: int | None = None):
-        super().__init__(hidden=hidden, alpha=alpha, lr=lr, steps=steps, batch_size=batch_size)
+                 steps: int | None = None, batch_size: int | None = None, scale_features: bool = True):
+        super().__init__(hidden=hidden, alpha=alpha, lr=lr, steps=steps, batch_size=batch_size,
+                         scale_features=scale_features)
 
     def _width(self, setting: Setting) -> int:
         return int(self.hidden) if self.hidden else WIDTH.get(setting.tier, 256)
@@ -103,8 +104,8 @@ class M1M2(TorchLearner):
         for net in (self.m1_enc_, self.m1_dec_):
             net.eval()
         raw = self._m1_features(self.pool_.x.cpu().numpy(), scaled=False)
-        self.feat_mean_ = raw.mean(axis=0)
-        self.feat_std_ = raw.std(axis=0) + 1e-6
+        self.feat_mean_ = raw.mean(axis=0) if self.scale_features else np.zeros(raw.shape[1], np.float32)
+        self.feat_std_ = raw.std(axis=0) + 1e-6 if self.scale_features else np.ones(raw.shape[1], np.float32)
         pool_feats = (raw - self.feat_mean_) / self.feat_std_
         self.m2_pool_ = Batches(pool_feats, None, self.batch_, self.gen_, self.device_)
         self.m2_lab_ = Batches(self._m1_features(self.lab_x_), self.lab_y_, self.batch_, self.gen_, self.device_)

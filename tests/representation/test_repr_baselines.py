@@ -192,4 +192,5 @@ def test_m1m2_learns_within_the_smoke_budget():
     """M1+M2 on smoke MNIST-100 (100 steps: 50 of M1, 50 of M2) is well below chance (90 % error): M2 reads M1's
     posterior means standardised; fed raw (spread ≈ 0.02 after 50 M1 steps) its classifier stayed at 89 %."""
     out = one_cell("representation/semisup/mnist-100", "m1m2")
-    assert out["test_error"] < 70
+    raw = one_cell("representation/semisup/mnist-100", "m1m2", params={"scale_features": False})
+    assert out["test_error"] < 70 and raw["test_error"] > 80 and raw["test_error"] - out["test_error"] > 20
