@@ -15,8 +15,8 @@ import numpy as np
 from ..tasks.representation import FAMILY, ReprTask
 from .findings import Measured, Rule, Verdict, evaluate, label_stats, seed_values
 
-# what a losing row's note says when no run of the same method isolates a cause (a longer run, an ablation)
-UNMEASURED = "whether a longer run or another setting closes the gap is not measured here"
+# what a losing row's note says when no longer run of the same method was measured
+UNMEASURED = "whether a longer run closes the gap is not measured here"
 NOISE_SE = 2.0  # a difference counts as real when it exceeds this many standard errors of the difference of means
 COLLAPSED = 0.8  # a cluster code that uses at most this fraction of its K clusters on the test split is 'collapsed'
 
