@@ -1,6 +1,7 @@
 """The standard's contracts: metrics, tiers, budgets, measurements and the Task base class every family implements."""
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Literal, Mapping
@@ -8,7 +9,8 @@ from typing import Any, ClassVar, Iterable, Literal, Mapping
 from .budget import Budget
 
 Direction = Literal["lower", "higher", "none"]
-TIERS: tuple[str, ...] = ("smoke", "quick", "paper")
+TIERS: tuple[str, ...] = ("smoke", "quick", "paper")  # the standard tiers; a plugin family may declare others
+TIER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # what any tier's name must be (shown, and used in file names)
 DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better", "none": "a diagnostic, neither is better"}
 
 
@@ -112,6 +114,12 @@ class Task(ABC):
             raise TypeError(f"task {self.name}: tier {tier!r} must be a Budget (a dataclass subclass of "
                             f"latentbench.budget.Budget), not {type(budget).__name__}")
         return budget.for_tier(tier)
+
+    def method_options(self, factory: Any, params: Mapping[str, Any]) -> tuple[dict, dict]:
+        """Split a cell's parameters into the method constructor's keyword arguments and the options this task
+        takes for itself (merged into the cell's budget); by default all go to the constructor. `lossless` takes
+        `coder`, `particles` and `resample` for a latent-variable model: the suite's bits-back coder that wraps it."""
+        return dict(params), {}
 
     def data_info(self, tier: str) -> DataInfo:
         """The data copy and checksums for `tier`; called before a cell runs so the cell key names its data."""

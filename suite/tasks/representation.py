@@ -55,9 +55,10 @@ from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..data.repr_splits import ReprData, load_cifar10, load_mnist, load_norb, load_smoke, load_svhn
 from ..errors import DataError, MethodError
 from ..label_draws import check_labelled, split_labelled
-from ..protocols import Labelled, RepresentationLearner, Setting
+from ..protocols import Clusterer, Encoder, Labelled, RepresentationLearner, SemiSupervisedLearner, Setting
 from ..registry import register_task
 from ..representation_checks import check_features, check_predictions, check_soft_assignments
+from ..threads import run_threads
 
 FAMILY = "representation"
 PAPERS = {
@@ -107,21 +108,11 @@ def _timing_metrics() -> tuple[Metric, ...]:
     )
 
 
-def run_threads() -> int | None:
-    """The thread count the runner set for this process (OMP_NUM_THREADS), if any."""
-    import os
-
-    try:
-        return int(os.environ.get("OMP_NUM_THREADS", "")) or None
-    except ValueError:
-        return None
-
-
 def limit_threads(budget: ReprBudget) -> Any:
     """Pin BLAS/OpenMP pools (numpy, scikit-learn) to the tier's `threads` (smoke, quick: 1) for reproducible timing.
 
     Without it scikit-learn's k-means and lbfgs oversubscribe a shared 2-core machine by 5-30x. None: no limit.
-    A thread count the runner was given (`latentbench run --threads N`, exported as OMP_NUM_THREADS) wins.
+    A thread count the run was given (`latentbench run --threads N`, `latentbench.threads`) wins.
     """
     import contextlib
 
@@ -207,6 +198,7 @@ class SemisupTask(ReprTask):
     """Semi-supervised classification with a class-balanced labelled draw per seed."""
 
     kind = "semisup"
+    protocol = SemiSupervisedLearner
     metrics = SEMISUP_METRICS
     per_class: ClassVar[dict[str, int | None]]  # labels per class by tier (None: every training label)
     paper = PAPERS["aae"]
@@ -228,7 +220,8 @@ class SemisupTask(ReprTask):
         seconds = _fit_seconds(method, t0)
         predict = _need(method, "predict", "semisup")
         test_pred = check_predictions(predict(data.test_x), len(data.test_y), data.n_classes)
-        yield Measurement("test_error", 100.0 * float(np.mean(test_pred != data.test_y)))
+        wrong = 100.0 * (np.asarray(test_pred) != data.test_y)  # per test example, in the test split's order
+        yield Measurement("test_error", float(np.mean(wrong)), items=wrong)
         if len(data.valid_y):
             valid_pred = check_predictions(predict(data.valid_x), len(data.valid_y), data.n_classes)
             yield Measurement("valid_error", 100.0 * float(np.mean(valid_pred != data.valid_y)))
@@ -256,6 +249,7 @@ class ClusterTask(ReprTask):
 
     kind = "cluster"
     version = "2"  # 2: fit on the 50,000 training images, the paper rule labels clusters from the validation split
+    protocol = Clusterer
     metrics = CLUSTER_METRICS
     n_clusters: ClassVar[int]
     paper = f"{PAPERS['aae']}; {PAPERS['pixelgan']}"
@@ -318,6 +312,7 @@ class ProbeTask(ReprTask):
     """A linear probe on frozen features learned without labels."""
 
     kind = "probe"
+    protocol = Encoder
     metrics = PROBE_METRICS
     paper = PAPERS["wta"]
 
@@ -341,9 +336,10 @@ class ProbeTask(ReprTask):
         grid = tuple(budget.probe_C)
         scaler, clf, c, valid_err = fit_probe(f_train, data.train_y[idx], f_valid, data.valid_y, grid,
                                               int(budget.probe_max_iter))
-        test_err = 100.0 * float(np.mean(clf.predict(scaler.transform(f_test)) != data.test_y))
+        wrong = 100.0 * (clf.predict(scaler.transform(f_test)) != data.test_y)  # per test example
+        test_err = float(np.mean(wrong))
         probe_seconds = time.perf_counter() - t1
-        yield Measurement("test_error", test_err)
+        yield Measurement("test_error", test_err, items=wrong)
         yield Measurement("valid_error", valid_err)
         yield Measurement("probe_C", float(c))
         yield Measurement("feature_dim", float(f_train.shape[1]))
