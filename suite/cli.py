@@ -12,10 +12,11 @@ from .errors import LatentBenchError
 EXIT_ERROR = 2
 
 
-def _store(args):
+def _store(args, read_only: bool = False):
+    """The store a verb names; readers (leaderboard, publish, export) open it read-only."""
     from .results import ResultsStore
 
-    return ResultsStore(args.store)
+    return ResultsStore(args.store, read_only=read_only)
 
 
 def cmd_list(args) -> int:
@@ -118,7 +119,7 @@ def cmd_leaderboard(args) -> int:
     from .leaderboard import leaderboard, render
     from .registry import select_tasks
 
-    store = _store(args)
+    store = _store(args, read_only=True)
     if not store.path.exists():
         raise LatentBenchError(f"no results store at {store.path} (run `latentbench run ...` first or pass --store)")
     shown = 0
@@ -141,7 +142,7 @@ def cmd_publish(args) -> int:
     from .publish import publish
 
     command = "latentbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if args.record_command else ""
-    files = publish(_store(args), args.out, figures=not args.no_figures, command=command)
+    files = publish(_store(args, read_only=True), args.out, figures=not args.no_figures, command=command)
     if not files:
         print(f"nothing to publish: {args.store or 'the store'} has no results", file=sys.stderr)
         return 1
@@ -162,11 +163,21 @@ def cmd_check_method(args) -> int:
 
 def cmd_compare(args) -> int:
     from .compare import compare, load_rows
+    from .coverage import coverage
 
-    flags = compare(load_rows(args.baseline), load_rows(args.current), time_ratio=args.time_ratio,
-                    min_seconds=args.min_seconds)
+    baseline, current = load_rows(args.baseline), load_rows(args.current)
+    cover = coverage(baseline, current)
+    for line in cover.lines():
+        print(line)
+    flags = compare(baseline, current, time_ratio=args.time_ratio, min_seconds=args.min_seconds)
     for f in flags:
         print(f"REGRESSION {f}")
+    if cover.failed:
+        why = ["the current run is empty"] if cover.current_empty else []
+        why += [f"{len(cover.missing)} cells missing"] if cover.missing else []
+        why += [f"{len(cover.errored)} cells went from ok to error"] if cover.errored else []
+        print(f"gate failed: {', '.join(why)}" + (f"; {len(flags)} regressions" if flags else ""), file=sys.stderr)
+        return 1
     if flags:
         print(f"{len(flags)} regressions", file=sys.stderr)
         return 1
@@ -185,9 +196,13 @@ def cmd_merge(args) -> int:
 
 
 def cmd_export(args) -> int:
-    path = _store(args).export(args.path, task=args.task)
+    path = _store(args, read_only=True).export(args.path, task=args.task)
     print(f"wrote {path}")
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,8 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except LatentBenchError as exc:
-        print(f"latentbench: error: {exc}", file=sys.stderr)
+    except LatentBenchError as exc:  # StoreError, DataError, CodecError, ...: one line, never a traceback
+        print(f"latentbench: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # a file the verb reads or writes: unreadable, unwritable, a folder, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"latentbench: error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("latentbench: interrupted; finished cells are stored, re-run to resume", file=sys.stderr)

@@ -1,6 +1,8 @@
 """Regression gate: compare two result sets and flag quality metrics that got worse and times that grew.
 
 `latentbench compare BASELINE CURRENT` exits non-zero when anything is flagged, so a user's CI can gate on it.
+Before any metric is compared the gate checks coverage (`coverage.py`): an empty current run, a cell of the
+baseline missing now, or a cell that went from ok to error fails it, so a broken run never reads "no regressions".
 """
 from __future__ import annotations
 
@@ -30,14 +32,14 @@ class Flag:
 
 def load_rows(source: str | Path) -> pd.DataFrame:
     """Tidy rows from a results store (.sqlite/.db) or a CSV/parquet export."""
+    from .rowfile import read_rows_frame
+
     path = Path(source)
     if not path.exists():
         raise LatentBenchError(f"no such results file: {path}")
-    if path.name.endswith((".csv", ".csv.gz")):
-        return pd.read_csv(path, dtype={"params": str})
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return ResultsStore(path).rows()
+    if path.name.endswith((".csv", ".csv.gz", ".parquet")):
+        return read_rows_frame(path)
+    return ResultsStore(path, read_only=True).rows()
 
 
 def _summaries(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -33,6 +33,7 @@ class CellResult:
     cell: Cell
     status: str  # "ok" | "error"
     measurements: list[tuple[str, float, str, Any]] = field(default_factory=list)  # metric, value, unit, point
+    items: list[tuple[str, Any, np.ndarray]] = field(default_factory=list)  # metric, point, per-item float32 values
     error: str = ""
     wall_s: float = 0.0
     cpu_s: float = 0.0
@@ -133,6 +134,14 @@ def peak_mem_mb() -> float:
     return peak / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0)  # macOS: bytes, Linux: KiB
 
 
+def checked_items(metric: str, items: Any) -> np.ndarray:
+    """A measurement's per-item values as a finite 1-D float32 array (a task bug otherwise: the cell errors)."""
+    arr = np.asarray(items, dtype=np.float64).reshape(-1)
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise MethodError(f"metric {metric!r}: per-item values are empty or not finite")
+    return arr.astype(np.float32)
+
+
 def run_cell(cell: Cell) -> CellResult:
     """Evaluate `cell`; a method that raises, returns NaN or overruns its budget yields status 'error'."""
     from .registry import get_task, resolve_method
@@ -146,7 +155,7 @@ def run_cell(cell: Cell) -> CellResult:
         task = get_task(cell.task)
         spec = resolve_method(cell.method_ref, task.family)
         budget = task.budget(cell.tier)
-        limit = float(budget.get("time_limit_s", 0) or 0)
+        limit = float(budget.time_limit_s or 0)
         reset_peak_mem()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
@@ -171,12 +180,15 @@ def run_cell(cell: Cell) -> CellResult:
             if not math.isfinite(value):
                 raise MethodError(f"metric {m.metric!r} is {value} (point={m.point}): the method returned NaN/inf")
             result.measurements.append((m.metric, value, units[m.metric], m.point))
+            if m.items is not None:
+                result.items.append((m.metric, m.point, checked_items(m.metric, m.items)))
         if not result.measurements:
             raise MethodError(f"task {task.name} produced no measurement")
     except _Timeout:
         result.status = "error"
         result.error = f"MethodError: ran past the {cell.tier} wall-time budget of {limit:g} s"
         result.measurements = []
+        result.items = []
     except Exception as exc:  # the run goes on: the error becomes a row
         result.status = "error"
         name = type(exc).__name__
@@ -186,6 +198,7 @@ def run_cell(cell: Cell) -> CellResult:
             msg = f"{msg} (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
         result.error = f"{name}: {msg}"
         result.measurements = []
+        result.items = []
     if result.status == "ok" and scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)  # an errored cell keeps its finished phases for the re-run
     result.wall_s = time.perf_counter() - wall0

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .contracts import TIERS, Task
+from .escape import markdown_table
 from .registry import get_task
 from .results import ResultsStore, params_label
 
@@ -82,7 +83,7 @@ def leaderboard(task: str | Task, store: ResultsStore | str | None = None, tier:
                 include_reference: bool = True) -> pd.DataFrame:
     """The leaderboard of one task as a DataFrame: measured rows ranked, then labelled reference rows."""
     task_obj = task if isinstance(task, Task) else get_task(task)
-    st = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    st = store if isinstance(store, ResultsStore) else ResultsStore(store, read_only=True)
     rows = st.rows(task=task_obj.name, tier=tier)
     board = summarize(rows, task_obj)
     if include_reference:
@@ -134,7 +135,7 @@ def format_board(board: pd.DataFrame, task: Task) -> pd.DataFrame:
 def render(board: pd.DataFrame, task: Task, fmt: str = "markdown") -> str:
     table = format_board(board, task)
     if fmt == "markdown":
-        return table.to_markdown(index=False)
+        return markdown_table(table)  # store text (methods, params, tiers, notes) escaped for a table cell
     if fmt == "csv":
         return board.to_csv(index=False)
     if fmt == "html":

@@ -21,11 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .budget import Budget
 from .contracts import Task
 from .errors import PluginError, UnknownNameError
 
 ENTRY_POINT_GROUP = "latentbench.plugins"
 FAMILIES = ("bnn-search", "lossless", "rd-curve", "bounds", "representation")
+# The roles a method may declare, so that reports refer to methods by role, never by name:
+ROLES = {
+    "": "a contestant",
+    "floor": "the floor its tasks' reports compare every other method with (one per task)",
+    "reference": "a published method reimplemented as a reference point",
+    "analytic": "a model whose answer the task knows in closed form (the report checks the estimate against it)",
+    "classical": "a classical method without a learned model (e.g. a general-purpose codec, k-means)",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,8 @@ class MethodSpec:
     description: str = ""
     reference: bool = True  # a suite baseline (False: a user's method)
     source: str = "builtin"
+    role: str = ""  # what reports take it for (ROLES); "" for an ordinary contestant
+    meta: dict = field(default_factory=dict)  # declared facts reports may read, e.g. {"trains": False}
 
     def applies_to(self, task_name: str) -> bool:
         return task_name.split("/", 1)[0] == self.family and any(
@@ -70,6 +81,10 @@ def register_task(task_cls: type[Task]) -> type[Task]:
     family = task.family
     if family not in FAMILIES:
         raise PluginError(f"task {task.name!r}: unknown family {family!r} (families: {', '.join(FAMILIES)})")
+    for tier, budget in task.tiers.items():
+        if not isinstance(budget, Budget):
+            raise PluginError(f"task {task.name!r}: tier {tier!r} must be a typed budget (an instance of a "
+                              f"dataclass subclass of latentbench.budget.Budget), not {type(budget).__name__}")
     _tasks[task.name] = task
     return task_cls
 
@@ -84,11 +99,20 @@ def register_method(
     description: str = "",
     reference: bool = True,
     source: str = "builtin",
+    role: str = "",
+    meta: dict | None = None,
 ) -> MethodSpec:
-    """Register a method under `name` for the tasks of `family` matching `tasks` (globs)."""
+    """Register a method under `name` for the tasks of `family` matching `tasks` (globs).
+
+    `role` (one of ROLES) tells reports what the method is for them; `meta` holds declared facts a report may read
+    without building the method (the representation learners: {"trains": bool, "tier_steps": {tier: cap},
+    "size": {tier: text}})."""
     if family not in FAMILIES:
         raise PluginError(f"method {name!r}: unknown family {family!r} (families: {', '.join(FAMILIES)})")
-    spec = MethodSpec(name, family, factory, dict(params or {}), tuple(tasks), version, description, reference, source)
+    if role not in ROLES:
+        raise PluginError(f"method {name!r}: unknown role {role!r} (roles: {', '.join(r for r in ROLES if r)})")
+    spec = MethodSpec(name, family, factory, dict(params or {}), tuple(tasks), version, description, reference, source,
+                      role, dict(meta or {}))
     _methods[name] = spec
     return spec
 

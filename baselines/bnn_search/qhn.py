@@ -65,7 +65,7 @@ class QHN:
         steps = steps_for_depth(int(self.depth))
         ans = BrickAnsatz(n, steps, block=self.block, threads=self.threads)
         runs = int(self.restarts or budget.get("runs", 1))
-        if self.restarts is None and self.mode == "exact" and not self.noise and "depth_study_runs" in budget:
+        if self.restarts is None and self.mode == "exact" and not self.noise and budget.get("depth_study_runs"):
             runs = int(budget["depth_study_runs"])  # the paper's depth study: many restarts per depth
         max_iter = int(self.max_iter or budget.get("max_iter", 500))
         probs, iters, finals = [], 0, []

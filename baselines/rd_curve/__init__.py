@@ -21,8 +21,12 @@ _MOD = "latentbench.baselines.rd_curve.models"
 
 
 def register() -> None:
+    from latentbench.reports.findings import register_findings
+
+    from .findings import RULES
+
     register_method("linear-vae", "rd-curve", f"{_MOD}:LinearVAE", params={"latent": 100},
-                    tasks=("linear-vae", "mnist"),
+                    tasks=("linear-vae", "mnist"), role="analytic",
                     description="linear VAE at its ML optimum (probabilistic PCA), analytic R-D curve")
     for k in (2, 10, 100):
         tasks = ("mnist", "cifar10") if k == 100 else ("mnist",)
@@ -32,3 +36,4 @@ def register() -> None:
                         description=f"WGAN-GP generator, {k} latents")
         register_method(f"aae-{k}", "rd-curve", f"{_MOD}:AAE", params={"latent": k}, tasks=("mnist",),
                         description=f"adversarial autoencoder, {k} latents")
+    register_findings("rd-curve", RULES)
