@@ -37,7 +37,7 @@ def load_restarts(folder: Path) -> list[np.ndarray]:
 
 def main(argv: list[str] | None = None) -> None:
     from latentbench.bnn_reference import stored_runs_summary, within_tolerance
-    from latentbench.intervals import bootstrap_mean, wilson
+    from latentbench.stats.intervals import bootstrap_mean, wilson
     from latentbench.registry import get_task
     from latentbench.statevector import BrickAnsatz, steps_for_depth
 
@@ -63,11 +63,11 @@ def main(argv: list[str] | None = None) -> None:
         lo, hi = w.interval
         print(f"  measured  runs within {w.tol:g} of L*: {w.hits}/{w.runs} = {w.fraction:.3f} (Wilson 95% "
               f"[{lo:.3f}, {hi:.3f}])")
-    lo, hi = bootstrap_mean(mass)
+    b = bootstrap_mean(mass)
     k = int(top.sum())
-    print(f"  measured  mean success mass {mass.mean():.3f} (bootstrap 95% [{lo:.3f}, {hi:.3f}]); most likely "
-          f"configuration optimal in {k}/{len(xs)} = {k / len(xs):.3f} (Wilson [{wilson(k, len(xs))[0]:.3f}, "
-          f"{wilson(k, len(xs))[1]:.3f}])")
+    w = wilson(k, len(xs))
+    print(f"  measured  mean success mass {mass.mean():.3f} (bootstrap 95% [{b.low:.3f}, {b.high:.3f}]); most likely "
+          f"configuration optimal in {k}/{len(xs)} = {k / len(xs):.3f} (Wilson [{w.low:.3f}, {w.high:.3f}])")
     if a.reference:
         for w in stored_runs_summary():
             lo, hi = w.interval

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .intervals import wilson
+from .stats.intervals import wilson
 
 FOLDER = "binncode-mnist-0v1"
 LOSS_FILE = "Cop_4x4.txt"
@@ -104,7 +104,8 @@ class WithinTolerance:
 
     @property
     def interval(self) -> tuple[float, float]:
-        return wilson(self.hits, self.runs)
+        iv = wilson(self.hits, self.runs)
+        return iv.low, iv.high
 
 
 def within_tolerance(final_losses: np.ndarray, l_star: float, tols=TOLERANCES) -> list[WithinTolerance]:

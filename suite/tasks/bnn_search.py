@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 import numpy as np
@@ -42,7 +42,7 @@ import numpy as np
 from ..bnn_landscape import Landscape, LogisticSpec, MLPSpec, cached_landscape, config_bits, resize_exact
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import DataError, MethodError
-from ..intervals import bootstrap_mean, wilson
+from ..stats.intervals import Interval, bootstrap_mean, wilson
 from ..protocols import SearchMethod, SearchResult
 from ..registry import register_task
 
@@ -367,11 +367,11 @@ def score(result: SearchResult, land: Landscape, oracle: LossOracle) -> Iterator
     yield Measurement("success_argmin", float(succ_min.mean()))
     hits = int(opt[picks].sum())
     yield Measurement("restarts_optimal", hits / runs)
-    yield from _interval_rows("restarts_optimal", wilson(hits, runs))
+    yield from _interval_rows("restarts_optimal", _wilson(hits, runs))
     for name, tol in (("runs_within_1e-5", 1e-5), ("runs_within_1e-4", 1e-4)):
         k = int(np.sum(np.abs(expected - land.l_star) < tol))
         yield Measurement(name, k / runs)
-        yield from _interval_rows(name, wilson(k, runs))
+        yield from _interval_rows(name, _wilson(k, runs))
     yield Measurement("runs", float(runs))
     yield Measurement("expected_loss", float(expected.mean()))
     yield Measurement("gap_to_optimum", float(expected.mean() - land.l_star))
@@ -400,9 +400,15 @@ def score(result: SearchResult, land: Landscape, oracle: LossOracle) -> Iterator
             yield Measurement(f"success_vs_{axis}", float(p[:, opt].sum(axis=1).mean()), point=float(x))
 
 
-def _interval_rows(metric: str, bounds: tuple[float, float]) -> Iterator[Measurement]:
-    yield Measurement(metric + "_low", float(bounds[0]))
-    yield Measurement(metric + "_high", float(bounds[1]))
+def _wilson(k: int, n: int) -> Interval:
+    """Wilson's interval with its ends exact at 0 / n and n / n (the formula leaves ~1e-17 of rounding there)."""
+    iv = wilson(k, n)
+    return replace(iv, low=0.0 if k == 0 else iv.low, high=1.0 if k == n else iv.high)
+
+
+def _interval_rows(metric: str, iv: Interval) -> Iterator[Measurement]:
+    yield Measurement(metric + "_low", float(iv.low))
+    yield Measurement(metric + "_high", float(iv.high))
 
 
 def landscape_table(task: str, tier: str = "quick"):
@@ -524,11 +530,9 @@ class Mnist3v7Encoding(_MnistTask):
 # The reference protocol (carrasqu/binncode @ ed4bafe, mps_mpo_entangled_nn.jl: OptimKit L-BFGS, gradtol 1e-6,
 # maxiter 500); quick: 100 restarts, paper: the 300 of the reference's stored study. Smoke: the packaged 10-bit slice.
 REFERENCE_TIERS = {
-    "smoke": {**TIERS["smoke"], "max_iter": 100},
-    "quick": {"runs": 100, "max_iter": 500, "query_budget": 4096, "shots": 64, "trajectories": 8,
-              "time_limit_s": 7200.0},
-    "paper": {"runs": 300, "max_iter": 500, "query_budget": 16384, "shots": 128, "trajectories": 64,
-              "time_limit_s": 86400.0},
+    "smoke": replace(TIERS["smoke"], max_iter=100),
+    "quick": BnnBudget(runs=100, max_iter=500, query_budget=4096, shots=64, trajectories=8, time_limit_s=7200.0),
+    "paper": BnnBudget(runs=300, max_iter=500, query_budget=16384, shots=128, trajectories=64, time_limit_s=86400.0),
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from latentbench import bnn_reference as ref
 from latentbench.errors import DataError
-from latentbench.intervals import bootstrap_mean, overlaps, wilson
+from latentbench.stats.intervals import wilson
 from latentbench.registry import get_task
 
 TASK = "bnn-search/mnist4x4-0v1-reference-17bit"
@@ -18,25 +18,6 @@ REAL = Path(os.environ.get("LATENTBENCH_DATA", "data")) / ref.FOLDER
 needs_real = pytest.mark.skipif(not (REAL / ref.LOSS_FILE).is_file(),
                                 reason=f"the reference landscape is not in {REAL} (see the data README)")
 REAL_ROOT = REAL.parent  # captured before any test points LATENTBENCH_DATA elsewhere
-
-
-# ---------------------------------------------------------------------- intervals
-def test_wilson_interval_known_values_and_edges():
-    lo, hi = wilson(229, 300)
-    assert lo == pytest.approx(0.71210, abs=1e-4) and hi == pytest.approx(0.80791, abs=1e-4)
-    assert wilson(0, 10)[0] == 0.0 and 0.2 < wilson(0, 10)[1] < 0.35  # 0/10 is not "certainly 0"
-    assert wilson(10, 10)[1] == 1.0 and wilson(10, 10)[0] < 0.75
-    assert wilson(0, 0) == (0.0, 1.0)
-    with pytest.raises(ValueError):
-        wilson(3, 2)
-
-
-def test_bootstrap_interval_covers_the_mean_and_is_deterministic():
-    v = np.r_[np.zeros(20), np.ones(10)] * 0.9
-    lo, hi = bootstrap_mean(v)
-    assert lo < v.mean() < hi and (lo, hi) == bootstrap_mean(v)
-    assert hi - lo < 0.4 and bootstrap_mean(np.full(5, 0.3)) == (0.3, 0.3)
-    assert overlaps((0.1, 0.2), (0.2, 0.3)) and not overlaps((0.1, 0.2), (0.25, 0.3))
 
 
 # ---------------------------------------------------------------------- the loader
@@ -64,7 +45,7 @@ def test_packaged_slice_checks_out():
 def test_within_tolerance_counts_strictly():
     w5, w4 = ref.within_tolerance(np.array([1.0, 1.0 + 5e-6, 1.0 + 5e-5, 1.2]), 1.0)
     assert (w5.hits, w5.runs, w4.hits) == (2, 4, 3) and w5.fraction == 0.5
-    assert w5.interval == wilson(2, 4)
+    assert w5.interval == (wilson(2, 4).low, wilson(2, 4).high)
 
 
 # ---------------------------------------------------------------------- the task
@@ -81,7 +62,8 @@ def test_reference_task_smoke_runs_the_qhn_on_the_slice(monkeypatch, tmp_path):
     for name in ("runs_within_1e-5", "runs_within_1e-4", "restarts_optimal"):
         assert rows[name + "_low"] <= rows[name] <= rows[name + "_high"]
         k = round(rows[name] * 3)
-        assert (rows[name + "_low"], rows[name + "_high"]) == pytest.approx(wilson(k, 3))
+        assert (rows[name + "_low"], rows[name + "_high"]) == pytest.approx((wilson(k, 3).low, wilson(k, 3).high),
+                                                                            abs=1e-12)
     assert rows["runs_within_1e-5"] <= rows["runs_within_1e-4"]
     assert rows["success_optimal_low"] <= rows["success_optimal"] <= rows["success_optimal_high"]
 
