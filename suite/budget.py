@@ -1,10 +1,9 @@
 """Typed tier budgets: each task declares the budgets of its tiers as instances of a frozen dataclass.
 
-Why: a tier's budget used to be a dict read with `budget.get(key, default)`, so a misspelt key silently fell back
-to a default that the reader restated. Here every key is a declared field with its default in one place:
-constructing a tier with an unknown key raises `TypeError` (dataclass keyword check), and reading an unknown key
-raises `BudgetKeyError` (with the nearest declared name), whether by attribute, by `budget[key]` or by
-`budget.get(key)`.
+Why: a budget read as a plain dict with `budget.get(key, default)` lets a misspelt key fall back silently to a
+default restated by the reader. Here every key is a declared field with its default in one place: constructing a
+tier with an unknown key raises `TypeError` (the dataclass keyword check), and reading an unknown key raises
+`BudgetKeyError` (naming the nearest declared key), whether by attribute, by `budget[key]` or by `budget.get(key)`.
 
 A budget is also a read-only `Mapping` over its fields (not over `tier`), because methods receive it
 (`search(oracle, budget, rng)`, `estimate(problem, budget, rng)`) and may read it by key. A family subclasses

@@ -30,6 +30,13 @@ class Cell:
     suite_version: str = __version__
     # where this run keeps the cell's phase checkpoints (`latentbench.checkpoint`): a run setting, not part of its identity
     scratch: str = field(default="", compare=False)
+    # the run's thread count (`latentbench.threads`; None: not set): a run setting, recorded in the row's provenance
+    threads: int | None = field(default=None, compare=False)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """The versions in the cell's hash (recorded in its row's provenance: `latentbench.invalidation` reads them)."""
+        return {"method": self.method_version, "task": self.task_version, "suite": self.suite_version}
 
     @property
     def params_json(self) -> str:

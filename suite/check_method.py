@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from .cell import Cell
 from .errors import LatentBenchError
 from .execute import run_cell
-from .protocols import FAMILY_PROTOCOLS, protocol_members
-from .registry import get_task, load_file_method, select_tasks
+from .protocols import protocol_members
+from .registry import family_protocols, get_task, load_file_method, select_tasks
 
 
 @dataclass
@@ -23,6 +23,19 @@ class Check:
 
     def __str__(self) -> str:
         return f"{'PASS' if self.ok else 'FAIL'}  {self.name}" + (f": {self.message}" if self.message else "")
+
+
+def _protocol_check(cls: type, family: str | None) -> Check:
+    """Whether `cls` implements one of its family's protocols, naming the members it misses when it does not."""
+    protocols = family_protocols(family) if family else ()
+    satisfied = [p for p in protocols if all(callable(getattr(cls, m, None)) for m in protocol_members(p))]
+    if satisfied:
+        return Check("protocol", True, f"{family}: {satisfied[0].__name__}")
+    wants = " or ".join(
+        f"{p.__name__} ({', '.join(m for m in protocol_members(p) if not callable(getattr(cls, m, None)))} missing)"
+        for p in protocols
+    )
+    return Check("protocol", False, f"{cls.__name__} does not implement the {family} protocol: {wants}")
 
 
 def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[Check]:
@@ -37,16 +50,9 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
 
     if family is None:
         family = getattr(cls, "family", None) or (spec.family if spec.family else None)
-    protocols = FAMILY_PROTOCOLS.get(family, ())
-    satisfied = [p for p in protocols if all(callable(getattr(cls, m, None)) for m in protocol_members(p))]
-    if not satisfied:
-        wants = " or ".join(
-            f"{p.__name__} ({', '.join(m for m in protocol_members(p) if not callable(getattr(cls, m, None)))} missing)"
-            for p in protocols
-        )
-        checks.append(Check("protocol", False, f"{cls.__name__} does not implement the {family} protocol: {wants}"))
+    checks.append(_protocol_check(cls, family))
+    if not checks[-1].ok:
         return checks
-    checks.append(Check("protocol", True, f"{family}: {satisfied[0].__name__}"))
 
     try:
         cls()

@@ -20,10 +20,10 @@ def _store(args, read_only: bool = False):
 
 
 def cmd_list(args) -> int:
-    from .registry import FAMILIES, methods, methods_for, tasks
+    from .registry import families, methods, methods_for, tasks
 
     all_tasks = tasks()
-    for family in FAMILIES:
+    for family in families():
         fam = [t for t in all_tasks.values() if t.family == family]
         if not fam:
             continue
@@ -110,8 +110,10 @@ def _print_plan(args, store, params) -> int:
         why = f"  [{error}]" if error else ""
         print(f"{status:<7} {cell.task} × {label} seed {cell.seed} ({cell.tier})  {cell.key}{why}")
     counts = {s: sum(1 for _, st, _ in cells if st == s) for s in ("to run", "error", "stored")}
-    print(f"{len(cells)} cells: {counts['to run']} to run, {counts['error']} stored as errors (re-run), "
-          f"{counts['stored']} already in {store.path} (skipped); nothing was run (--dry-run)")
+    invalidated = sum(1 for _, st, note in cells if st == "to run" and note and "invalidated (" in note)
+    print(f"{len(cells)} cells: {counts['to run']} to run ({invalidated} invalidated by a change), "
+          f"{counts['error']} stored as errors (re-run), {counts['stored']} already in {store.path} (skipped); "
+          "nothing was run (--dry-run)")
     return 0
 
 
@@ -201,6 +203,29 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _add_run_parser(sub, store_help: str) -> None:
+    """The `run` verb's options: the grid (target, methods, params, tier, seeds), where and how it runs, output."""
+    s = sub.add_parser("run", help="run tasks × methods × seeds at a tier")
+    s.add_argument("target", help="all, a family, or family/task")
+    s.add_argument("--method", action="append", help="a registered method or path/to/file.py:Class (repeatable)")
+    s.add_argument("--params", help="JSON keyword arguments for the method constructors")
+    s.add_argument("--tier", default="smoke", help="a tier of the selected tasks' families (standard: smoke, quick, "
+                   "paper)")
+    s.add_argument("--seeds", type=int, default=1)
+    s.add_argument("--jobs", type=int, default=1)
+    s.add_argument("--executor", default="local", help="local, process, dask://HOST:PORT, slurm://PARTITION?timeout_min=60&mem_gb=16 "
+                   "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)")
+    s.add_argument("--threads", type=int, help="torch/BLAS threads per cell, set by the runner around each cell and "
+                   "recorded in its provenance (default: a pool's cores // jobs; else the tier's setting or all cores)")
+    s.add_argument("--store", help=store_help)
+    s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
+    s.add_argument("--no-leaderboard", action="store_true")
+    s.add_argument("--strict", action="store_true", help="exit 1 if any cell errored")
+    s.add_argument("--dry-run", action="store_true",
+                   help="list the grid's cells and whether each is stored, errored (re-run) or to run; run nothing")
+    s.set_defaults(func=cmd_run)
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
@@ -217,23 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--methods", action="store_true", help="also list each task's reference methods")
     s.set_defaults(func=cmd_list)
 
-    s = sub.add_parser("run", help="run tasks × methods × seeds at a tier")
-    s.add_argument("target", help="all, a family, or family/task")
-    s.add_argument("--method", action="append", help="a registered method or path/to/file.py:Class (repeatable)")
-    s.add_argument("--params", help="JSON keyword arguments for the method constructors")
-    s.add_argument("--tier", default="smoke", choices=["smoke", "quick", "paper"])
-    s.add_argument("--seeds", type=int, default=1)
-    s.add_argument("--jobs", type=int, default=1)
-    s.add_argument("--executor", default="local", help="local, process, dask://HOST:PORT, slurm://PARTITION?timeout_min=60&mem_gb=16 "
-                   "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)")
-    s.add_argument("--threads", type=int, help="torch/BLAS threads per cell (default: all cores; cores//jobs on a pool)")
-    s.add_argument("--store", help=store_help)
-    s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
-    s.add_argument("--no-leaderboard", action="store_true")
-    s.add_argument("--strict", action="store_true", help="exit 1 if any cell errored")
-    s.add_argument("--dry-run", action="store_true",
-                   help="list the grid's cells and whether each is stored, errored (re-run) or to run; run nothing")
-    s.set_defaults(func=cmd_run)
+    _add_run_parser(sub, store_help)
 
     s = sub.add_parser("leaderboard", help="show a task's (or family's) leaderboard")
     s.add_argument("task")

@@ -1,6 +1,7 @@
 """The standard's contracts: metrics, tiers, budgets, measurements and the Task base class every family implements."""
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Literal, Mapping
@@ -8,7 +9,8 @@ from typing import Any, ClassVar, Iterable, Literal, Mapping
 from .budget import Budget
 
 Direction = Literal["lower", "higher", "none"]
-TIERS: tuple[str, ...] = ("smoke", "quick", "paper")
+TIERS: tuple[str, ...] = ("smoke", "quick", "paper")  # the standard tiers; a plugin family may declare others
+TIER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # what any tier's name must be (shown, and used in file names)
 DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better", "none": "a diagnostic, neither is better"}
 
 

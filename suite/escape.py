@@ -17,12 +17,9 @@ _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def html_text(text: object) -> str:
-    """Text for an HTML element's content or a quoted attribute value (either quote)."""
+def html_attr(text: object) -> str:
+    """Text for a quoted HTML attribute value (either quote) or an element's content."""
     return html.escape(str(text), quote=True)
-
-
-html_attr = html_text
 
 
 def md_cell(text: object) -> object:
@@ -50,3 +47,6 @@ def markdown_table(frame: pd.DataFrame) -> str:
         if any(e != v for e, v in zip(escaped, values) if isinstance(v, str)):  # untouched columns keep their dtype
             safe.isetitem(i, escaped)
     return safe.to_markdown(index=False)
+
+
+

@@ -12,34 +12,19 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .cell import Cell
+from .cell_result import CellResult
 from .checkpoint import cell_scratch
 from .contracts import Measurement
 from .errors import MethodError
 from .progress import cell_label
 from .provenance import environment
-
-
-@dataclass
-class CellResult:
-    """What a finished cell produced: its measurements (or the error), timing and provenance."""
-
-    cell: Cell
-    status: str  # "ok" | "error"
-    measurements: list[tuple[str, float, str, Any]] = field(default_factory=list)  # metric, value, unit, point
-    items: list[tuple[str, Any, np.ndarray]] = field(default_factory=list)  # metric, point, per-item float32 values
-    error: str = ""
-    wall_s: float = 0.0
-    cpu_s: float = 0.0
-    peak_mem_mb: float = 0.0
-    provenance: dict = field(default_factory=dict)
-    finished_at: float = 0.0
+from .threads import cell_threads
 
 
 class _Timeout(BaseException):
@@ -150,6 +135,7 @@ def run_cell(cell: Cell) -> CellResult:
     scratch = Path(cell.scratch) / cell.key if cell.scratch else None  # phase checkpoints (latentbench.checkpoint)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     limit = 0.0
+    env: dict | None = None
     try:
         # registry loading (imports) is the process's cost, not the cell's: resolve before the clocks start
         task = get_task(cell.task)
@@ -158,15 +144,17 @@ def run_cell(cell: Cell) -> CellResult:
         limit = float(budget.time_limit_s or 0)
         reset_peak_mem()
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
-        seed_everything(cell.seed)
-        try:
-            method = spec.resolve_factory()(**{**spec.params, **cell.params})
-        except Exception as exc:
-            raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
-        with _time_limit(limit), cell_label(f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"), \
-                cell_scratch(scratch):
-            measurements = list(task.evaluate(method, data, budget, cell.seed))
+        with cell_threads(cell.threads):
+            data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
+            seed_everything(cell.seed)
+            try:
+                method = spec.resolve_factory()(**{**spec.params, **cell.params})
+            except Exception as exc:
+                raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
+            with _time_limit(limit), cell_label(f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"), \
+                    cell_scratch(scratch):
+                measurements = list(task.evaluate(method, data, budget, cell.seed))
+            env = environment()  # inside the cell's thread setting: torch's pool as the cell ran
         wall = time.perf_counter() - wall0
         if limit and wall > limit:
             raise MethodError(f"ran {wall:.1f} s, past the {cell.tier} budget of {limit:g} s")
@@ -204,6 +192,6 @@ def run_cell(cell: Cell) -> CellResult:
     result.wall_s = time.perf_counter() - wall0
     result.cpu_s = time.process_time() - cpu0
     result.peak_mem_mb = peak_mem_mb()
-    result.provenance = environment()
+    result.provenance = {**(env or environment()), "threads": cell.threads, "versions": cell.versions}
     result.finished_at = time.time()
     return result

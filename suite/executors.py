@@ -14,27 +14,14 @@ from .errors import LatentBenchError
 from .execute import CellResult, run_cell
 
 
-def _worker_init(threads: int) -> None:
-    os.environ["OMP_NUM_THREADS"] = str(threads)  # effective for BLAS pools not yet started
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover
-        pass
-
-
-def run_local(cells: Sequence[Cell], threads: int | None = None) -> Iterator[CellResult]:
-    if threads:
-        _worker_init(threads)
+def run_local(cells: Sequence[Cell]) -> Iterator[CellResult]:
     for cell in cells:
         yield run_cell(cell)
 
 
-def run_process(cells: Sequence[Cell], jobs: int, threads: int | None = None) -> Iterator[CellResult]:
-    threads = threads or max(1, (os.cpu_count() or 1) // max(jobs, 1))
+def run_process(cells: Sequence[Cell], jobs: int) -> Iterator[CellResult]:
     ctx = multiprocessing.get_context("spawn")  # no fork-after-threads hazards with torch / BLAS
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         futures = {pool.submit(run_cell, cell): cell for cell in cells}
         for fut in as_completed(futures):
             try:
@@ -66,9 +53,7 @@ def run_dask(cells: Sequence[Cell], address: str) -> Iterator[CellResult]:
 
 
 def _run_cell_in_job(cell: Cell, threads: int | None) -> CellResult:
-    """The body of one array task: the cell, with the thread cap set first."""
-    if threads:
-        _worker_init(threads)
+    """The body of one array task (the cell applies its own thread count; `threads` sized the task's CPUs)."""
     return run_cell(cell)
 
 
@@ -141,19 +126,29 @@ def run_submitit(cells: Sequence[Cell], spec: str, threads: int | None = None,
                                        f"(job {job.job_id}, logs in {job.paths.folder})")
 
 
+def default_threads(executor: str, jobs: int, threads: int | None) -> int | None:
+    """The thread count each cell runs with: `threads` when given, else on a process pool the cores // jobs (so
+    the pool does not oversubscribe), else None (the tier's setting, or the libraries' own default)."""
+    if threads:
+        return int(threads)
+    if executor == "process":
+        return max(1, (os.cpu_count() or 1) // max(jobs, 1))
+    return None
+
+
 def execute(cells: Sequence[Cell], executor: str = "local", jobs: int = 1,
             threads: int | None = None) -> Iterator[CellResult]:
     """Yield results as cells finish; `executor` is `local`, `process`, `dask://HOST:PORT`,
     `slurm://PARTITION?timeout_min=..` (a SLURM job array via submitit) or `submitit-local://`.
 
-    `threads` caps torch/BLAS threads per cell (default: all cores locally, cores // jobs on a process pool;
-    a dask cluster's workers keep their own settings)."""
+    Each cell applies its own thread count (`Cell.threads`, `latentbench.threads`); `threads` here only sizes a
+    SLURM task's CPUs."""
     if not cells:
         return iter(())
     if executor == "local":
-        return run_local(cells, threads)
+        return run_local(cells)
     if executor == "process":
-        return run_process(cells, max(1, jobs), threads)
+        return run_process(cells, max(1, jobs))
     if executor.startswith("dask://") or executor.startswith("tcp://"):
         address = executor.replace("dask://", "tcp://", 1)
         return run_dask(cells, address)

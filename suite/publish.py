@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .contracts import TIERS
 from .escape import html_attr, markdown_table, md_text
+from .figure_text import literal_on_mathtext_error, save_literal_on_error
 from .leaderboard import leaderboard, render
 from .registry import tasks
 from .reports import registered_families, report_for
@@ -66,11 +67,12 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         if figures:
             ok = rows[rows["status"] == "ok"]
             tiers = figure_tiers(ok, task.figure_tier)
-            fig = report_for(task.family).task_figure(task, ok[ok["tier"] == tiers[0]]) if tiers else None
+            fig = (literal_on_mathtext_error(lambda: report_for(task.family).task_figure(task, ok[ok["tier"] == tiers[0]]))
+                   if tiers else None)  # figures hold store text: see figure_text
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:
-                fig_path = save(fig, inside(out, out / "figures" / f"{_safe(name)}.png"))
+                fig_path = save_literal_on_error(save, fig, inside(out, out / "figures" / f"{_safe(name)}.png"))
                 written.append(fig_path)
                 fig_rel = fig_path.relative_to(out)
         link = os.path.relpath(out / fig_rel, md.parent) if fig_rel else None
@@ -90,9 +92,9 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             continue
         report = report_for(family)
         if figures:
-            for fname, fig in report.figures(rows).items():
+            for fname, fig in literal_on_mathtext_error(lambda: report.figures(rows)).items():
                 fname = file_name(fname)  # may hold store text (a task, a tier)
-                path = save(fig, inside(out, out / "figures" / f"{fname}.png"))
+                path = save_literal_on_error(save, fig, inside(out, out / "figures" / f"{fname}.png"))
                 written.append(path)
                 index_md.append(f"- figure: [{fname}]({path.relative_to(out)})")
                 sections.append(f"<h2>{html.escape(fname)}</h2><p><img src='{html_attr(path.relative_to(out))}' "

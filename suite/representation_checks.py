@@ -51,7 +51,8 @@ def check_soft_assignments(soft: Any, n: int, n_clusters: int) -> np.ndarray:
                           "soft assignments (one row per image, one column per cluster)")
     bad_rows = ~np.isfinite(arr).all(axis=1)
     if bad_rows.any():
-        raise MethodError(f"cluster returned NaN/inf in {int(bad_rows.sum())} of {n} rows (first: row {int(np.argmax(bad_rows))})")
+        raise MethodError(f"cluster returned NaN/inf in {int(bad_rows.sum())} of {n} rows "
+                          f"(first: row {int(np.argmax(bad_rows))})")
     if (arr < 0).any():
         row = int(np.argmax((arr < 0).any(axis=1)))
         raise MethodError(f"cluster returned a non-distribution: negative entry {arr.min():.4g} (first in row {row}); "
@@ -69,7 +70,8 @@ def check_features(feats: Any, n: int, where: str) -> np.ndarray:
     try:
         arr = np.asarray(feats, dtype=np.float64)
     except Exception as exc:  # noqa: BLE001
-        raise MethodError(f"encode returned {type(feats).__name__} on the {where} images, not an array ({exc})") from None
+        raise MethodError(f"encode returned {type(feats).__name__} on the {where} images, not an array "
+                          f"({exc})") from None
     if arr.ndim != 2 or arr.shape[0] != n or arr.shape[1] < 1:
         raise MethodError(f"encode returned shape {arr.shape} for {n} {where} images; expected ({n}, D) features")
     bad = ~np.isfinite(arr)

@@ -17,9 +17,9 @@ import pandas as pd
 from .cell import Cell, canonical_json
 from .itemstore import items_path_for, pack, read_npz, unpack, write_npz
 from .errors import StoreError
+from .cell_result import CellResult
 from .rowfile import check_tiers
 from .store_open import SCHEMA_VERSION as STORE_SCHEMA_VERSION, check_latentbench, open_read_only, store_error
-from .execute import CellResult
 
 SCHEMA_VERSION = STORE_SCHEMA_VERSION  # 2: per-item values (table items); a version-1 store is migrated on open
 DEFAULT_STORE = "results/latentbench.sqlite"
@@ -292,8 +292,10 @@ class ResultsStore:
             if not src.has_items_table():
                 return []
             its, _ = src._query("SELECT * FROM items WHERE cell_hash=?", (key,))
-            for key_, idx, metric, point, n, blob in its:
-                unpack(n, blob, f"{src.path}: items of cell {key[:12]}")  # checked before it is copied
+            for row in its:
+                if len(row) != 6:
+                    raise StoreError(f"{src.path}: a per-item row of cell {key[:12]} has {len(row)} columns, expected 6")
+                unpack(row[4], row[5], f"{src.path}: items of cell {key[:12]}")  # checked before it is copied
             return its
 
         return self._insert_cells(theirs, measurements_of, items_of)

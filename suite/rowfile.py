@@ -139,12 +139,14 @@ MEASUREMENT_FIELDS = 6  # cell_hash, idx, metric, value, unit, point
 
 
 def check_tiers(tiers, where: str) -> None:
-    """StoreError for a tier that is not one of the suite's (a store's tier is shown and used in file names)."""
-    from .contracts import TIERS
+    """StoreError for a tier that is not a tier name (`contracts.TIER_NAME`: a store's tier is shown and used in file
+    names); the standard tiers and a plugin family's own both pass."""
+    from .contracts import TIER_NAME
 
     for tier in tiers:
-        if tier not in TIERS:
-            raise StoreError(f"{where}: tier {str(tier)[:40]!r} is not one of {', '.join(TIERS)} (a malformed row)")
+        if not isinstance(tier, str) or not TIER_NAME.fullmatch(tier):
+            raise StoreError(f"{where}: tier {str(tier)[:40]!r} is not a tier name (lower-case letters, digits, "
+                             "'-' or '_'; a malformed row)")
 
 
 def check_cell_row(row: tuple, where: str) -> None:

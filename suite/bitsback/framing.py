@@ -51,10 +51,6 @@ class Frame:
     fields: tuple[int, ...]
     payload: bytes
 
-    @property
-    def num_items(self) -> int:
-        return int(self.shape[0]) if self.shape else 0
-
 
 def _varint(n: int) -> bytes:
     if n < 0:

@@ -54,7 +54,8 @@ def load_smoke(classes: int = 10) -> ReprData:
     frac = len(y) / 1797.0
     n_test, n_valid = int(round(SMOKE_SPLIT[0] * frac)), int(round(SMOKE_SPLIT[1] * frac))
     te, va, tr = order[:n_test], order[n_test:n_test + n_valid], order[n_test + n_valid:]
-    return ReprData("digits", split.copy, f"8x8 digits 0..16 scaled by 1/16{'' if classes == 10 else f', classes 0-{classes - 1}'}",
+    subset = "" if classes == 10 else f", classes 0-{classes - 1}"
+    return ReprData("digits", split.copy, f"8x8 digits 0..16 scaled by 1/16{subset}",
                     classes, x[tr], y[tr], x[va], y[va], x[te], y[te])
 
 
@@ -90,7 +91,8 @@ def load_svhn() -> ReprData:
 
 
 def norb_preprocess(pairs: np.ndarray) -> np.ndarray:
-    """Small NORB stereo pairs (N, 2, 96, 96) uint8 → left image, 3×3 mean-pooled to (N, 1, 32, 32) float32 in [0, 1]."""
+    """Small NORB stereo pairs (N, 2, 96, 96) uint8 → the left image, 3×3 mean-pooled to (N, 1, 32, 32) float32 in
+    [0, 1]."""
     left = pairs[:, 0].astype(np.float32)
     pooled = left.reshape(len(left), 32, 3, 32, 3).mean(axis=(2, 4))
     return np.ascontiguousarray(pooled[:, None] / np.float32(255.0))
@@ -106,7 +108,8 @@ def load_norb() -> ReprData:
     n_valid = min(4300, len(order) // 5)
     va, tr = order[:n_valid], order[n_valid:]
     return ReprData("smallnorb", train.copy,
-                    f"left camera image, 96→32 by 3×3 mean pooling, / 255; validation = {n_valid} training pairs (numpy seed 0)",
+                    f"left camera image, 96→32 by 3×3 mean pooling, / 255; validation = {n_valid} training pairs "
+                    "(numpy seed 0)",
                     5, x[tr], train.y[tr], x[va], train.y[va], tx, test.y.astype(np.int64))
 
 

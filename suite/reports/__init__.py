@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import threading
-from typing import Any
 
 from .base import Report
 
@@ -50,4 +49,4 @@ def registered_families() -> list[str]:
         return list(_reports)
 
 
-__all__: list[Any] = ["Report", "register_report", "registered_families", "report_for"]
+__all__ = ["Report", "register_report", "registered_families", "report_for"]

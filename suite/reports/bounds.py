@@ -6,10 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from ..tasks.bounds import CURVE_AXES
 from .base import Report
 from .plotting import Styles, new_figure
-
-from ..tasks.bounds import CURVE_AXES
 
 
 def _ok_rows(rows: Any, task_name: str, metric: str) -> Any:

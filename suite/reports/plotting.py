@@ -30,7 +30,7 @@ MARKERS: tuple[str, ...] = ("o", "s", "^", "v", "D", "P", "X", "*", "<", ">", "h
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] | None = None,
-               layout: str | None = None) -> tuple[Any, list[Any]]:
+               layout: Any = None) -> tuple[Any, list[Any]]:
     """A Figure on an Agg canvas and its axes (row-major list): the one way the suite's figures are made."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -48,7 +48,7 @@ def semisup_figure(rows: Any) -> Any:
     xs = []
     for task, tier in zip(stats["task"], stats["tier"]):
         t = known.get(task)
-        n = t.labels_for(tier) if isinstance(t, SemisupTask) else None
+        n: float | None = t.labels_for(tier) if isinstance(t, SemisupTask) else None
         if n is None and isinstance(t, SemisupTask):  # every label: the training-split size at that tier
             n = {"smoke": 1000, "quick": 50000, "paper": 50000}.get(tier, 50000)
             if t.dataset != "mnist":
@@ -64,7 +64,8 @@ def semisup_figure(rows: Any) -> Any:
     variants: dict[str, list[str]] = {}  # method -> its parameter variants, in order of appearance
     variant_markers = ["s", "^", "v", "D", "P", "X", "*", "<", ">", "h"] * 4
     n_series = 0
-    for (label, dataset), grp in stats.assign(ds=[t.split("/")[-1].split("-")[0] for t in stats["task"]]).groupby(["label", "ds"]):
+    by_dataset = stats.assign(ds=[t.split("/")[-1].split("-")[0] for t in stats["task"]])
+    for (label, dataset), grp in by_dataset.groupby(["label", "ds"]):
         grp = grp.sort_values("labels")
         name = label if len(datasets) == 1 else f"{label} [{dataset}]"
         base = label.split("(")[0]
@@ -100,12 +101,12 @@ def cluster_figure(rows: Any) -> Any:
         return None
     fig, ax = _new_figure(f"Clustering error vs number of clusters (tier {_tier_label(frames[0][0])})",
                           "number of clusters K", "test error [%] (mean ± std over seeds)")
-    styles = Styles().reserve(frames[0][0]["method"])
+    styles = Styles().reserve(list(frames[0][0]["method"]) + list(frames[0][0]["label"]))
     for st, marker, style, rule in frames:
         st = st.assign(K=[getattr(known.get(t), "n_clusters", float("nan")) for t in st["task"]]).dropna(subset=["K"])
         for label, grp in st.groupby("label"):
             grp = grp.sort_values("K")
-            color = styles.color(str(grp["method"].iloc[0]))
+            color = styles.color(str(label))  # a method at its defaults: its colour; a variant: a colour of its own
             ax.errorbar(grp["K"], grp["mean"], yerr=grp["std"].fillna(0.0), marker=marker, linestyle=style,
                         color=color, capsize=3, label=f"{label} ({rule})")
     ax.legend(fontsize=6, loc="best", ncol=2)
@@ -158,7 +159,8 @@ def probe_figure(rows: Any) -> Any:
 
 
 def family_figures(rows: Any) -> dict[str, Any]:
-    """Figures across tasks from all representation rows: error vs labels (MNIST), error vs clusters, probe vs sparsity."""
+    """Figures across tasks from all representation rows: error vs labels (MNIST), error vs clusters, probe error vs
+    sparsity; one per tier."""
     out: dict[str, Any] = {}
     if rows is None or len(rows) == 0:
         return out

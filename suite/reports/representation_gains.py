@@ -7,12 +7,13 @@ published rows do not record these at run time, so the declared facts are the so
 """
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 import numpy as np
 
-from ..tasks.representation import FAMILY, ReprTask
+from ..tasks.representation import FAMILY, ReprTask, SemisupTask
 from .findings import Measured, Rule, Verdict, evaluate, label_stats, seed_values
 
 NOISE_SE = 2.0  # a difference counts as real when it exceeds this many standard errors of the difference of means
@@ -31,7 +32,7 @@ def _trained_steps(method: str, params: str, task: "ReprTask", tier: str) -> tup
     declared at registration (`meta["tier_steps"]`) or its own `steps` parameter (the row's parameters over the
     registered defaults); `how` says which when it is not the tier's. Read from the registration, never by building
     the method."""
-    b = task.tiers.get(tier, {})
+    b: Any = task.tiers.get(tier, {})
     steps, batch = b.get("steps"), b.get("batch_size")
     how = ""
     spec = _declared(method)
@@ -128,9 +129,9 @@ def _data_copies(rows: Any) -> dict[str, frozenset]:
 
 def _tier_effect(row: Any, same_label: Any, task: "ReprTask", tier: str) -> tuple[str, str]:
     """What the same method (same parameters) measured on another tier of the same data (`_data_copies`) with fewer
-    training steps says: ("worse", text) when that shorter run reached a lower (better) mean, so this tier's training length is not what holds the
-    row back; the text names both budgets and, where the method declared them at registration (`meta["size"]`),
-    both model sizes."""
+    training steps says: ("worse", text) when that shorter run reached a lower (better) mean, so this tier's
+    training length is not what holds the row back; the text names both budgets and, where the method declared them
+    at registration (`meta["size"]`), both model sizes."""
     own = _trained_steps(row["method"], row["params"], task, tier)[0]
     if own is None:
         return "", ""
@@ -169,7 +170,7 @@ def _why_not(task: "ReprTask", tier: str, row: Any, floor_label: str, budget: st
     if noise:
         return (f"not better than {floor_label}: the difference ({gap}) is within {NOISE_SE:g} standard errors of "
                 "the seed-to-seed spread")
-    if task.kind == "semisup":
+    if isinstance(task, SemisupTask):
         if task.labels_for(tier) is None:
             return (f"not below {floor_label} ({gap}): on this task every training image is labelled, so there are "
                     f"no unlabelled images for a semi-supervised method to exploit; the row compares training "
@@ -225,12 +226,13 @@ def _rules(m: Measured) -> list[Rule]:
            "floor": tuple(float(floor[c].iloc[0]) for c in ("mean", "std")) + (int(floor["n"].iloc[0]),),
            "copies": _data_copies(m.task_rows),
            "used": label_stats(m.task_rows, "clusters_used") if task.kind == "cluster" else None}
-    return [Rule(str(row["label"]), floor_name, (lambda mm, row=row: _judge(mm, row, ctx))) for _, row in grp.iterrows()]
+    return [Rule(str(row["label"]), floor_name, functools.partial(_judge, row=row, ctx=ctx))
+            for _, row in grp.iterrows()]
 
 
 def _judge(m: Measured, row: Any, ctx: dict) -> Verdict:
     """The gains row of one method label: its mean against the floor's, the verdict, and the note when it loses."""
-    task, tier, floor_name, metric = ctx["task"], m.tier, ctx["floor_name"], ctx["metric"]
+    tier, floor_name, metric = m.tier, ctx["floor_name"], ctx["metric"]
     f, fs, fn = ctx["floor"]
     is_floor = row["label"] == floor_name
     mean, s, n = float(row["mean"]), float(row["std"]), int(row["n"])

@@ -46,7 +46,7 @@ from ..bitsback.exact_models import HiddenMarkovModel, MixtureOfBernoullis
 from ..bitsback.sequential import SMCCoder, is_sequential_model
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import CodecError, MethodError
-from ..protocols import Codec
+from ..protocols import Codec, LosslessContext  # LosslessContext: part of the protocol, imported here by name
 from ..registry import register_task
 
 PAPER = "Ruan et al. 2021, 'Improving Lossless Compression Rates via Monte Carlo Bits-Back Coding' (ICML)"
@@ -76,20 +76,6 @@ METRICS: tuple[Metric, ...] = (
     Metric("compressed_bytes", "bytes", "lower", summary=False),
     Metric("particles", "K", "higher", summary=False, description="number of particles of a bits-back coder"),
 )
-
-
-@dataclass(frozen=True)
-class LosslessContext:
-    """What `method.setup(context)` receives before a cell encodes anything."""
-
-    task: str
-    tier: str
-    item_shape: tuple[int, ...]
-    alphabet: int
-    image_shape: tuple[int, int] | None = None
-    reference_model: Any = None  # the task's own generative model (toy-mixture, sequence-hmm)
-    reference_key: str = ""  # the suite reference model for this task and tier (image tasks)
-    seed: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

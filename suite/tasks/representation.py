@@ -56,6 +56,7 @@ from ..label_draws import check_labelled, split_labelled
 from ..protocols import Labelled, RepresentationLearner, Setting
 from ..registry import register_task
 from ..representation_checks import check_features, check_predictions, check_soft_assignments
+from ..threads import run_threads
 
 FAMILY = "representation"
 PAPERS = {
@@ -105,21 +106,11 @@ def _timing_metrics() -> tuple[Metric, ...]:
     )
 
 
-def run_threads() -> int | None:
-    """The thread count the runner set for this process (OMP_NUM_THREADS), if any."""
-    import os
-
-    try:
-        return int(os.environ.get("OMP_NUM_THREADS", "")) or None
-    except ValueError:
-        return None
-
-
 def limit_threads(budget: ReprBudget) -> Any:
     """Pin BLAS/OpenMP pools (numpy, scikit-learn) to the tier's `threads` (smoke, quick: 1) for reproducible timing.
 
     Without it scikit-learn's k-means and lbfgs oversubscribe a shared 2-core machine by 5-30x. None: no limit.
-    A thread count the runner was given (`latentbench run --threads N`, exported as OMP_NUM_THREADS) wins.
+    A thread count the run was given (`latentbench run --threads N`, `latentbench.threads`) wins.
     """
     import contextlib
 

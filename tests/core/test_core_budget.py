@@ -71,3 +71,11 @@ def test_a_budget_subclass_adds_keyword_fields() -> None:
 
     b = Mine(n=3).for_tier("quick")
     assert dict(b) == {"time_limit_s": 600.0, "n": 3} and b.tier == "quick"
+
+
+def test_a_budget_pickles_with_its_tier() -> None:
+    import pickle
+
+    paper = get_task("rd-curve/mnist").budget("paper")
+    again = pickle.loads(pickle.dumps(paper))
+    assert again == paper and again.tier == "paper" and again.by_latent == paper.by_latent

@@ -18,7 +18,7 @@ from latentbench.results import ResultsStore
 from latentbench.safe_paths import file_name, inside
 
 ROOT = Path(__file__).resolve().parents[2]
-EVIL_TASK = "lossless/x' onerror='alert(1)"
+EVIL_TASK = "lossless/x' onerror='alert(1)$\\frac{$"  # and mathtext that does not parse, in figure titles
 EVIL_TIER = "x/../../elsewhere/pwned"
 EVIL_METHOD = "evil<script>alert(1)</script>"
 EVIL_PARAMS = '{"k": "a|b\\nc"}'
@@ -130,3 +130,29 @@ def test_unsafe_names_and_paths(tmp_path):
     with pytest.raises(StoreError):
         inside(tmp_path / "out", Path("/tmp/abs.md"))
     assert inside(tmp_path / "out", tmp_path / "out" / "a.md") == tmp_path / "out" / "a.md"
+
+
+def test_invalid_mathtext_in_a_figure_is_drawn_literally(tmp_path):
+    from latentbench.figure_text import literal_on_mathtext_error, save_literal_on_error
+    from latentbench.reports.plotting import new_figure, save
+
+    def make(title):
+        fig, (ax,) = new_figure()
+        ax.set_title(title)
+        ax.set_yscale("log")
+        ax.plot([1, 2], [1, 100])
+        fig.canvas.draw()  # figure code that lays out (draws) its text, as tight_layout does
+        return fig
+
+    with pytest.raises(ValueError):
+        make("method $\\frac{$")
+    fig = literal_on_mathtext_error(lambda: make("method $\\frac{$"))
+    assert save_literal_on_error(save, fig, tmp_path / "a.png").is_file()
+    honest = literal_on_mathtext_error(lambda: make("bb-is-50"))
+    ticks = [t.get_text() for t in honest.axes[0].get_yticklabels()]
+    assert any("mathdefault" in t for t in ticks)  # log ticks stay mathtext in an honest figure
+    late, (ax,) = new_figure()
+    ax.set_title("tier $\\frac{$")  # a bad text met only when saving
+    assert save_literal_on_error(save, late, tmp_path / "b.png").is_file()
+    with pytest.raises(ZeroDivisionError):
+        literal_on_mathtext_error(lambda: 1 / 0)  # other errors are not swallowed

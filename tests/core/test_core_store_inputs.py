@@ -220,3 +220,40 @@ def test_read_only_store_refuses_writes(store_file):
     st = ResultsStore(store_file, read_only=True)
     with pytest.raises(StoreError):
         st.merge_from(store_file)
+
+
+def test_a_version_1_store_is_read_as_it_is(store_file, tmp_path, capsys):
+    """Readers never migrate: a version-1 store (no per-item table) is read without being changed."""
+    store = _copy(store_file, tmp_path / "v1.sqlite")
+    conn = sqlite3.connect(store)
+    conn.execute("DROP TABLE items")
+    conn.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    conn.commit()
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.close()
+    before = _digest(store)
+    assert main(["leaderboard", "bounds/toy-mean", "--store", str(store)]) == 0
+    assert main(["export", str(tmp_path / "rows.csv"), "--store", str(store)]) == 0
+    assert _digest(store) == before
+    assert ResultsStore(store, read_only=True).items() == {}
+
+
+def test_extra_column_in_a_source_store(store_file, tmp_path, capsys):
+    store = _copy(store_file, tmp_path / "s.sqlite")
+    conn = sqlite3.connect(store)
+    conn.execute("ALTER TABLE cells ADD COLUMN surplus TEXT")
+    conn.commit()
+    conn.close()
+    assert main(["merge", str(store), "--into", str(tmp_path / "m.sqlite")]) == EXIT_ERROR
+    assert "17 columns" in _one_error_line(capsys)
+
+
+def test_extra_column_in_a_source_stores_items(store_file, tmp_path, capsys):
+    store = _copy(store_file, tmp_path / "s.sqlite")
+    conn = sqlite3.connect(store)
+    conn.execute("ALTER TABLE items ADD COLUMN surplus TEXT")
+    conn.execute("INSERT INTO items SELECT cell_hash, 0, 'm', NULL, 1, x'00', 'x' FROM cells LIMIT 1")
+    conn.commit()
+    conn.close()
+    assert main(["merge", str(store), "--into", str(tmp_path / "m.sqlite")]) == EXIT_ERROR
+    assert "7 columns" in _one_error_line(capsys)
