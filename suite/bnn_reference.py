@@ -117,3 +117,17 @@ def within_tolerance(final_losses: np.ndarray, l_star: float, tols=TOLERANCES) -
 def stored_runs_summary(root: str | Path | None = None) -> list[WithinTolerance]:
     """`within_tolerance` of the reference's stored runs on its own loss table (reads both files)."""
     return within_tolerance(load_stored_runs(root), float(load_losses(root).min()))
+
+
+def two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p-value of the pooled two-proportion z-test (k1 / n1 against k2 / n2): does a measured fraction of
+    runs agree with the reference's within sampling error?"""
+    import math
+
+    if min(n1, n2) <= 0:
+        raise ValueError(f"need runs on both sides (got {n1} and {n2})")
+    pool = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 1.0 if k1 / n1 == k2 / n2 else 0.0
+    return math.erfc(abs(k1 / n1 - k2 / n2) / se / math.sqrt(2))
