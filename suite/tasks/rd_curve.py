@@ -562,22 +562,16 @@ class LinearVAE(_RDTask):
     # path p(z) exp(−β ‖x − Wz − b‖² / 2); other settings from default_rd(), see _PAPER).
     tiers = _tiers(
         quick=_quick("mnist", chains=16, beta_max=100.0, points=40),
-        # paper: a labelled departure from the public code's step rule. Its cumulative-acceptance rule stalls on this
-        # model, in the public code's own AIS loop too (benchmarks/bench_rd_curve.py --stall-check: acceptance
-        # 0.000 for β in (1.8, 2.66] and 0.025 in (2.66, 3.92], ε held at its 0.5 cap by the history of accepted
-        # small-β steps; CHANGELOG.md, 2026-12-07), so the paper tier adapts the same ×1.02 / ×0.98 on an EMA of
-        # each chain's acceptance over ~50 transitions (1 % of the schedule), and runs the public rule once more as
-        # an ablation (`*_public_rule` rows). Collapsed segments are flagged, not fatal. No BDMC at the paper tier:
-        # the public code runs BDMC only for its nonlinear models (hparams/vae_icml.py BDMC_* sets; none for
-        # icml_linear_vae100), whose log Z is unknown; here the exact log Z is known, so `worst_log_z_gap` measures
-        # the AIS error itself. The quick tier keeps BDMC and its sandwich check against the exact log Z.
+        # paper: a labelled departure from the public code's step rule, which stalls on this model in the public
+        # code's own AIS loop too (benchmarks/bench_rd_curve.py --stall-check; CHANGELOG.md): the same x1.02 / x0.98
+        # adapted on an EMA of each chain's acceptance over ~50 transitions (1 % of the schedule), the public rule
+        # run once more as an ablation (`*_public_rule` rows). No BDMC here: the public code runs it only for its
+        # nonlinear models (hparams/vae_icml.py BDMC_* sets), and the exact log Z is known (`worst_log_z_gap`).
         paper={"steps": 5000, "points": 50, "beta_max": 100.0, "bdmc_at": [], "on_collapse": "flag",
                "accept_window": 50, "public_rule_ablation": True},
         smoke={"beta_max": 100.0},
     )
-    # 3: the quick tier's torch threads are pinned (its rows of version 2 predate the pin) and the paper tier adapts
-    # its HMC steps on a windowed acceptance rate, with the public rule as an ablation (CHANGELOG.md, 2026-12-07)
-    version = "3"
+    version = "3"  # CHANGELOG.md: torch threads pinned at quick; windowed step rule at paper
 
     def _measure(self, method: Any, data: RDData, budget: RDBudget, seed: int) -> Iterator[Measurement]:
         rng = np.random.default_rng([int(seed), 0x52442D])
@@ -645,7 +639,7 @@ class MNIST(_RDTask):
     pixel_range = (0.0, 1.0)
     metrics = _ranking_metrics(_rate_name(10.0)) + _curve_metrics() + _cost_metrics()
     # 3: the floor's Adam starts from the nearest of 4,096 shared prior draws (`floor_screen`; CHANGELOG.md)
-    # 4: the quick tier's torch threads are pinned (its version-3 rows were run before the pin; CHANGELOG.md)
+    # 4: the quick tier's torch threads are pinned (CHANGELOG.md)
     version = "4"
     tiers = _tiers(
         quick=_quick("mnist", floor_screen=4096),
