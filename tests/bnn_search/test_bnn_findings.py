@@ -115,5 +115,8 @@ def test_publish_writes_a_report_note_under_the_task_table(tmp_path, monkeypatch
     monkeypatch.setitem(REGISTERED, "bnn-search", _NoteReport())
     publish(store, tmp_path / "out", figures=False)
     text = (tmp_path / "out" / "bnn-search" / "gaussian-18bit.md").read_text()
-    table_end = text.rindex("|")
-    assert text.index(f"a note on {GAUSS}:") > table_end
+    note = text.index(f"a note on {GAUSS}:")
+    board_rows = [i for i, line in enumerate(text.splitlines()) if line.startswith("| ") and "rank" not in line]
+    assert note > text.index("| rank")  # under the leaderboard table
+    assert "## Paired differences" not in text or note < text.index("## Paired differences")
+    assert board_rows
