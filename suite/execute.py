@@ -134,13 +134,19 @@ def peak_mem_mb() -> float:
 
 
 def run_cell(cell: Cell) -> CellResult:
-    """Evaluate `cell`; a method that raises, returns NaN or overruns its budget yields status 'error'."""
+    """Evaluate `cell`; a method that raises, exits, dies, returns NaN or overruns its budget yields status 'error'.
+
+    The method runs in a contestant process of its own (`latentbench.isolation`) unless the cell asks for a trusted
+    in-process run of a registered method; the row's provenance says which."""
+    from .isolation.cell_method import build_method
     from .registry import get_task, resolve_method
 
     result = CellResult(cell=cell, status="ok")
     scratch = Path(cell.scratch) / cell.key if cell.scratch else None  # phase checkpoints (latentbench.checkpoint)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     limit = 0.0
+    method = None
+    origin: dict = {}
     try:
         # registry loading (imports) is the process's cost, not the cell's: resolve before the clocks start
         task = get_task(cell.task)
@@ -151,12 +157,9 @@ def run_cell(cell: Cell) -> CellResult:
         wall0, cpu0 = time.perf_counter(), time.process_time()
         data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
         seed_everything(cell.seed)
-        try:
-            method = spec.resolve_factory()(**{**spec.params, **cell.params})
-        except Exception as exc:
-            raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
-        with _time_limit(limit), cell_label(f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"), \
-                cell_scratch(scratch):
+        label = f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"
+        with _time_limit(limit), cell_label(label), cell_scratch(scratch):
+            method, origin = build_method(cell, spec, limit, scratch, label, wall0)
             measurements = list(task.evaluate(method, data, budget, cell.seed))
         wall = time.perf_counter() - wall0
         if limit and wall > limit:
@@ -179,18 +182,37 @@ def run_cell(cell: Cell) -> CellResult:
         result.measurements = []
     except Exception as exc:  # the run goes on: the error becomes a row
         result.status = "error"
-        name = type(exc).__name__
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        if not isinstance(exc, MethodError):
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            msg = f"{msg} (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
-        result.error = f"{name}: {msg}"
+        result.error = one_line(exc)
         result.measurements = []
+    finally:
+        contestant = _close(method)
     if result.status == "ok" and scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)  # an errored cell keeps its finished phases for the re-run
     result.wall_s = time.perf_counter() - wall0
-    result.cpu_s = time.process_time() - cpu0
-    result.peak_mem_mb = peak_mem_mb()
-    result.provenance = environment()
+    result.cpu_s = time.process_time() - cpu0 + contestant.get("cpu_s", 0.0)
+    result.peak_mem_mb = max(peak_mem_mb(), contestant.get("peak_mem_mb", 0.0))
+    result.provenance = {**environment(), **origin}
     result.finished_at = time.time()
     return result
+
+
+def one_line(exc: BaseException) -> str:
+    """`Type: first line`, with where it was raised when it is not the suite's own error."""
+    name = type(exc).__name__
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if not isinstance(exc, MethodError):
+        frames = traceback.extract_tb(exc.__traceback__)
+        if frames:
+            msg = f"{msg} (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})"
+    return f"{name}: {msg}"
+
+
+def _close(method: Any) -> dict:
+    """End the cell's contestant processes (if any); their CPU seconds and peak memory."""
+    close = getattr(type(method), "close", None) if method is not None else None
+    if close is None or not getattr(type(method), "isolated", False):
+        return {}
+    try:
+        return method.close()
+    except Exception:  # noqa: BLE001 - the process is gone: nothing to add
+        return {}
