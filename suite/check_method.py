@@ -7,6 +7,7 @@ and the same seed gives the same (non-timing) measurements twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .cell import Cell
 from .errors import LatentBenchError
@@ -26,41 +27,43 @@ class Check:
 
 
 def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[Check]:
+    """The checks, in order; the file is imported only in contestant processes (`latentbench.isolation`)."""
+    from .isolation.file_methods import describe_file
+
     checks: list[Check] = []
     family = get_task(task_name).family if task_name else None
     try:
         spec = load_file_method(ref, family)
-        cls = spec.resolve_factory()
+        path_text, _, attr = spec.factory[len("file:"):].rpartition(":")
+        info = describe_file(Path(path_text), attr, spec.version)
     except LatentBenchError as exc:
         return [Check("import", False, str(exc))]
-    checks.append(Check("import", True, f"{ref} -> {cls.__name__}"))
+    members = set(info["members"])
+    checks.append(Check("import", True, f"{ref} -> {info['class']}"))
 
     if family is None:
-        family = getattr(cls, "family", None) or (spec.family if spec.family else None)
+        family = info["family"] or spec.family or None
     protocols = FAMILY_PROTOCOLS.get(family, ())
-    satisfied = [p for p in protocols if all(callable(getattr(cls, m, None)) for m in protocol_members(p))]
+    satisfied = [p for p in protocols if all(m in members for m in protocol_members(p))]
     if not satisfied:
         wants = " or ".join(
-            f"{p.__name__} ({', '.join(m for m in protocol_members(p) if not callable(getattr(cls, m, None)))} missing)"
+            f"{p.__name__} ({', '.join(m for m in protocol_members(p) if m not in members)} missing)"
             for p in protocols
         )
-        checks.append(Check("protocol", False, f"{cls.__name__} does not implement the {family} protocol: {wants}"))
+        checks.append(Check("protocol", False, f"{info['class']} does not implement the {family} protocol: {wants}"))
         return checks
     checks.append(Check("protocol", True, f"{family}: {satisfied[0].__name__}"))
 
-    try:
-        cls()
-        checks.append(Check("constructor", True, "constructs with no arguments"))
-    except Exception as exc:
-        checks.append(Check("constructor", False, f"{cls.__name__}() failed: {type(exc).__name__}: {exc} "
+    if info["constructs"]:
+        checks.append(Check("constructor", False, f"{info['class']}() failed: {info['constructs']} "
                                                   "(constructors should only store keyword arguments with defaults)"))
         return checks
+    checks.append(Check("constructor", True, "constructs with no arguments"))
 
     if task_name:
         task = get_task(task_name)
     else:  # the family's first task whose protocol the class implements (semisup vs cluster vs probe, ...)
-        fitting = [t for t in select_tasks(family)
-                   if all(callable(getattr(cls, m, None)) for m in protocol_members(t.protocol))]
+        fitting = [t for t in select_tasks(family) if all(m in members for m in protocol_members(t.protocol))]
         task = (fitting or select_tasks(family))[0]
     method_ref = spec.factory[len("file:"):]
 

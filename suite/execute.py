@@ -138,7 +138,7 @@ def run_cell(cell: Cell) -> CellResult:
 
     The method runs in a contestant process of its own (`latentbench.isolation`) unless the cell asks for a trusted
     in-process run of a registered method; the row's provenance says which."""
-    from .isolation.cell_method import build_method
+    from .isolation.cell_method import build_method, start_clock
     from .registry import get_task, resolve_method
 
     result = CellResult(cell=cell, status="ok")
@@ -153,13 +153,15 @@ def run_cell(cell: Cell) -> CellResult:
         spec = resolve_method(cell.method_ref, task.family)
         budget = task.budget(cell.tier)
         limit = float(budget.get("time_limit_s", 0) or 0)
+        label = f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"
+        # so is starting the method's process (a fork); its construction counts against the time limit
+        method, origin = build_method(cell, spec, limit, scratch, label)
         reset_peak_mem()
         wall0, cpu0 = time.perf_counter(), time.process_time()
+        start_clock(method, limit)
         data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
         seed_everything(cell.seed)
-        label = f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"
         with _time_limit(limit), cell_label(label), cell_scratch(scratch):
-            method, origin = build_method(cell, spec, limit, scratch, label, wall0)
             measurements = list(task.evaluate(method, data, budget, cell.seed))
         wall = time.perf_counter() - wall0
         if limit and wall > limit:
@@ -184,12 +186,12 @@ def run_cell(cell: Cell) -> CellResult:
         result.status = "error"
         result.error = one_line(exc)
         result.measurements = []
-    finally:
-        contestant = _close(method)
+    result.wall_s = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    contestant = _close(method)
     if result.status == "ok" and scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)  # an errored cell keeps its finished phases for the re-run
-    result.wall_s = time.perf_counter() - wall0
-    result.cpu_s = time.process_time() - cpu0 + contestant.get("cpu_s", 0.0)
+    result.cpu_s = cpu + contestant.get("cpu_s", 0.0)
     result.peak_mem_mb = max(peak_mem_mb(), contestant.get("peak_mem_mb", 0.0))
     result.provenance = {**environment(), **origin}
     result.finished_at = time.time()

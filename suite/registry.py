@@ -210,25 +210,13 @@ def load_file_method(ref: str, family: str | None = None) -> MethodSpec:
         raise PluginError(f"method file not found: {path_text}")
     source = path.read_bytes()
     digest = hashlib.sha256(source).hexdigest()[:16]
-    module = _import_file(path, digest)
-    if attr:
-        if not hasattr(module, attr):
-            classes = [n for n, o in vars(module).items() if inspect.isclass(o) and o.__module__ == module.__name__]
-            raise PluginError(
-                f"{path_text} defines no {attr!r}{_suggest(attr, classes)} (classes defined: {', '.join(classes) or 'none'})"
-            )
-        obj = getattr(module, attr)
-    else:
-        candidates = [
-            o for o in vars(module).values() if inspect.isclass(o) and o.__module__ == module.__name__
-        ]
-        if len(candidates) != 1:
-            names = ", ".join(c.__name__ for c in candidates) or "none"
-            raise PluginError(f"{path_text}: name the class as FILE:CLASS (classes defined: {names})")
-        obj = candidates[0]
-        attr = obj.__name__
-    name = getattr(obj, "method_name", None) or attr
-    fam = family or getattr(obj, "family", None) or _guess_family(obj)
+    from .isolation.file_methods import check_name, describe_file
+
+    info = describe_file(path, attr, digest)  # imported in a throwaway contestant process, never here
+    attr = info["attr"]
+    name = info["name"] or attr
+    check_name(name, path_text, methods())
+    fam = family or info["family"] or info["guessed_family"]
     return MethodSpec(
         name=name,
         family=fam or "bounds",
@@ -236,7 +224,7 @@ def load_file_method(ref: str, family: str | None = None) -> MethodSpec:
         params={},
         tasks=("*",),
         version=digest,
-        description=(inspect.getdoc(obj) or "").split("\n")[0],
+        description=info["description"],
         reference=False,
         source=f"file:{path}",
     )

@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MethodError
+from .process import context
 from .remote import RemoteMethod
+
+
+STARTUP_GRACE_S = 30.0
+
+
+def start_clock(method: Any, limit_s: float) -> None:
+    """From now on the method has `limit_s` seconds of wall time (the referee kills its process past that)."""
+    if isinstance(method, RemoteMethod) and limit_s and limit_s > 0:
+        method.set_deadline(time.monotonic() + limit_s)
 
 
 def importable_name(factory: Any) -> str | None:
@@ -33,8 +43,7 @@ def origin_of(spec: Any) -> dict:
     return {"method_origin": "registered", "method_source": str(spec.source)}
 
 
-def build_method(cell: Any, spec: Any, limit_s: float, scratch: Path | None, label: str,
-                 started: float) -> tuple[Any, dict]:
+def build_method(cell: Any, spec: Any, limit_s: float, scratch: Path | None, label: str) -> tuple[Any, dict]:
     """(the method the task evaluates, provenance fields); a constructor that fails is a `MethodError`."""
     origin = origin_of(spec)
     params = {**spec.params, **cell.params}
@@ -47,9 +56,10 @@ def build_method(cell: Any, spec: Any, limit_s: float, scratch: Path | None, lab
             return spec.resolve_factory()(**params), origin
         except Exception as exc:
             raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
-    deadline = None
-    if limit_s and limit_s > 0:
-        deadline = time.monotonic() + max(0.0, limit_s - (time.perf_counter() - started))
+    context()  # the fork server starts once per referee process (imports): not the cell's time
+    # starting the process is not the method's time: its construction gets the limit plus a grace for the fork;
+    # the cell's own clock (and `start_clock`) begins after it
+    deadline = time.monotonic() + limit_s + STARTUP_GRACE_S if limit_s and limit_s > 0 else None
     init = {"factory": target, "params": params, "seed": int(cell.seed), "name": cell.method, "tier": cell.tier,
             "limit_s": float(limit_s or 0), "label": label, "scratch": str(scratch) if scratch else None,
             "threads": _threads()}

@@ -132,6 +132,8 @@ class _Contestant:
         os.environ.clear()
         os.environ.update(spec.get("environ", {}))
         os.environ["LATENTBENCH_CONTESTANT"] = "1"
+        if spec.get("sys_path"):
+            sys.path[:] = list(spec["sys_path"])
         _set_threads(spec.get("threads"))
         from ..checkpoint import cell_scratch
         from ..execute import seed_everything
@@ -223,6 +225,32 @@ def stats() -> dict:
     return {"peak_mem_mb": peak, "cpu_s": cpu}
 
 
+def noop() -> None:
+    """A child that does nothing (the fork server's warm-up)."""
+
+
+class _Stderr:
+    """The contestant's `sys.stderr`: lines go to the referee, which writes them to its own stderr (progress lines
+    of a long cell appear where the run's output goes)."""
+
+    def __init__(self, link: "_Link"):
+        self._link = link
+
+    def write(self, text: str) -> int:
+        if text:
+            try:
+                self._link.send(("log", str(text)))
+            except Exception:  # noqa: BLE001 - a log line is never worth a failure
+                pass
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 def main(conn: Any) -> None:
     """The contestant's loop (the target of its process)."""
     try:
@@ -231,6 +259,7 @@ def main(conn: Any) -> None:
         pass
     link = _Link(conn)
     me = _Contestant(link)
+    sys.stderr = _Stderr(link)
     while True:
         try:
             msg = link.receive()

@@ -36,10 +36,18 @@ def context():
 
 
 def _start_server() -> None:
+    """Start the fork server and wait until its preloading is done (one throwaway child), so that no cell's
+    clock or deadline pays for it."""
     from multiprocessing import forkserver
+
+    from . import contestant
 
     with _without_main():
         forkserver.ensure_running()
+        ctx = multiprocessing.get_context("forkserver")
+        warm = ctx.Process(target=contestant.noop, daemon=True)
+        warm.start()
+    warm.join(600)
 
 
 @contextlib.contextmanager
@@ -108,7 +116,7 @@ class ContestantProcess:
             self._proc.start()
         child.close()
         self.alive = True
-        self.info = self.request(("init", {**init, "environ": dict(os.environ)}), what="constructing the method")
+        self.info = self.request(("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path)}), what="constructing the method")
 
     # --------------------------------------------------------------------------------------------- proxies
     def _serve(self, obj: Any) -> tuple:
@@ -195,6 +203,9 @@ class ContestantProcess:
                 return reply[1]
             elif kind == "err" and len(reply) == 2:
                 raise MethodError(str(reply[1]))
+            elif kind == "log" and len(reply) == 2:
+                sys.stderr.write(str(reply[1]))
+                sys.stderr.flush()
             else:
                 self.kill()
                 raise MethodError(f"the method's process sent a malformed reply while {what}")

@@ -83,7 +83,9 @@ class TracedModel:
         self.dtype = handed["dtype"]
         self.x_var = handed["x_var"]
         try:
-            self._decoder = torch.jit.load(io.BytesIO(handed["decoder"]), map_location="cpu")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated, still supported
+                self._decoder = torch.jit.load(io.BytesIO(handed["decoder"]), map_location="cpu")
         except Exception as exc:  # noqa: BLE001
             raise MethodError(f"the traced decoder could not be loaded: {type(exc).__name__}: {exc}") from None
         self._decoder.eval()

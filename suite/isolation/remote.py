@@ -67,7 +67,11 @@ class RemoteMethod:
     def __init__(self, init: dict, deadline: float | None = None):
         self._init, self._deadline = dict(init), deadline
         self._attrs: dict[str, Any] = {}
-        self._proc = ContestantProcess(self._init, deadline)
+        try:
+            self._proc = ContestantProcess(self._init, deadline)
+        except Deadline:
+            raise MethodError(f"constructing {self._init.get('name', 'the method')} ran past the wall-time budget of "
+                              f"{self._init.get('limit_s', 0):g} s (the referee stopped its process)") from None
         self.contestant_stats: list[dict] = []
         self._fresh: list[RemoteMethod] = []
         name = str((self._proc.info or {}).get("class") or "")
@@ -84,6 +88,10 @@ class RemoteMethod:
                               f"{self._init.get('limit_s', 0):g} s in {name}() (the referee stopped its process)".replace("  ", " ")) from None
         _advance(args, kwargs, states)
         return self if is_self else value
+
+    def set_deadline(self, deadline: float | None) -> None:
+        self._deadline = deadline
+        self._proc.deadline = deadline
 
     def helper(self, fn_path: str, *args: Any, **kwargs: Any) -> Any:
         """Run the suite function `fn_path(method, *args)` next to the method, in the contestant."""
@@ -110,7 +118,8 @@ class RemoteMethod:
 
     # ------------------------------------------------------------------------------------------------- processes
     def fresh(self) -> "RemoteMethod":
-        """The same method built anew in a new process that has seen nothing (the lossless decode runs there)."""
+        """The same method built anew in a new process that has seen nothing (the lossless decode runs there);
+        it shares this one's deadline."""
         other = RemoteMethod(self._init, self._deadline)
         self._fresh.append(other)
         return other

@@ -1,0 +1,105 @@
+"""A method given as a file is read in a throwaway contestant process, never imported by the referee.
+
+Importing a file runs it: a method file imported by the runner could patch the store or a scorer before any cell
+starts. So `describe_file` asks a contestant process to import the file and report plain facts — the class, the
+name it asks for (`method_name`), its family, which protocol methods it has, whether it constructs with no
+arguments — and the referee builds the method's spec from those. The file is imported again, for real, only in
+each cell's own contestant process. Facts are cached per file content hash.
+"""
+from __future__ import annotations
+
+import inspect
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import LatentBenchError, MethodError, PluginError
+
+INSPECT_TIMEOUT_S = 120.0
+_cache: dict[tuple, dict] = {}
+
+
+class FileInspector:
+    """Built inside the contestant: imports the file (which is allowed there) and describes its class."""
+
+    def __init__(self, path: str = "", attr: str = "", digest: str = ""):
+        from ..registry import _import_file
+
+        self.path, self.attr, self.module, self.failure = path, attr, None, None
+        try:
+            self.module = _import_file(Path(path), digest)
+        except PluginError as exc:  # reported by describe(), in the registry's own words
+            self.failure = str(exc)
+
+    def describe(self) -> dict:
+        from ..protocols import FAMILY_PROTOCOLS, protocol_members
+        from ..registry import _suggest
+
+        if self.failure:
+            raise PluginError(self.failure)
+        module, attr = self.module, self.attr
+        classes = [n for n, o in vars(module).items() if inspect.isclass(o) and o.__module__ == module.__name__]
+        if attr:
+            if not hasattr(module, attr):
+                raise PluginError(f"{self.path} defines no {attr!r}{_suggest(attr, classes)} (classes defined: "
+                                  f"{', '.join(classes) or 'none'})")
+        elif len(classes) != 1:
+            raise PluginError(f"{self.path}: name the class as FILE:CLASS (classes defined: {', '.join(classes) or 'none'})")
+        else:
+            attr = classes[0]
+        obj = getattr(module, attr)
+        members = sorted({m for protos in FAMILY_PROTOCOLS.values() for p in protos for m in protocol_members(p)
+                          if callable(getattr(obj, m, None))})
+        guessed = None
+        for fam, protos in FAMILY_PROTOCOLS.items():
+            if any(all(m in members for m in protocol_members(p)) for p in protos):
+                guessed = fam
+                break
+        try:
+            obj()
+            constructs = ""
+        except Exception as exc:  # noqa: BLE001
+            constructs = f"{type(exc).__name__}: {exc}"
+        name = getattr(obj, "method_name", None)
+        family = getattr(obj, "family", None)
+        return {"attr": attr, "class": getattr(obj, "__name__", attr), "name": str(name) if name else "",
+                "family": str(family) if isinstance(family, str) else "", "guessed_family": guessed or "",
+                "description": (inspect.getdoc(obj) or "").split("\n")[0], "members": members,
+                "constructs": constructs}
+
+
+def describe_file(path: Path, attr: str, digest: str) -> dict:
+    """Facts about the class `attr` (or the file's only class) of the method file `path`, read in a contestant."""
+    key = (str(path), attr, digest)
+    if key in _cache:
+        return dict(_cache[key])
+    from .process import ContestantProcess, Deadline
+
+    init = {"factory": "latentbench.isolation.file_methods:FileInspector",
+            "params": {"path": str(path), "attr": attr, "digest": digest}, "seed": 0, "name": path.name}
+    proc = None
+    try:
+        proc = ContestantProcess(init, time.monotonic() + INSPECT_TIMEOUT_S)
+        value, _, _ = proc.request(("call", "describe", (), {}, None), what=f"reading {path.name}")
+    except Deadline:
+        raise PluginError(f"{path} took more than {INSPECT_TIMEOUT_S:g} s to import") from None
+    except MethodError as exc:  # the file's own error (import, a missing class), or the process died importing it
+        text = str(exc)
+        raise PluginError(text if text.startswith(str(path)) else f"{path} failed to import: {text}") from None
+    finally:
+        if proc is not None:
+            proc.close()
+    if not isinstance(value, dict):
+        raise PluginError(f"{path}: could not be described")
+    _cache[key] = dict(value)
+    return value
+
+
+def check_name(name: str, path_text: str, registered: Any) -> None:
+    """A file method may not take the name of a registered method (it would replace that method's rows)."""
+    if name in registered:
+        raise PluginError(f"{path_text}: the name {name!r} belongs to a registered method; a method file cannot take "
+                          "it (rename its class or its method_name)")
+
+
+__all__ = ["FileInspector", "LatentBenchError", "check_name", "describe_file"]
