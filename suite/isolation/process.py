@@ -52,16 +52,21 @@ def _start_server() -> None:
 
 @contextlib.contextmanager
 def _without_main():
-    """Hide the referee's `__main__` while a process starts: multiprocessing would import it again in the fork
-    server and in each child (a script without a main guard would run again), and contestants never import methods
-    from `__main__`."""
+    """Start a process the way a contestant needs: without the referee's `__main__` (multiprocessing would import
+    it again in the fork server and in each child, and a script without a main guard would run again; contestants
+    never import methods from `__main__`), and also from a daemonic process (a dask or pool worker: the
+    contestant is a child of the fork server, and the referee kills it itself)."""
     main = sys.modules.get("__main__")
     saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if main is not None and hasattr(main, k)}
+    config = multiprocessing.current_process()._config
+    daemon = config.get("daemon")
     try:
         for key in saved:
             setattr(main, key, None) if key == "__spec__" else delattr(main, key)
+        config["daemon"] = False
         yield
     finally:
+        config["daemon"] = daemon
         for key, value in saved.items():
             setattr(main, key, value)
 
