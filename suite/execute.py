@@ -182,6 +182,10 @@ def run_cell(cell: Cell) -> CellResult:
         result.status = "error"
         result.error = f"MethodError: ran past the {cell.tier} wall-time budget of {limit:g} s"
         result.measurements = []
+    except SystemExit as exc:  # a trusted in-process method that exits: its cell's error, not the run's end
+        result.status = "error"
+        result.error = f"MethodError: {cell.method} called sys.exit({exc.code!r}): a method must return, not exit"
+        result.measurements = []
     except Exception as exc:  # the run goes on: the error becomes a row
         result.status = "error"
         result.error = one_line(exc)
