@@ -24,3 +24,10 @@ def test_a_learner_finds_no_test_labels_on_its_stack_or_in_memory(grids):
                           [attacker("answer.py", "StackLabels")])
     # it predicts class 0 when it finds no labels: the error of a constant guess, not 0 %
     assert headline(rows, "StackLabels", "test_error") > 50.0
+
+
+def test_an_rd_decoder_finds_no_target_images(grids):
+    """The decoder is traced in the contestant, which never held the targets; the referee runs only the trace."""
+    rows = grids.attacked("rd-curve/mnist", ["linear-vae"], [attacker("answer.py", "StackTargets")])
+    # mid-grey at every rate: its best distortion is far above an honest decoder's (a found target would give 0)
+    assert headline(rows, "StackTargets", "min_distortion") > 2 * headline(rows, "linear-vae", "min_distortion")
