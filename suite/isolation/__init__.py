@@ -39,6 +39,11 @@ data only (`wire`), so nothing the method returns can run code in the referee. C
   flagged — and every row records the rate it measured from the real length of the bytes. Initial bits are checked
   against the stream's length for every codec, a suite coder named by a user's codec included.
 
+Not covered (no operating-system sandbox): a method can read and write files, and the suite is importable in its
+process, so it can rebuild a task's answer from the suite's own code and data (`get_task(name).log_z`, test labels
+from the data folder); isolation keeps answers off what it is handed and out of its process's memory. That code is
+in the method's source, whose content hash every row keeps.
+
 Trusted mode (`latentbench run --trusted`) runs registered methods in the referee's process, as before; rows say
 `"isolation": "in-process (trusted)"` in their provenance. Method files are always isolated.
 """
