@@ -28,3 +28,8 @@ def test_borrowing_the_whole_stream_is_flagged(grids):
 def test_borrowing_more_bits_than_written_is_refused_where_no_entropy_is_known(grids):
     rows = grids.attacked("lossless/binarized-mnist", ["gzip", "bb-elbo"], [attacker("outside.py", "BorrowsMore")])
     refused(rows, "BorrowsMore", "IntegrityError", "initial bits", "outside [0,")
+
+
+def test_naming_a_suite_coder_that_did_not_write_the_stream_is_flagged(grids):
+    rows = grids.attacked("lossless/binarized-mnist", ["gzip", "bb-elbo"], [attacker("outside.py", "NamesAnEngine")])
+    refused(rows, "NamesAnEngine", "IntegrityError", "names a suite bits-back coder that did not write its stream")

@@ -50,3 +50,13 @@ class BorrowsMore(BorrowsEverything):
 
     def initial_bits(self, data):
         return 16 * len(data)
+
+
+class NamesAnEngine(BorrowsEverything):
+    """Codes with zlib but names a suite bits-back coder as its `coder_engine`, hoping the referee credits that
+    coder's borrowed bits (there: the whole stream) to it."""
+
+    def __init__(self):
+        from latentbench.bitsback.coders import BitsBackBase
+
+        self.coder_engine = BitsBackBase(model=None)
