@@ -7,7 +7,7 @@ Coders run on 500 fixed-binarization MNIST test images with the reference IWAE-a
 Script mode `ramp` (`python benchmarks/bench_lossless.py ramp --images 2000`): doubling batches against the
 coders' probed batch ramp, initial bits, rates and throughput.
 
-Script mode (issue 4, "Speed"): the McBits reference coder (github.com/ryoungj/mcbits) side by side,
+Script mode (the coding speed against a reference implementation): the McBits reference coder (github.com/ryoungj/mcbits) side by side,
 
     OMP_NUM_THREADS=1 python benchmarks/bench_lossless.py --reference /path/to/mcbits-checkout \
         [--coder elbo|is --particles 50 --images 100 --suite-images 1000 --threads 1 --seed 0]
@@ -242,7 +242,7 @@ class PaperTierTrainingStep:
 
 
 # ------------------------------------------------------------------------------------------------ script mode
-# The McBits reference coder side by side (issue 4, "Speed"). McBits' shipped MNIST checkpoints, by the git blob
+# The McBits reference coder side by side (coding speed). McBits' shipped MNIST checkpoints, by the git blob
 # ids of github.com/ryoungj/mcbits @ e11ff9d: each file is verified against its id before torch.load(weights_only).
 MCBITS_CHECKPOINTS = {
     1: ("experiments/img_emnist/checkpoints/train_bin_emnist_split=mnist_num=1/model.pt",

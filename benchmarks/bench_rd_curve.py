@@ -3,7 +3,7 @@
 The kernel is the suite's shared `latentbench.ais.HMC` driven by `latentbench.rd_ais.StepSizeController` on the path
 p(z) exp(−β ‖x − f(z)‖²) of an MLP decoder (tanh, sigmoid output), as in a quick-tier MNIST curve.
 
-Script mode (issue 5, "the cost"): a side-by-side timing of one AIS-HMC transition against the public code of
+Script mode (the cost of the estimator): a side-by-side timing of one AIS-HMC transition against the public code of
 Huang et al. 2020 (github.com/BorealisAI/rate_distortion):
 
     OMP_NUM_THREADS=1 python benchmarks/bench_rd_curve.py --reference /path/to/rate_distortion-checkout \

@@ -423,12 +423,8 @@ def ais(
     `latentbench.progress.Progress`) is advanced once per annealing step. `log_w0` continues the weights of a run that
     ended where this one starts (with `init` its states): consecutive calls then give the bits of one call.
     """
-    betas = np.asarray(betas, dtype=float)
-    if betas.ndim != 1 or len(betas) < 2:
-        raise ValueError("betas must be a 1-D schedule with at least two values")
+    betas = _check_schedule(betas)
     steps = np.diff(betas)
-    if not (np.all(steps >= 0) or np.all(steps <= 0)):
-        raise ValueError("betas must be monotone (increasing: forward AIS; decreasing: reverse AIS)")
     if init is None:
         if path.sample_base is None or n_chains is None:
             raise ValueError("give init states, or n_chains and a path with sample_base")
@@ -436,14 +432,7 @@ def ais(
     else:
         z = init
     ratio = _detached(path.log_ratio(z))
-    if log_w0 is not None:
-        log_w = log_w0
-    elif _is_torch(ratio):
-        import torch
-
-        log_w = torch.zeros_like(ratio)
-    else:
-        log_w = np.zeros(np.shape(ratio), dtype=float)
+    log_w = log_w0 if log_w0 is not None else _zeros_like(ratio)
     partials = [_copy(log_w)] if keep_partials else None
     records = [record(z, float(betas[0]))] if record is not None else None
     accept = np.full(len(steps), np.nan)
@@ -461,12 +450,34 @@ def ais(
             ratio = _detached(path.log_ratio(z))
         if progress is not None:
             progress.advance()
-    stacked = None
-    if partials is not None:
-        if _is_torch(log_w):
-            import torch
-
-            stacked = torch.stack(partials)
-        else:
-            stacked = np.stack(partials)
+    stacked = _stack(partials, like=log_w) if partials is not None else None
     return AISResult(log_w=log_w, betas=betas, partial_log_w=stacked, states=z, accept_rate=accept, records=records)
+
+
+def _check_schedule(betas: Sequence[float] | np.ndarray) -> np.ndarray:
+    """`betas` as a 1-D float array of at least two values, monotone (increasing: forward; decreasing: reverse)."""
+    betas = np.asarray(betas, dtype=float)
+    if betas.ndim != 1 or len(betas) < 2:
+        raise ValueError("betas must be a 1-D schedule with at least two values")
+    steps = np.diff(betas)
+    if not (np.all(steps >= 0) or np.all(steps <= 0)):
+        raise ValueError("betas must be monotone (increasing: forward AIS; decreasing: reverse AIS)")
+    return betas
+
+
+def _zeros_like(ratio: Array) -> Array:
+    """Zero log-weights of the shape and kind (torch tensor or numpy array) of `ratio`."""
+    if _is_torch(ratio):
+        import torch
+
+        return torch.zeros_like(ratio)
+    return np.zeros(np.shape(ratio), dtype=float)
+
+
+def _stack(partials: list, like: Array) -> Array:
+    """The partial log-weights stacked along a new first axis, as a torch tensor when `like` is one."""
+    if _is_torch(like):
+        import torch
+
+        return torch.stack(partials)
+    return np.stack(partials)

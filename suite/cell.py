@@ -33,6 +33,13 @@ class Cell:
     # run a registered method inside the referee's process (no isolation; recorded in the row's provenance): a run
     # setting, not part of its identity. A method given as a file is always isolated.
     trusted: bool = field(default=False, compare=False)
+    # the run's thread count (`latentbench.threads`; None: not set): a run setting, recorded in the row's provenance
+    threads: int | None = field(default=None, compare=False)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """The versions in the cell's hash (recorded in its row's provenance: `latentbench.invalidation` reads them)."""
+        return {"method": self.method_version, "task": self.task_version, "suite": self.suite_version}
 
     @property
     def params_json(self) -> str:

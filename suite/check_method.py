@@ -12,8 +12,8 @@ from pathlib import Path
 from .cell import Cell
 from .errors import LatentBenchError
 from .execute import run_cell
-from .protocols import FAMILY_PROTOCOLS, protocol_members
-from .registry import get_task, load_file_method, select_tasks
+from .protocols import protocol_members
+from .registry import family_protocols, get_task, load_file_method, select_tasks
 
 
 @dataclass
@@ -24,6 +24,19 @@ class Check:
 
     def __str__(self) -> str:
         return f"{'PASS' if self.ok else 'FAIL'}  {self.name}" + (f": {self.message}" if self.message else "")
+
+
+def _protocol_check(members: set[str], name: str, family: str | None) -> Check:
+    """Whether a class with the callable `members` implements one of its family's protocols, naming the members it
+    misses when it does not (the members are read in a contestant process: the file is never imported here)."""
+    protocols = family_protocols(family) if family else ()
+    satisfied = [p for p in protocols if all(m in members for m in protocol_members(p))]
+    if satisfied:
+        return Check("protocol", True, f"{family}: {satisfied[0].__name__}")
+    wants = " or ".join(
+        f"{p.__name__} ({', '.join(m for m in protocol_members(p) if m not in members)} missing)" for p in protocols
+    )
+    return Check("protocol", False, f"{name} does not implement the {family} protocol: {wants}")
 
 
 def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[Check]:
@@ -43,16 +56,9 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
 
     if family is None:
         family = info["family"] or spec.family or None
-    protocols = FAMILY_PROTOCOLS.get(family, ())
-    satisfied = [p for p in protocols if all(m in members for m in protocol_members(p))]
-    if not satisfied:
-        wants = " or ".join(
-            f"{p.__name__} ({', '.join(m for m in protocol_members(p) if m not in members)} missing)"
-            for p in protocols
-        )
-        checks.append(Check("protocol", False, f"{info['class']} does not implement the {family} protocol: {wants}"))
+    checks.append(_protocol_check(members, info["class"], family))
+    if not checks[-1].ok:
         return checks
-    checks.append(Check("protocol", True, f"{family}: {satisfied[0].__name__}"))
 
     if info["constructs"]:
         checks.append(Check("constructor", False, f"{info['class']}() failed: {info['constructs']} "

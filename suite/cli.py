@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -12,17 +13,18 @@ from .errors import LatentBenchError
 EXIT_ERROR = 2
 
 
-def _store(args):
+def _store(args, read_only: bool = False):
+    """The store a verb names; readers (leaderboard, publish, export) open it read-only."""
     from .results import ResultsStore
 
-    return ResultsStore(args.store)
+    return ResultsStore(args.store, read_only=read_only)
 
 
 def cmd_list(args) -> int:
-    from .registry import FAMILIES, methods, methods_for, tasks
+    from .registry import families, methods, methods_for, tasks
 
     all_tasks = tasks()
-    for family in FAMILIES:
+    for family in families():
         fam = [t for t in all_tasks.values() if t.family == family]
         if not fam:
             continue
@@ -109,8 +111,10 @@ def _print_plan(args, store, params) -> int:
         why = f"  [{error}]" if error else ""
         print(f"{status:<7} {cell.task} × {label} seed {cell.seed} ({cell.tier})  {cell.key}{why}")
     counts = {s: sum(1 for _, st, _ in cells if st == s) for s in ("to run", "error", "stored")}
-    print(f"{len(cells)} cells: {counts['to run']} to run, {counts['error']} stored as errors (re-run), "
-          f"{counts['stored']} already in {store.path} (skipped); nothing was run (--dry-run)")
+    invalidated = sum(1 for _, st, note in cells if st == "to run" and note and "invalidated (" in note)
+    print(f"{len(cells)} cells: {counts['to run']} to run ({invalidated} invalidated by a change), "
+          f"{counts['error']} stored as errors (re-run), {counts['stored']} already in {store.path} (skipped); "
+          "nothing was run (--dry-run)")
     return 0
 
 
@@ -118,7 +122,7 @@ def cmd_leaderboard(args) -> int:
     from .leaderboard import leaderboard, render
     from .registry import select_tasks
 
-    store = _store(args)
+    store = _store(args, read_only=True)
     if not store.path.exists():
         raise LatentBenchError(f"no results store at {store.path} (run `latentbench run ...` first or pass --store)")
     shown = 0
@@ -131,6 +135,15 @@ def cmd_leaderboard(args) -> int:
             print(f"## {task.name}\n")
         print(render(board, task, args.format))
         print()
+        if args.against is not None:
+            from .leaderboard import paired, render_paired
+
+            table = paired(task, store, against=args.against or None, tier=args.tier)
+            if args.format == "csv":
+                print(table.to_csv(index=False))
+            else:
+                print(f"### paired differences in {task.headline.name} against "
+                      f"{args.against or 'the best of each tier'}\n\n{render_paired(table)}\n")
     if not shown:
         print(f"no results for {args.task} in {store.path}", file=sys.stderr)
         return 1
@@ -141,7 +154,7 @@ def cmd_publish(args) -> int:
     from .publish import publish
 
     command = "latentbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if args.record_command else ""
-    files = publish(_store(args), args.out, figures=not args.no_figures, command=command)
+    files = publish(_store(args, read_only=True), args.out, figures=not args.no_figures, command=command)
     if not files:
         print(f"nothing to publish: {args.store or 'the store'} has no results", file=sys.stderr)
         return 1
@@ -161,12 +174,34 @@ def cmd_check_method(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare, load_rows
+    from .compare import calibrate_noise, compare, label_pairs, load_items, load_rows, read_noise
+    from .coverage import coverage
 
-    flags = compare(load_rows(args.baseline), load_rows(args.current), time_ratio=args.time_ratio,
-                    min_seconds=args.min_seconds)
+    baseline, current = load_rows(args.baseline), load_rows(args.current)
+    if args.write_noise:
+        noise = calibrate_noise(baseline, current, min_seconds=args.min_seconds)
+        Path(args.write_noise).write_text(json.dumps(noise, indent=1, sort_keys=True) + "\n")
+        print(f"noise floor of {len(noise)} timing measures written to {args.write_noise}: "
+              + ", ".join(f"{k} {v:.2f}x" for k, v in noise.items()))
+        return 0
+    pairs, changes = label_pairs(baseline, current)
+    cover = coverage(baseline, current, renames={k: v for k, v in pairs.items() if k[2] != v})
+    for line in cover.lines():
+        print(line)
+    for change in changes:
+        print(f"CHANGED {change}")
+    flags = compare(baseline, current, time_ratio=args.time_ratio, min_seconds=args.min_seconds,
+                    noise=read_noise(args.noise) if args.noise else None,
+                    items_baseline=load_items(args.baseline), items_current=load_items(args.current),
+                    alpha=args.alpha)
     for f in flags:
         print(f"REGRESSION {f}")
+    if cover.failed:
+        why = ["the current run is empty"] if cover.current_empty else []
+        why += [f"{len(cover.missing)} cells missing"] if cover.missing else []
+        why += [f"{len(cover.errored)} cells went from ok to error"] if cover.errored else []
+        print(f"gate failed: {', '.join(why)}" + (f"; {len(flags)} regressions" if flags else ""), file=sys.stderr)
+        return 1
     if flags:
         print(f"{len(flags)} regressions", file=sys.stderr)
         return 1
@@ -185,9 +220,39 @@ def cmd_merge(args) -> int:
 
 
 def cmd_export(args) -> int:
-    path = _store(args).export(args.path, task=args.task)
+    path = _store(args, read_only=True).export(args.path, task=args.task)
     print(f"wrote {path}")
     return 0
+
+
+def _add_run_parser(sub, store_help: str) -> None:
+    """The `run` verb's options: the grid (target, methods, params, tier, seeds), where and how it runs, output."""
+    s = sub.add_parser("run", help="run tasks × methods × seeds at a tier")
+    s.add_argument("target", help="all, a family, or family/task")
+    s.add_argument("--method", action="append", help="a registered method or path/to/file.py:Class (repeatable)")
+    s.add_argument("--params", help="JSON keyword arguments for the method constructors")
+    s.add_argument("--tier", default="smoke", help="a tier of the selected tasks' families (standard: smoke, quick, "
+                   "paper)")
+    s.add_argument("--seeds", type=int, default=1)
+    s.add_argument("--jobs", type=int, default=1)
+    s.add_argument("--executor", default="local", help="local, process, dask://HOST:PORT, slurm://PARTITION?timeout_min=60&mem_gb=16 "
+                   "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)")
+    s.add_argument("--threads", type=int, help="torch/BLAS threads per cell, set by the runner around each cell and "
+                   "recorded in its provenance (default: a pool's cores // jobs; else the tier's setting or all cores)")
+    s.add_argument("--trusted", action="store_true",
+                   help="run registered methods inside the runner's process, without isolation (recorded in each "
+                        "row's provenance); method files always run isolated")
+    s.add_argument("--store", help=store_help)
+    s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
+    s.add_argument("--no-leaderboard", action="store_true")
+    s.add_argument("--strict", action="store_true", help="exit 1 if any cell errored")
+    s.add_argument("--dry-run", action="store_true",
+                   help="list the grid's cells and whether each is stored, errored (re-run) or to run; run nothing")
+    s.set_defaults(func=cmd_run)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,32 +267,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--methods", action="store_true", help="also list each task's reference methods")
     s.set_defaults(func=cmd_list)
 
-    s = sub.add_parser("run", help="run tasks × methods × seeds at a tier")
-    s.add_argument("target", help="all, a family, or family/task")
-    s.add_argument("--method", action="append", help="a registered method or path/to/file.py:Class (repeatable)")
-    s.add_argument("--params", help="JSON keyword arguments for the method constructors")
-    s.add_argument("--tier", default="smoke", choices=["smoke", "quick", "paper"])
-    s.add_argument("--seeds", type=int, default=1)
-    s.add_argument("--jobs", type=int, default=1)
-    s.add_argument("--executor", default="local", help="local, process, dask://HOST:PORT, slurm://PARTITION?timeout_min=60&mem_gb=16 "
-                   "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)")
-    s.add_argument("--threads", type=int, help="torch/BLAS threads per cell (default: all cores; cores//jobs on a pool)")
-    s.add_argument("--trusted", action="store_true",
-                   help="run registered methods inside the runner's process, without isolation (recorded in each "
-                        "row's provenance); method files always run isolated")
-    s.add_argument("--store", help=store_help)
-    s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
-    s.add_argument("--no-leaderboard", action="store_true")
-    s.add_argument("--strict", action="store_true", help="exit 1 if any cell errored")
-    s.add_argument("--dry-run", action="store_true",
-                   help="list the grid's cells and whether each is stored, errored (re-run) or to run; run nothing")
-    s.set_defaults(func=cmd_run)
+    _add_run_parser(sub, store_help)
 
     s = sub.add_parser("leaderboard", help="show a task's (or family's) leaderboard")
     s.add_argument("task")
     s.add_argument("--format", default="markdown", choices=["markdown", "csv", "html"])
     s.add_argument("--tier")
     s.add_argument("--no-reference", action="store_true")
+    s.add_argument("--against", nargs="?", const="", metavar="METHOD",
+                   help="also print each method's paired difference in the headline to METHOD (a label such as "
+                        "'aae' or 'wta-fc(steps=10000)'), or to each tier's best when METHOD is left out")
     s.add_argument("--store", help=store_help)
     s.set_defaults(func=cmd_leaderboard)
 
@@ -243,11 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--task")
     s.set_defaults(func=cmd_check_method)
 
-    s = sub.add_parser("compare", help="flag metric and time regressions between two result sets")
-    s.add_argument("baseline")
+    s = sub.add_parser("compare", help="gate: coverage, significant quality regressions, slowdowns past the noise")
+    s.add_argument("baseline", help="a store or an exported rows file (e.g. leaderboards/rows.csv.gz)")
     s.add_argument("current")
-    s.add_argument("--time-ratio", type=float, default=1.5)
-    s.add_argument("--min-seconds", type=float, default=0.05, help="ignore times below this in the baseline")
+    s.add_argument("--time-ratio", type=float, default=2.0,
+                   help="flag a timing measure (best of the seeds) slower than this ratio (default 2.0)")
+    s.add_argument("--min-seconds", type=float, default=0.1, help="skip the timing of cells shorter than this")
+    s.add_argument("--alpha", type=float, default=0.05, help="significance level of the paired tests")
+    s.add_argument("--noise", metavar="FILE", help="a noise floor written by --write-noise (widens the time limits)")
+    s.add_argument("--write-noise", metavar="FILE",
+                   help="treat BASELINE and CURRENT as two runs of the same code: write their timing noise floor "
+                        "to FILE and exit 0")
     s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("merge", help="merge result stores by cell hash")
@@ -267,8 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except LatentBenchError as exc:
-        print(f"latentbench: error: {exc}", file=sys.stderr)
+    except LatentBenchError as exc:  # StoreError, DataError, CodecError, ...: one line, never a traceback
+        print(f"latentbench: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # a file the verb reads or writes: unreadable, unwritable, a folder, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"latentbench: error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("latentbench: interrupted; finished cells are stored, re-run to resume", file=sys.stderr)

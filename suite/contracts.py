@@ -1,13 +1,16 @@
 """The standard's contracts: metrics, tiers, budgets, measurements and the Task base class every family implements."""
 from __future__ import annotations
 
-import math
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Literal, Mapping
 
+from .budget import Budget
+
 Direction = Literal["lower", "higher", "none"]
-TIERS: tuple[str, ...] = ("smoke", "quick", "paper")
+TIERS: tuple[str, ...] = ("smoke", "quick", "paper")  # the standard tiers; a plugin family may declare others
+TIER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # what any tier's name must be (shown, and used in file names)
 DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better", "none": "a diagnostic, neither is better"}
 
 
@@ -47,49 +50,19 @@ class Metric:
         return (f"{self.name} [{self.unit}] {arrow}" if self.unit else f"{self.name} {arrow}").rstrip()
 
 
-class Budget(Mapping[str, Any]):
-    """The budgets of one tier (sample counts, iterations, items, a wall-time limit), read by key or attribute."""
-
-    def __init__(self, tier: str, values: Mapping[str, Any]):
-        self._tier = tier
-        self._values = dict(values)
-        self._values.setdefault("time_limit_s", 600.0)
-
-    @property
-    def tier(self) -> str:
-        return self._tier
-
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("_"):
-            raise AttributeError(key)
-        try:
-            return self._values[key]
-        except KeyError:
-            raise AttributeError(f"budget of tier {self._tier!r} has no {key!r}") from None
-
-    def __iter__(self):
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Budget({self._tier!r}, {self._values!r})"
-
-    def __reduce__(self):
-        return (Budget, (self._tier, self._values))
-
-
 @dataclass(frozen=True)
 class Measurement:
-    """One measured value of one metric; `point` is the x of a curve (β, K, depth, items coded) or None."""
+    """One measured value of one metric; `point` is the x of a curve (β, K, depth, items coded) or None.
+
+    `items` optionally carries the per-item values behind `value` (bits of each coded item, 0/1 correctness of each
+    test example, success of each restart), in an order the task fixes so every method's items pair up; the store
+    keeps them compactly and the leaderboards compute intervals and paired tests from them.
+    """
 
     metric: str
     value: float
     point: float | str | None = None
+    items: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -113,7 +86,7 @@ class Task(ABC):
     description: ClassVar[str] = ""
     protocol: ClassVar[type]  # the method protocol (typing.Protocol) this task drives
     metrics: ClassVar[tuple[Metric, ...]]
-    tiers: ClassVar[Mapping[str, Mapping[str, Any]]]
+    tiers: ClassVar[Mapping[str, Budget]]  # tier name -> its typed budget (a `Budget` subclass instance)
     version: ClassVar[str] = "1"  # bump when data, protocol or a metric's definition changes
     paper: ClassVar[str] = ""  # the paper the task comes from
     figure_tier: ClassVar[str] = ""  # the tier of the published figure when it has rows (else `publish` picks)
@@ -136,7 +109,11 @@ class Task(ABC):
     def budget(self, tier: str) -> Budget:
         if tier not in self.tiers:
             raise ValueError(f"task {self.name} has no tier {tier!r} (tiers: {', '.join(self.tiers)})")
-        return Budget(tier, self.tiers[tier])
+        budget = self.tiers[tier]
+        if not isinstance(budget, Budget):
+            raise TypeError(f"task {self.name}: tier {tier!r} must be a Budget (a dataclass subclass of "
+                            f"latentbench.budget.Budget), not {type(budget).__name__}")
+        return budget.for_tier(tier)
 
     def data_info(self, tier: str) -> DataInfo:
         """The data copy and checksums for `tier`; called before a cell runs so the cell key names its data."""
@@ -156,10 +133,3 @@ class Task(ABC):
 
     def __repr__(self) -> str:
         return f"<Task {self.name}>"
-
-
-def is_finite_number(value: Any) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False

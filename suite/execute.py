@@ -12,33 +12,19 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .cell import Cell
+from .cell_result import CellResult
 from .checkpoint import cell_scratch
 from .contracts import Measurement
 from .errors import MethodError
 from .progress import cell_label
 from .provenance import environment
-
-
-@dataclass
-class CellResult:
-    """What a finished cell produced: its measurements (or the error), timing and provenance."""
-
-    cell: Cell
-    status: str  # "ok" | "error"
-    measurements: list[tuple[str, float, str, Any]] = field(default_factory=list)  # metric, value, unit, point
-    error: str = ""
-    wall_s: float = 0.0
-    cpu_s: float = 0.0
-    peak_mem_mb: float = 0.0
-    provenance: dict = field(default_factory=dict)
-    finished_at: float = 0.0
+from .threads import cell_threads
 
 
 class _Timeout(BaseException):
@@ -133,6 +119,14 @@ def peak_mem_mb() -> float:
     return peak / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0)  # macOS: bytes, Linux: KiB
 
 
+def checked_items(metric: str, items: Any) -> np.ndarray:
+    """A measurement's per-item values as a finite 1-D float32 array (a task bug otherwise: the cell errors)."""
+    arr = np.asarray(items, dtype=np.float64).reshape(-1)
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise MethodError(f"metric {metric!r}: per-item values are empty or not finite")
+    return arr.astype(np.float32)
+
+
 def run_cell(cell: Cell) -> CellResult:
     """Evaluate `cell`; a method that raises, exits, dies, returns NaN or overruns its budget yields status 'error'.
 
@@ -147,22 +141,25 @@ def run_cell(cell: Cell) -> CellResult:
     limit = 0.0
     method = None
     origin: dict = {}
+    env: dict | None = None
     try:
         # registry loading (imports) is the process's cost, not the cell's: resolve before the clocks start
         task = get_task(cell.task)
         spec = resolve_method(cell.method_ref, task.family)
         budget = task.budget(cell.tier)
-        limit = float(budget.get("time_limit_s", 0) or 0)
+        limit = float(budget.time_limit_s or 0)
         label = f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"
-        # so is starting the method's process (a fork); its construction counts against the time limit
-        method, origin = build_method(cell, spec, limit, scratch, label)
-        reset_peak_mem()
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        start_clock(method, limit)
-        data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
-        seed_everything(cell.seed)
-        with _time_limit(limit), cell_label(label), cell_scratch(scratch):
-            measurements = list(task.evaluate(method, data, budget, cell.seed))
+        with cell_threads(cell.threads):
+            # so is starting the method's process (a fork); its construction counts against the time limit
+            method, origin = build_method(cell, spec, limit, scratch, label)
+            reset_peak_mem()
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            start_clock(method, limit)
+            data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
+            seed_everything(cell.seed)
+            with _time_limit(limit), cell_label(label), cell_scratch(scratch):
+                measurements = list(task.evaluate(method, data, budget, cell.seed))
+            env = environment()  # inside the cell's thread setting: torch's pool as the cell ran
         wall = time.perf_counter() - wall0
         if limit and wall > limit:
             raise MethodError(f"ran {wall:.1f} s, past the {cell.tier} budget of {limit:g} s")
@@ -176,20 +173,25 @@ def run_cell(cell: Cell) -> CellResult:
             if not math.isfinite(value):
                 raise MethodError(f"metric {m.metric!r} is {value} (point={m.point}): the method returned NaN/inf")
             result.measurements.append((m.metric, value, units[m.metric], m.point))
+            if m.items is not None:
+                result.items.append((m.metric, m.point, checked_items(m.metric, m.items)))
         if not result.measurements:
             raise MethodError(f"task {task.name} produced no measurement")
     except _Timeout:
         result.status = "error"
         result.error = f"MethodError: ran past the {cell.tier} wall-time budget of {limit:g} s"
         result.measurements = []
+        result.items = []
     except SystemExit as exc:  # a trusted in-process method that exits: its cell's error, not the run's end
         result.status = "error"
         result.error = f"MethodError: {cell.method} called sys.exit({exc.code!r}): a method must return, not exit"
         result.measurements = []
+        result.items = []
     except Exception as exc:  # the run goes on: the error becomes a row
         result.status = "error"
         result.error = one_line(exc)
         result.measurements = []
+        result.items = []
     result.wall_s = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     contestant = _close(method)
@@ -197,7 +199,7 @@ def run_cell(cell: Cell) -> CellResult:
         shutil.rmtree(scratch, ignore_errors=True)  # an errored cell keeps its finished phases for the re-run
     result.cpu_s = cpu + contestant.get("cpu_s", 0.0)
     result.peak_mem_mb = max(peak_mem_mb(), contestant.get("peak_mem_mb", 0.0))
-    result.provenance = {**environment(), **origin}
+    result.provenance = {**(env or environment()), "threads": cell.threads, "versions": cell.versions, **origin}
     result.finished_at = time.time()
     return result
 

@@ -15,31 +15,18 @@ from .errors import LatentBenchError
 from .execute import CellResult, run_cell
 
 
-def _worker_init(threads: int) -> None:
-    os.environ["OMP_NUM_THREADS"] = str(threads)  # effective for BLAS pools not yet started
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover
-        pass
-
-
-def run_local(cells: Sequence[Cell], threads: int | None = None) -> Iterator[CellResult]:
-    if threads:
-        _worker_init(threads)
+def run_local(cells: Sequence[Cell]) -> Iterator[CellResult]:
     for cell in cells:
         yield run_cell(cell)
 
 
-def run_process(cells: Sequence[Cell], jobs: int, threads: int | None = None) -> Iterator[CellResult]:
+def run_process(cells: Sequence[Cell], jobs: int) -> Iterator[CellResult]:
     """Cells on a pool of `jobs` worker processes. A worker that dies (a trusted method's `os._exit`, the kernel's
     out-of-memory kill) breaks the pool: the cells it left unfinished are then re-run one per fresh worker, so only
     the cell that kills its worker again becomes an error row, and the rest of the grid runs."""
-    threads = threads or max(1, (os.cpu_count() or 1) // max(jobs, 1))
     ctx = multiprocessing.get_context("spawn")  # no fork-after-threads hazards with torch / BLAS
     pending = {c.key: c for c in cells}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         futures = {pool.submit(run_cell, cell): cell for cell in cells}
         for fut in as_completed(futures):
             try:
@@ -51,12 +38,12 @@ def run_process(cells: Sequence[Cell], jobs: int, threads: int | None = None) ->
             pending.pop(futures[fut].key, None)
             yield result
     for cell in pending.values():
-        yield _run_alone(cell, ctx, threads)
+        yield _run_alone(cell, ctx)
 
 
-def _run_alone(cell: Cell, ctx, threads: int) -> CellResult:
+def _run_alone(cell: Cell, ctx) -> CellResult:
     """One cell on a worker of its own: if that worker dies, this cell (and no other) is the error row."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         try:
             return pool.submit(run_cell, cell).result()
         except BrokenProcessPool:
@@ -89,9 +76,7 @@ def run_dask(cells: Sequence[Cell], address: str) -> Iterator[CellResult]:
 
 
 def _run_cell_in_job(cell: Cell, threads: int | None) -> CellResult:
-    """The body of one array task: the cell, with the thread cap set first."""
-    if threads:
-        _worker_init(threads)
+    """The body of one array task (the cell applies its own thread count; `threads` sized the task's CPUs)."""
     return run_cell(cell)
 
 
@@ -164,19 +149,29 @@ def run_submitit(cells: Sequence[Cell], spec: str, threads: int | None = None,
                                        f"(job {job.job_id}, logs in {job.paths.folder})")
 
 
+def default_threads(executor: str, jobs: int, threads: int | None) -> int | None:
+    """The thread count each cell runs with: `threads` when given, else on a process pool the cores // jobs (so
+    the pool does not oversubscribe), else None (the tier's setting, or the libraries' own default)."""
+    if threads:
+        return int(threads)
+    if executor == "process":
+        return max(1, (os.cpu_count() or 1) // max(jobs, 1))
+    return None
+
+
 def execute(cells: Sequence[Cell], executor: str = "local", jobs: int = 1,
             threads: int | None = None) -> Iterator[CellResult]:
     """Yield results as cells finish; `executor` is `local`, `process`, `dask://HOST:PORT`,
     `slurm://PARTITION?timeout_min=..` (a SLURM job array via submitit) or `submitit-local://`.
 
-    `threads` caps torch/BLAS threads per cell (default: all cores locally, cores // jobs on a process pool;
-    a dask cluster's workers keep their own settings)."""
+    Each cell applies its own thread count (`Cell.threads`, `latentbench.threads`); `threads` here only sizes a
+    SLURM task's CPUs."""
     if not cells:
         return iter(())
     if executor == "local":
-        return run_local(cells, threads)
+        return run_local(cells)
     if executor == "process":
-        return run_process(cells, max(1, jobs), threads)
+        return run_process(cells, max(1, jobs))
     if executor.startswith("dask://") or executor.startswith("tcp://"):
         address = executor.replace("dask://", "tcp://", 1)
         return run_dask(cells, address)

@@ -68,12 +68,26 @@ class SearchMethod(Protocol):
 
 
 # ---------------------------------------------------------------- lossless
+@dataclass(frozen=True)
+class LosslessContext:
+    """What a lossless method's `setup(context)` receives before a cell encodes anything."""
+
+    task: str
+    tier: str
+    item_shape: tuple[int, ...]
+    alphabet: int
+    image_shape: tuple[int, int] | None = None
+    reference_model: Any = None  # the task's own generative model (toy-mixture, sequence-hmm)
+    reference_key: str = ""  # the suite reference model for this task and tier (image tasks)
+    seed: int = 0
+
+
 @runtime_checkable
 class Codec(Protocol):
     """`lossless`: a pure pair; `decode(encode(items))` must equal `items` exactly.
 
     Optional hooks the lossless tasks call when present: `setup(context)` before coding (a
-    `latentbench.tasks.lossless.LosslessContext`: task, tier, item shape, alphabet size, image shape, the task's reference
+    `LosslessContext`: task, tier, item shape, alphabet size, image shape, the task's reference
     model), and `initial_bits(data) -> int`, the bits a coder had to borrow to start (reported apart from the
     net rate).
     """
@@ -184,15 +198,6 @@ class Encoder(RepresentationLearner, Protocol):
     """`representation/probe/*`: `encode(x)` -> (N, D) finite features a linear probe is trained on."""
 
     def encode(self, x: Any) -> Any: ...
-
-
-FAMILY_PROTOCOLS: dict[str, tuple[type, ...]] = {
-    "bounds": (BoundEstimator,),
-    "bnn-search": (SearchMethod,),
-    "lossless": (Codec, LatentVariableModel, SequentialLatentModel),
-    "rd-curve": (GenerativeModel,),
-    "representation": (RepresentationLearner,),
-}
 
 
 def protocol_members(protocol: type) -> list[str]:

@@ -55,8 +55,8 @@ def _versions() -> dict[str, str]:
 
 def environment() -> dict:
     """Package, code and hardware facts shared by every row this process writes, and torch's thread setting as the
-    cell ends: the runner's `--threads` (a task that pins its own, e.g. a tier's `torch_threads`, says so in its
-    budget). Floating-point sums, and so a chaotic sampler's path, can depend on it."""
+    cell ends (the run's `--threads`, recorded beside it as `threads` by `run_cell`; a tier that pins its own, e.g.
+    `torch_threads`, says so in its budget). Floating-point sums, and so a chaotic sampler's path, can depend on it."""
     out = dict(_static_environment())
     torch = sys.modules.get("torch")  # never import torch just for this
     if torch is not None:

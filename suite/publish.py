@@ -1,4 +1,9 @@
-"""`latentbench publish`: regenerate leaderboards/ (markdown + CSV per task, one HTML page, PNG figures) from a store."""
+"""`latentbench publish`: regenerate leaderboards/ (markdown + CSV per task, one HTML page, PNG figures) from a store.
+
+Each task's leaderboard comes from `latentbench.leaderboard`; its figure and the family's cross-task figures and
+tables come from the family's report (`latentbench.reports.report_for`), so a plugin family shows what its own
+registered report draws.
+"""
 from __future__ import annotations
 
 import html
@@ -7,22 +12,18 @@ import time
 from pathlib import Path
 
 from .contracts import TIERS
-from .leaderboard import leaderboard, render
+from .escape import html_attr, markdown_table, md_text
+from .figure_text import literal_on_mathtext_error, save_literal_on_error
+from .leaderboard import leaderboard, paired, render, render_paired
 from .registry import tasks
+from .reports import registered_families, report_for
+from .reports.plotting import save
 from .results import ResultsStore
+from .safe_paths import file_name, inside
 
 
 def _safe(name: str) -> str:
-    return name.replace("/", "-")
-
-
-def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return file_name(name.replace("/", "-"))
 
 
 def figure_tiers(ok_rows, prefer: str = "") -> list[str]:
@@ -36,10 +37,34 @@ def figure_tiers(ok_rows, prefer: str = "") -> list[str]:
     return sorted(counts.index, key=lambda t: (t != prefer, -int(counts[t]), -rank.get(t, -1)))
 
 
+def paired_section(task, store: ResultsStore) -> str:
+    """The task page's paired differences to each tier's best method (tiers where two methods share seeds)."""
+    table = paired(task, store)
+    table = table[table["n"] >= 2]  # one shared seed gives a difference but no test
+    if table.empty:
+        return ""
+    return (f"\n## Paired differences to each tier's best\n\n{task.headline.name}: method − best, over the items or "
+            "seeds both ran (see `latentbench.paired_board`); p-values Holm-corrected within a tier.\n\n"
+            + render_paired(table) + "\n")
+
+
+def family_summary_markdown(store: ResultsStore, family: str) -> str:
+    """The family's summary across its tasks (`latentbench.family_summary`), or "" without two tasks of rows."""
+    from .family_summary import RULE, family_values, render_summary, summarize_family
+
+    values, lower, reference = family_values(store, family)
+    if values.empty:
+        return ""
+    parts = [render_summary(s) for s in summarize_family(values, lower, reference) if len(s.tasks) >= 2]
+    if not parts:
+        return ""
+    return f"# {family}: summary across tasks\n\n{RULE}\n\n" + "\n\n".join(parts) + "\n"
+
+
 def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderboards",
             figures: bool = True, command: str = "") -> list[Path]:
     """Write every task that has results; returns the files written (reference/ is left untouched)."""
-    st = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    st = store if isinstance(store, ResultsStore) else ResultsStore(store, read_only=True)
     out = Path(out)
     written: list[Path] = []
     sections: list[str] = []
@@ -54,7 +79,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             continue
         board = leaderboard(task, st)
         short = name.split("/", 1)[1]  # may hold a sub-family: `cluster/mnist-16`
-        md = out / task.family / f"{short}.md"
+        md = inside(out, out / task.family / f"{short}.md")
         csv = md.with_suffix(".csv")
         md.parent.mkdir(parents=True, exist_ok=True)
         text = render(board, task, "markdown")
@@ -66,47 +91,56 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         if figures:
             ok = rows[rows["status"] == "ok"]
             tiers = figure_tiers(ok, task.figure_tier)
-            fig = task.figure(ok[ok["tier"] == tiers[0]]) if tiers else None
+            fig = (literal_on_mathtext_error(lambda: report_for(task.family).task_figure(task, ok[ok["tier"] == tiers[0]]))
+                   if tiers else None)  # figures hold store text: see figure_text
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
             if fig is not None:
-                fig_path = _save(fig, out / "figures" / f"{_safe(name)}.png")
+                fig_path = save_literal_on_error(save, fig, inside(out, out / "figures" / f"{_safe(name)}.png"))
                 written.append(fig_path)
                 fig_rel = fig_path.relative_to(out)
         link = os.path.relpath(out / fig_rel, md.parent) if fig_rel else None
-        md.write_text(header + "\n" + text + "\n" + (f"\n![{name}]({link})\n" if link else ""))
+        md.write_text(header + "\n" + text + "\n" + (f"\n![{name}]({link})\n" if link else "")
+                      + paired_section(task, st))
         board.to_csv(csv, index=False)
         written += [md, csv]
         index_md.append(f"- [{name}]({md.relative_to(out)}) — {task.description.split('. ')[0].split('; ')[0]}")
         sections.append(
             f"<h2 id='{_safe(name)}'>{html.escape(name)}</h2><p>{html.escape(task.description)}</p>"
             + render(board, task, "html")
-            + (f"<p><img src='{fig_rel}' alt='{html.escape(name)}' style='max-width:720px'></p>" if fig_rel else "")
+            + (f"<p><img src='{html_attr(fig_rel)}' alt='{html_attr(name)}' style='max-width:720px'></p>" if fig_rel else "")
         )
-    families = {}
-    for task in tasks().values():
-        families.setdefault(task.family, task)
-    for family, task in families.items():
+    families = list(dict.fromkeys([t.family for t in tasks().values()] + registered_families()))
+    for family in families:
         rows = st.rows(family=family, include_errors=False)
         if rows.empty:
             continue
-        if figures and hasattr(task, "family_figures"):
-            for fname, fig in task.family_figures(rows).items():
-                path = _save(fig, out / "figures" / f"{fname}.png")
+        report = report_for(family)
+        if figures:
+            for fname, fig in literal_on_mathtext_error(lambda: report.figures(rows)).items():
+                fname = file_name(fname)  # may hold store text (a task, a tier)
+                path = save_literal_on_error(save, fig, inside(out, out / "figures" / f"{fname}.png"))
                 written.append(path)
                 index_md.append(f"- figure: [{fname}]({path.relative_to(out)})")
-                sections.append(f"<h2>{html.escape(fname)}</h2><p><img src='{path.relative_to(out)}' "
-                                f"alt='{html.escape(fname)}' style='max-width:720px'></p>")
-        if hasattr(task, "family_tables"):
-            for tname, (title, frame) in task.family_tables(rows).items():
-                md = out / family / f"{tname}.md"
-                md.parent.mkdir(parents=True, exist_ok=True)
-                md.write_text(f"# {title}\n\n{frame.to_markdown(index=False)}\n")
-                frame.to_csv(md.with_suffix(".csv"), index=False)
-                written += [md, md.with_suffix(".csv")]
-                label = title if title.startswith(f"{family}:") else f"{family}: {title}"
-                index_md.append(f"- [{label}]({md.relative_to(out)})")
-                sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
+                sections.append(f"<h2>{html.escape(fname)}</h2><p><img src='{html_attr(path.relative_to(out))}' "
+                                f"alt='{html_attr(fname)}' style='max-width:720px'></p>")
+        for tname, (title, frame) in report.tables(rows).items():
+            md = inside(out, out / family / f"{file_name(tname)}.md")
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text(f"# {md_text(title)}\n\n{markdown_table(frame)}\n")
+            frame.to_csv(md.with_suffix(".csv"), index=False)
+            written += [md, md.with_suffix(".csv")]
+            label = title if title.startswith(f"{family}:") else f"{family}: {title}"
+            index_md.append(f"- [{md_text(label)}]({md.relative_to(out)})")
+            sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
+    for family in families:
+        summary = family_summary_markdown(st, family)
+        if summary:
+            md = inside(out, out / family / "summary.md")
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text(summary)
+            written.append(md)
+            index_md.append(f"- [{family}: summary across tasks]({md.relative_to(out)})")
     if not sections:
         return written
     out.mkdir(parents=True, exist_ok=True)

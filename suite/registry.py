@@ -1,18 +1,21 @@
-"""Names to tasks and methods: built-ins, third-party entry points, and a user's model loaded from one file.
+"""Names to families, tasks and methods: built-ins, third-party entry points, and a user's model from one file.
 
-Built-in tasks live in `latentbench.tasks`; built-in baselines register through the `latentbench.plugins` entry point
-of this distribution (so `suite/` never imports `baselines/` directly). A method reference is either a
-registered name or `path/to/file.py:ClassName`.
+A family (`register_family`) names its method protocols and its tiers; a task belongs to a registered family and a
+method to a registered family, so a plugin adds a family exactly as the built-ins do (`latentbench.tasks` registers
+the five built-in families before their tasks). Built-in baselines register through the `latentbench.plugins`
+entry point of this distribution (so `suite/` never imports `baselines/` directly). A method reference is either a
+registered name or `path/to/file.py:ClassName`. A registered method's version is its declared version plus a hash
+of its code and default parameters (`latentbench.method_version`).
 """
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
-import inspect
 import os
 import sys
 import threading
@@ -21,26 +24,58 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .contracts import Task
+from .budget import Budget
+from .contracts import TIER_NAME, TIERS, Task
 from .errors import PluginError, UnknownNameError
+from .method_version import content_version
 
 ENTRY_POINT_GROUP = "latentbench.plugins"
-FAMILIES = ("bnn-search", "lossless", "rd-curve", "bounds", "representation")
+# The roles a method may declare, so that reports refer to methods by role, never by name:
+ROLES = {
+    "": "a contestant",
+    "floor": "the floor its tasks' reports compare every other method with (one per task)",
+    "reference": "a published method reimplemented as a reference point",
+    "analytic": "a model whose answer the task knows in closed form (the report checks the estimate against it)",
+    "classical": "a classical method without a learned model (e.g. a general-purpose codec, k-means)",
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A task family: the method protocols its tasks drive (a method implements one of them) and its tier names."""
+
+    name: str
+    protocols: tuple[type, ...]
+    tiers: tuple[str, ...] = TIERS
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """A registered method: a factory (class or 'module:attr') with default keyword arguments."""
+    """A registered method: a factory (class or 'module:attr') with default keyword arguments.
+
+    `declared_version` is the version its author states; `version` adds a hash of the factory's source and default
+    parameters (`latentbench.method_version`), so editing a method or a default gives its cells new hashes. A
+    method loaded from a file (`file:` factory) is versioned by that file's content hash alone.
+    """
 
     name: str
     family: str
     factory: Any  # a callable, or "module:attr"
     params: dict = field(default_factory=dict)
     tasks: tuple[str, ...] = ("*",)  # glob patterns of the task names it applies to
-    version: str = "1"
+    declared_version: str = "1"
     description: str = ""
     reference: bool = True  # a suite baseline (False: a user's method)
     source: str = "builtin"
+    role: str = ""  # what reports take it for (ROLES); "" for an ordinary contestant
+    meta: dict = field(default_factory=dict)  # declared facts reports may read, e.g. {"trains": False}
+
+    @functools.cached_property
+    def version(self) -> str:
+        if isinstance(self.factory, str) and self.factory.startswith("file:"):
+            return self.declared_version
+        return content_version(self.factory, self.params, self.declared_version)
 
     def applies_to(self, task_name: str) -> bool:
         return task_name.split("/", 1)[0] == self.family and any(
@@ -58,18 +93,60 @@ class MethodSpec:
         return self.resolve_factory()(**params)
 
 
+_families: dict[str, Family] = {}
 _tasks: dict[str, Task] = {}
 _methods: dict[str, MethodSpec] = {}
 _loaded = False
 _lock = threading.RLock()
 
 
+def register_family(name: str, protocols: tuple[type, ...] | list[type], tiers: tuple[str, ...] | list[str] = TIERS,
+                    description: str = "") -> Family:
+    """Register a task family: the protocols a method of it implements (one of them) and its tier names."""
+    if not name or "/" in name:
+        raise PluginError(f"family name {name!r}: a non-empty name without '/'")
+    if not protocols:
+        raise PluginError(f"family {name!r}: name at least one method protocol")
+    bad = [t for t in tiers if not TIER_NAME.fullmatch(str(t))]
+    if bad:
+        raise PluginError(f"family {name!r}: tier names {bad} must be lower-case letters, digits, '-' or '_'")
+    fam = Family(name, tuple(protocols), tuple(tiers), description)
+    _families[name] = fam
+    return fam
+
+
+def _family_of(what: str, family: str) -> Family:
+    if family not in _families:
+        raise PluginError(f"{what}: unknown family {family!r}{_suggest(family, list(_families))} (families: "
+                          f"{', '.join(_families)}; a plugin registers a new one with register_family)")
+    return _families[family]
+
+
+def families() -> dict[str, Family]:
+    _ensure_loaded()
+    return dict(_families)
+
+
+def all_tiers() -> tuple[str, ...]:
+    """Every registered family's tier names, the standard ones first."""
+    names = list(TIERS)
+    for fam in families().values():
+        names.extend(t for t in fam.tiers if t not in names)
+    return tuple(names)
+
+
 def register_task(task_cls: type[Task]) -> type[Task]:
-    """Register a Task subclass (usable as a decorator)."""
+    """Register a Task subclass (usable as a decorator) of a registered family, its tiers typed budgets."""
     task = task_cls()
-    family = task.family
-    if family not in FAMILIES:
-        raise PluginError(f"task {task.name!r}: unknown family {family!r} (families: {', '.join(FAMILIES)})")
+    fam = _family_of(f"task {task.name!r}", task.family)
+    extra = [t for t in task.tiers if t not in fam.tiers]
+    if extra:
+        raise PluginError(f"task {task.name!r}: tiers {extra} are not tiers of family {fam.name!r} "
+                          f"({', '.join(fam.tiers)})")
+    for tier, budget in task.tiers.items():
+        if not isinstance(budget, Budget):
+            raise PluginError(f"task {task.name!r}: tier {tier!r} must be a typed budget (an instance of a "
+                              f"dataclass subclass of latentbench.budget.Budget), not {type(budget).__name__}")
     _tasks[task.name] = task
     return task_cls
 
@@ -84,11 +161,20 @@ def register_method(
     description: str = "",
     reference: bool = True,
     source: str = "builtin",
+    role: str = "",
+    meta: dict | None = None,
 ) -> MethodSpec:
-    """Register a method under `name` for the tasks of `family` matching `tasks` (globs)."""
-    if family not in FAMILIES:
-        raise PluginError(f"method {name!r}: unknown family {family!r} (families: {', '.join(FAMILIES)})")
-    spec = MethodSpec(name, family, factory, dict(params or {}), tuple(tasks), version, description, reference, source)
+    """Register a method under `name` for the tasks of `family` matching `tasks` (globs); `version` is the declared
+    version (the spec's `version` adds a hash of its code and defaults).
+
+    `role` (one of ROLES) tells reports what the method is for them; `meta` holds declared facts a report may read
+    without building the method (the representation learners: {"trains": bool, "tier_steps": {tier: cap},
+    "size": {tier: text}})."""
+    _family_of(f"method {name!r}", family)
+    if role not in ROLES:
+        raise PluginError(f"method {name!r}: unknown role {role!r} (roles: {', '.join(r for r in ROLES if r)})")
+    spec = MethodSpec(name, family, factory, dict(params or {}), tuple(tasks), version, description, reference, source,
+                      role, dict(meta or {}))
     _methods[name] = spec
     return spec
 
@@ -164,7 +250,7 @@ def select_tasks(selector: str) -> list[Task]:
     all_tasks = tasks()
     if selector == "all":
         return list(all_tasks.values())
-    if selector in FAMILIES:
+    if selector in families():
         return [t for t in all_tasks.values() if t.family == selector]
     if selector in all_tasks:
         return [all_tasks[selector]]
@@ -177,7 +263,7 @@ def select_tasks(selector: str) -> list[Task]:
     if matched:
         return matched
     raise UnknownNameError(
-        f"unknown task or family {selector!r}{_suggest(selector, list(all_tasks) + list(FAMILIES))} "
+        f"unknown task or family {selector!r}{_suggest(selector, list(all_tasks) + list(families()))} "
         "(see `latentbench list`)"
     )
 
@@ -216,25 +302,35 @@ def load_file_method(ref: str, family: str | None = None) -> MethodSpec:
     attr = info["attr"]
     name = info["name"] or attr
     check_name(name, path_text, methods())
-    fam = family or info["family"] or info["guessed_family"]
+    fam = family or info["family"] or info["guessed_family"] or None
+    if fam is None:
+        wanted = "; ".join(f"{f.name}: {' or '.join(p.__name__ for p in f.protocols)}" for f in families().values())
+        raise PluginError(f"{path_text}:{attr} implements no registered family's protocol ({wanted}); implement "
+                          "one, set a `family` attribute on the class, or run it on a named task")
+    _family_of(f"method {name!r}", fam)
     return MethodSpec(
         name=name,
-        family=fam or "bounds",
+        family=fam,
         factory=f"file:{path}:{attr}",
         params={},
         tasks=("*",),
-        version=digest,
+        declared_version=digest,
         description=info["description"],
         reference=False,
         source=f"file:{path}",
     )
 
 
-def _guess_family(obj: Any) -> str | None:
-    from .protocols import FAMILY_PROTOCOLS
+def family_protocols(family: str) -> tuple[type, ...]:
+    """The protocols of a registered family (empty for an unknown one)."""
+    fam = families().get(family)
+    return fam.protocols if fam else ()
 
-    for family, protos in FAMILY_PROTOCOLS.items():
-        for proto in protos:
+
+def _guess_family(obj: Any) -> str | None:
+    """The first registered family one of whose protocols `obj` implements; None when there is none."""
+    for family, fam in families().items():
+        for proto in fam.protocols:
             if all(callable(getattr(obj, m, None)) for m in _members(proto)):
                 return family
     return None

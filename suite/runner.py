@@ -8,11 +8,12 @@ from typing import Callable, Sequence
 
 from .cell import Cell
 from .checkpoint import scratch_root
-from .contracts import TIERS, Task
+from .contracts import Task
 from .errors import LatentBenchError
 from .execute import CellResult
-from .executors import execute
-from .registry import MethodSpec, methods_for, resolve_method, select_tasks
+from .executors import default_threads, execute
+from .invalidation import invalidation_reasons
+from .registry import MethodSpec, all_tiers, methods_for, resolve_method, select_tasks
 from .results import ResultsStore
 
 
@@ -34,8 +35,8 @@ def build_cells(
     params: dict | None = None,
 ) -> list[Cell]:
     """The grid. With no `method_refs`, each task's registered reference methods."""
-    if tier not in TIERS:
-        raise LatentBenchError(f"unknown tier {tier!r} (tiers: {', '.join(TIERS)})")
+    if tier not in all_tiers():
+        raise LatentBenchError(f"unknown tier {tier!r} (tiers: {', '.join(all_tiers())})")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     cells: list[Cell] = []
     for task in tasks:
@@ -89,7 +90,9 @@ def run(
     unique = list({c.key: c for c in cells}.values())
     done = store.finished(c.key for c in unique)
     scratch = str(scratch_root(store.path))
-    todo = [dataclasses.replace(c, scratch=scratch, trusted=trusted) for c in unique if c.key not in done]
+    n_threads = default_threads(executor, jobs, threads)
+    todo = [dataclasses.replace(c, scratch=scratch, threads=n_threads, trusted=trusted) for c in unique
+            if c.key not in done]
     summary.skipped = len(unique) - len(todo)
     if on_plan:
         on_plan(todo)
@@ -114,14 +117,18 @@ def plan(
 ) -> list[tuple[Cell, str, str | None]]:
     """What `run` with the same arguments would do, without running anything: each cell of the grid with
     'stored' (finished ok: skipped), 'error' (stored as an error: re-run) or 'to run', and a note: the stored error,
-    and for a cell that will run, how many checkpoints of an interrupted run it resumes from (`latentbench.checkpoint`)."""
+    for a cell that will run, how many checkpoints of an interrupted run it resumes from (`latentbench.checkpoint`),
+    and whether the same (task, tier, method, params, seed) is stored under another hash, with what changed
+    (`latentbench.invalidation`: "invalidated (method code changed)" ...)."""
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
     cells = list({c.key: c for c in build_cells(select_tasks(selector), methods, tier, seeds, params)}.values())
     known = store.statuses(c.key for c in cells)
+    invalidated = invalidation_reasons(cells, store.cells()) if store.path.exists() else {}
     scratch = scratch_root(store.path)
     out = []
     for c in cells:
         status, note = known.get(c.key, (None, None))
+        note = "; ".join(filter(None, [invalidated.get(c.key), note])) or None
         if status != "ok" and (scratch / c.key).is_dir():
             saved = len(list((scratch / c.key).glob("*.json")))
             if saved:

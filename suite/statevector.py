@@ -145,10 +145,6 @@ class BrickAnsatz:
         if threads is None and self.n < 16:
             self.threads = 1  # small states: threads only add synchronisation
 
-    @property
-    def n_params(self) -> int:
-        return 2 * self.steps * self.n
-
     def random_params(self, batch: int, rng: np.random.Generator) -> np.ndarray:
         """Angles uniform in [0, 2 pi), as in the reference initialisation."""
         return rng.uniform(0.0, 2 * math.pi, size=(batch, 2, self.steps, self.n))

@@ -21,6 +21,7 @@ def register() -> None:
             f"qhn-L{depth}", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN", params={"depth": depth, "mode": "exact"},
             description=f"quantum hypernetwork, {depth} paper layer(s) ({max(1, 2 * depth)} steps), exact "
                         "expectation over all 2^n losses, L-BFGS",
+            meta={"series": "qhn"},  # one curve against depth in the report's figure
         )
     register_method(
         "qhn-shots-L2", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN", params={"depth": 2, "mode": "shots"},

@@ -121,8 +121,8 @@ class AutoregressiveHypernetwork:
 
     def _search(self, oracle: Any, budget: Any, rng: np.random.Generator) -> SearchResult:
         n = oracle.n_bits
-        runs = int(self.runs or budget.get("runs", 1))
-        shots = int(self.shots or budget.get("shots", 64))
+        runs = int(self.runs or budget["runs"])
+        shots = int(self.shots or budget["shots"])
         cost = torch.as_tensor(oracle.all_losses()) if self.mode == "exact" else None
         probs, iters = [], 0
         for _ in range(runs):
@@ -130,9 +130,9 @@ class AutoregressiveHypernetwork:
             model = _MADE(n, self.hidden, gen)
             opt = _Adam(list(model.parameters()), self.lr)
             if self.mode == "samples":
-                steps = int(self.iterations or max(int(budget.get("query_budget", shots * 10)) // shots, 1))
+                steps = int(self.iterations or max(int(budget["query_budget"]) // shots, 1))
             else:
-                steps = int(self.iterations or budget.get("max_iter", 200))
+                steps = int(self.iterations or budget["max_iter"])
             for _ in range(steps):
                 opt.zero_grad()
                 if cost is None:

@@ -38,8 +38,8 @@ class RandomSearch:
         self.runs = runs
 
     def search(self, oracle: Any, budget: Any, rng: np.random.Generator) -> SearchResult:
-        runs = int(self.runs or budget.get("runs", 1))
-        q = min(int(self.queries or budget.get("query_budget", 1024)), oracle.size)
+        runs = int(self.runs or budget["runs"])
+        q = min(int(self.queries or budget["query_budget"]), oracle.size)
         picks = []
         for _ in range(runs):
             cand = rng.choice(oracle.size, size=q, replace=False)
@@ -69,8 +69,8 @@ class SimulatedAnnealing:
         self.probe = probe
 
     def search(self, oracle: Any, budget: Any, rng: np.random.Generator) -> SearchResult:
-        runs = int(self.runs or budget.get("runs", 1))
-        q = int(self.queries or budget.get("query_budget", 1024))
+        runs = int(self.runs or budget["runs"])
+        q = int(self.queries or budget["query_budget"])
         n = oracle.n_bits
         picks, steps_total = [], 0
         for _ in range(runs):

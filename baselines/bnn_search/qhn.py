@@ -57,14 +57,14 @@ class QHN:
         n = oracle.n_bits
         steps = steps_for_depth(int(self.depth))
         ans = BrickAnsatz(n, steps, block=self.block, threads=self.threads)
-        runs = int(self.restarts or budget.get("runs", 1))
-        if self.restarts is None and self.mode == "exact" and not self.noise and "depth_study_runs" in budget:
+        runs = int(self.restarts or budget["runs"])
+        if self.restarts is None and self.mode == "exact" and not self.noise and budget.get("depth_study_runs"):
             runs = int(budget["depth_study_runs"])  # the paper's depth study: many restarts per depth
-        max_iter = int(self.max_iter or budget.get("max_iter", 500))
+        max_iter = int(self.max_iter or budget["max_iter"])
         probs, iters, finals = [], 0, []
         lams = [float(v) for v in (self.noise or ())]
         noisy: dict[float, list[np.ndarray]] = {lam: [] for lam in lams}
-        n_traj = int(self.trajectories or budget.get("trajectories", 16))
+        n_traj = int(self.trajectories or budget["trajectories"])
         cost = oracle.all_losses() if self.mode == "exact" else None
         starts = ans.random_params(runs, rng)  # all restarts first: the same seed gives the same circuits
         noise_rng = np.random.default_rng(rng.integers(2**63)) if lams else None
@@ -120,8 +120,8 @@ class QHN:
 
     def _shots(self, ans: BrickAnsatz, oracle: Any, x0: np.ndarray, budget: Any, rng: np.random.Generator
                ) -> tuple[np.ndarray, int]:
-        shots = int(self.shots or budget.get("shots", 64))
-        per_run = int(budget.get("query_budget", shots * 10))
+        shots = int(self.shots or budget["shots"])
+        per_run = int(budget["query_budget"])
         iters = max(per_run // shots, 1)
         x = x0.copy()
         opt = _Adam(x.shape, self.lr)

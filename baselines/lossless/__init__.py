@@ -59,10 +59,26 @@ def weights_version() -> str:
     return f"{CODER_VERSION}+w{digest}"
 
 
+def _figure_meta(name: str) -> dict:
+    """How the report's rate-vs-K panel draws a coder: its `series` (one line per coder kind, "" = not drawn) and,
+    for BB-ELBO, the series whose K = 1 point it is."""
+    if name == "naive-latent":
+        return {"series": ""}
+    if name == "bb-elbo":
+        return {"series": "bb-elbo", "first_point_of": ["bb-is", "bb-cis"]}
+    return {"series": name.rsplit("-", 1)[0]}
+
+
 def register() -> None:
+    from latentbench.reports.findings import register_findings
+
+    from .findings import RULES
+
     for name, cls, tasks, desc in _CLASSICAL:
-        register_method(name, "lossless", f"latentbench.baselines.lossless.classical:{cls}", tasks=tasks, description=desc)
+        register_method(name, "lossless", f"latentbench.baselines.lossless.classical:{cls}", tasks=tasks, description=desc,
+                        role="classical")
     version = weights_version()
     for name, params, tasks, desc in _BITS_BACK:
         register_method(name, "lossless", "latentbench.baselines.lossless.bitsback:BitsBackCodec", params=params, tasks=tasks,
-                        description=desc, version=version)
+                        description=desc, version=version, meta=_figure_meta(name))
+    register_findings("lossless", RULES)

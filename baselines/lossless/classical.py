@@ -129,12 +129,22 @@ class _ByteCompressor(_Codec):
         return _unserial(raw, mode, w, f.shape, f.dtype)
 
 
+CHUNK = 1 << 20  # streaming decompressors are read this much at a time: memory follows the data, not the header
+DEFLATE_MAX_RATIO = 1032  # deflate cannot expand its input more than this (258-byte matches in ~2-bit codes)
+
+
 def _bounded(read, limit: int) -> bytes:
-    """Read at most `limit` bytes (+1 to detect excess) from a streaming decompressor."""
-    out = read(limit + 1)
-    if len(out) > limit:
-        raise CodecError("corrupt bitstream: it decompresses to more bytes than its header says")
-    return out
+    """Read at most `limit` bytes (+1 to detect excess) from a streaming decompressor, a chunk at a time (a header
+    that claims a gigabyte allocates nothing until the data really decompresses to it)."""
+    parts, total = [], 0
+    while True:
+        chunk = read(min(CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise CodecError("corrupt bitstream: it decompresses to more bytes than its header says")
 
 
 class Gzip(_ByteCompressor):
@@ -144,6 +154,8 @@ class Gzip(_ByteCompressor):
         return gzip.compress(raw, compresslevel=self.level or 9, mtime=0)
 
     def _decompress(self, data: bytes, limit: int) -> bytes:
+        if limit > DEFLATE_MAX_RATIO * len(data):
+            raise CodecError(f"corrupt bitstream: {len(data)} bytes of gzip cannot hold the {limit} bytes its header claims")
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
             return _bounded(f.read, limit)
 
@@ -193,7 +205,8 @@ class Zstd(_ByteCompressor):
     def _decompress(self, data: bytes, limit: int) -> bytes:
         import zstandard
 
-        return zstandard.ZstdDecompressor().decompress(data, max_output_size=limit)
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True) as reader:
+            return _bounded(reader.read, limit)  # not `decompress`: it allocates the size a frame claims
 
 
 # ------------------------------------------------------------------------------------------------ images
@@ -249,6 +262,15 @@ class _ImageCodec(_Codec):
     def _load(self, data: bytes, binary: bool) -> np.ndarray:
         raise NotImplementedError
 
+    def _load_sized(self, data: bytes, binary: bool, width: int, height: int) -> np.ndarray:
+        """Decode one image after checking the size its own header declares (read before any pixel is)."""
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as im:
+            if im.size != (width, height):
+                raise CodecError(f"corrupt bitstream: an image of {im.size[0]}x{im.size[1]} pixels, expected {width}x{height}")
+        return self._load(data, binary)
+
     def encode(self, items) -> bytes:
         items = framing.check_items(items)
         if items.ndim != 3:
@@ -281,7 +303,7 @@ class _ImageCodec(_Codec):
             if per_row == 0:
                 if len(chunks) != n:
                     raise CodecError(f"corrupt bitstream: {len(chunks)} images, expected {n}")
-                imgs = [self._load(c, binary) for c in chunks]
+                imgs = [self._load_sized(c, binary, w, h) for c in chunks]
                 for img in imgs:
                     if img.shape != (h, w):
                         raise CodecError(f"corrupt bitstream: an image of {img.shape}, expected {(h, w)}")
@@ -290,11 +312,14 @@ class _ImageCodec(_Codec):
                 if per_row > WEBP_MAX:
                     raise CodecError("corrupt bitstream: mosaic layout out of range")
                 _, per_mosaic = mosaic_layout(n, h, w)
-                starts = list(range(0, n, per_mosaic))
-                if len(chunks) != len(starts):
-                    raise CodecError(f"corrupt bitstream: {len(chunks)} mosaics, expected {len(starts)}")
-                parts = [from_mosaic(self._load(c, binary), min(per_mosaic, n - s), h, w, per_row)
-                         for c, s in zip(chunks, starts)]
+                if len(chunks) != math.ceil(n / per_mosaic):  # checked before the list of mosaics is made
+                    raise CodecError(f"corrupt bitstream: {len(chunks)} mosaics, expected {math.ceil(n / per_mosaic)}")
+                starts = range(0, n, per_mosaic)
+                parts = []
+                for c, s in zip(chunks, starts):
+                    count = min(per_mosaic, n - s)
+                    img = self._load_sized(c, binary, per_row * w, math.ceil(count / per_row) * h)
+                    parts.append(from_mosaic(img, count, h, w, per_row))
                 out = np.concatenate(parts) if parts else np.zeros((0, h, w), np.uint8)
         except CodecError:
             raise

@@ -28,6 +28,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +42,8 @@ DEFAULTS = {  # name -> (epochs, batch, lr)
 IWAE_STAGES = 8  # the IWAE paper's schedule: stage i has 3^i passes at lr0 * 10^(-i/7)
 PAPER = {"schedule": "iwae", "batch": 20, "lr": 1e-3, "eps": 1e-4}  # Burda et al. 2016 sec. 5; McBits config
 # early stopping on the validation ELBO for paper-tier names the IWAE paper did not train: the 8-bit model overfits
-# under its schedule (best valid -ELBO 883.6 nats at pass 24, 1,061.7 at pass 80 while train fell 864 -> 828; run of
-# 2026-11-26), so the rest of its 3,280 passes would only confirm the early pick. The binarized model keeps the whole
-# schedule (it is the IWAE paper's own setting).
+# under its schedule (CHANGELOG.md, 2026-11-26), so the rest of its 3,280 passes would only confirm the early pick.
+# The binarized model keeps the whole schedule (it is the IWAE paper's own setting).
 PAPER_PATIENCE = {"dgauss-mnist-8bit": 200}
 
 
@@ -144,18 +144,27 @@ def _restore_optimizer(opt, tensors: dict) -> None:
     opt.load_state_dict(sd)
 
 
-def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0, batch: int | None = None,
-          lr: float | None = None, log=print, folder=None, schedule: str | None = None, eps: float | None = None,
-          checkpoint_dir: Path | None = None, checkpoint_every: int = 0, stop_after: int | None = None,
-          patience: int | None = None) -> dict | None:
-    """Train `name` and save its weights; with `checkpoint_every` > 0, checkpoint and resume from `checkpoint_dir`.
-    `stop_after` ends this call after that many epochs (for tests of resuming); the result then is None.
-    `patience`: stop once that many epochs passed without a better validation ELBO (default: `PAPER_PATIENCE` for
-    -paper names, else never); the best epoch's weights are saved either way."""
-    import torch
+@dataclass(frozen=True)
+class TrainSettings:
+    """What one training run uses: the architecture (`base`), passes, minibatch, Adam's step and eps, the learning
+    rate schedule, early-stopping patience, and whether the fused Adam kernel runs."""
 
-    from .vae import ARCHS, VAENet
-    from .weights import CHECKPOINT_ROOT, WEIGHTS_DIR, save
+    name: str
+    base: str
+    epochs: int
+    batch: int
+    lr: float
+    eps: float
+    schedule: str
+    patience: int | None
+    fused: bool
+
+
+def train_settings(name: str, epochs: int | None = None, batch: int | None = None, lr: float | None = None,
+                   schedule: str | None = None, eps: float | None = None,
+                   patience: int | None = None) -> TrainSettings:
+    """The settings of `name` (a `-paper` suffix: the IWAE paper's budget) with the given overrides."""
+    from .vae import ARCHS
 
     paper = name.endswith("-paper")
     base = name[: -len("-paper")] if paper else name
@@ -172,93 +181,160 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
         patience = PAPER_PATIENCE.get(base)
     if patience is not None and int(patience) < 1:
         raise SystemExit(f"--patience must be at least 1 epoch, got {patience}")
-    epochs, batch, lr = epochs or d_epochs, batch or d_batch, lr or d_lr
-    torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    train_x, valid_x, about = training_data(base)
-    net = VAENet(ARCHS[base])
     # the fused (single-kernel) Adam takes less time per minibatch of 20 on a CPU, where per-op overhead dominates
     # (asv benchmarks/bench_lossless.py PaperTierTrainingStep); it rounds differently from the default, so the
     # shipped quick-tier weights keep the default
-    fused = paper
-    opt = torch.optim.Adam(net.parameters(), lr=lr, eps=eps, fused=True) if fused else \
-        torch.optim.Adam(net.parameters(), lr=lr, eps=eps)
-    tx = torch.tensor(train_x)
-    vx = torch.tensor(valid_x)
-    dims = int(np.prod(train_x.shape[1:]))
-    best, best_state, best_epoch, start, elapsed = -math.inf, None, -1, 0, 0.0
-    config = {"name": name, "epochs": epochs, "batch": batch, "lr": lr, "eps": eps, "schedule": schedule, "fused": fused,
-              "seed": seed, "threads": threads}  # not `patience`: it changes where training stops, not its path
-    ckpt = Checkpoint(checkpoint_dir or CHECKPOINT_ROOT / name, config) if checkpoint_every > 0 else None
+    return TrainSettings(name, base, epochs or d_epochs, batch or d_batch, lr or d_lr, eps, schedule, patience,
+                         fused=paper)
+
+
+@dataclass
+class _Progress:
+    """Where a run stands: the best validation ELBO, its epoch and weights, the next epoch, the seconds spent."""
+
+    best: float = -math.inf
+    best_state: dict | None = None
+    best_epoch: int = -1
+    start: int = 0
+    elapsed: float = 0.0
+
+
+def _resume(ckpt: "Checkpoint | None", net, opt, rng: np.random.Generator, s: TrainSettings, log) -> _Progress:
+    """The progress saved in `ckpt` (restoring the model, Adam and both random states), else a fresh start."""
+    import torch
+
     resumed = ckpt.load() if ckpt else None
-    if resumed:
-        tensors, meta = resumed
-        net.load_state_dict({k[len("net."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("net.")})
-        _restore_optimizer(opt, tensors)
-        best_state = {k[len("best."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("best.")}
-        torch.set_rng_state(torch.from_numpy(tensors["torch_rng"].copy()))
-        rng.bit_generator.state = meta["numpy_rng"]
-        best, best_epoch, start, elapsed = meta["best"], meta["best_epoch"], meta["epoch"], meta["seconds"]
-        log(f"{name}: resumed at epoch {start}/{epochs} from {ckpt.folder} (best valid -ELBO {-best:.2f} nats)")
-    t0 = time.time() - elapsed
+    if not resumed:
+        return _Progress()
+    tensors, meta = resumed
+    net.load_state_dict({k[len("net."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("net.")})
+    _restore_optimizer(opt, tensors)
+    best_state = {k[len("best."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("best.")}
+    torch.set_rng_state(torch.from_numpy(tensors["torch_rng"].copy()))
+    rng.bit_generator.state = meta["numpy_rng"]
+    progress = _Progress(meta["best"], best_state, meta["best_epoch"], meta["epoch"], meta["seconds"])
+    log(f"{s.name}: resumed at epoch {progress.start}/{s.epochs} from {ckpt.folder} "
+        f"(best valid -ELBO {-progress.best:.2f} nats)")
+    return progress
+
+
+def _train_epoch(net, opt, tx, rng: np.random.Generator, batch: int) -> float:
+    """One pass over `tx` in a random order; the summed training loss (-ELBO)."""
+    import torch
+
+    net.train()
+    order = torch.from_numpy(rng.permutation(len(tx)))
+    total = 0.0
+    for i in range(0, len(tx), batch):
+        xb = tx[order[i:i + batch]]
+        loss = -net.elbo(xb).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += float(loss.detach()) * len(xb)
+    return total
+
+
+def _valid_elbo(net, vx, seed: int) -> float:
+    """The mean validation ELBO (a fixed sampling seed, so epochs compare on the same draws)."""
+    import torch
+
+    net.eval()
+    with torch.no_grad():
+        torch.manual_seed(seed + 1)
+        return float(torch.cat([net.elbo(vx[i:i + 1000]) for i in range(0, len(vx), 1000)]).mean())
+
+
+def _save_checkpoint(ckpt: "Checkpoint", net, opt, rng: np.random.Generator, progress: _Progress, epoch: int,
+                     t0: float) -> None:
+    import torch
+
+    tensors = {f"net.{k}": t.detach().numpy().copy() for k, t in net.state_dict().items()}
+    tensors.update({f"best.{k}": t.numpy().copy() for k, t in progress.best_state.items()})
+    tensors.update(_optimizer_tensors(opt))
+    tensors["torch_rng"] = torch.get_rng_state().numpy().copy()
+    ckpt.save(tensors, {"epoch": epoch + 1, "best": progress.best, "best_epoch": progress.best_epoch,
+                        "seconds": round(time.time() - t0, 1), "numpy_rng": rng.bit_generator.state})
+
+
+def _training_record(s: TrainSettings, seed: int, threads: int, about: str, progress: _Progress, dims: int,
+                     stopped_at: int | None) -> dict:
+    """What the weights' checksum file records about the run that made them."""
+    import torch
+
+    record = {
+        "seed": seed, "epochs": s.epochs, "best_epoch": progress.best_epoch + 1, "batch": s.batch, "lr": s.lr,
+        "data": about, "valid_neg_elbo_nats": round(-progress.best, 4),
+        "valid_neg_elbo_bits_per_dim": round(-progress.best / dims / math.log(2), 5),
+        "threads": threads, "torch": torch.__version__,
+    }
+    if s.schedule != "constant" or s.eps != 1e-8:
+        record.update({"schedule": s.schedule, "adam_eps": s.eps, "fused_adam": s.fused})
+    if s.patience:
+        record.update({"patience": int(s.patience), "stopped_at_epoch": stopped_at})
+    return record
+
+
+def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0, batch: int | None = None,
+          lr: float | None = None, log=print, folder=None, schedule: str | None = None, eps: float | None = None,
+          checkpoint_dir: Path | None = None, checkpoint_every: int = 0, stop_after: int | None = None,
+          patience: int | None = None) -> dict | None:
+    """Train `name` and save its weights; with `checkpoint_every` > 0, checkpoint and resume from `checkpoint_dir`.
+    `stop_after` ends this call after that many epochs (for tests of resuming); the result then is None.
+    `patience`: stop once that many epochs passed without a better validation ELBO (default: `PAPER_PATIENCE` for
+    -paper names, else never); the best epoch's weights are saved either way."""
+    import torch
+
+    from .vae import ARCHS, VAENet
+    from .weights import CHECKPOINT_ROOT, WEIGHTS_DIR, save
+
+    s = train_settings(name, epochs, batch, lr, schedule, eps, patience)
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    train_x, valid_x, about = training_data(s.base)
+    net = VAENet(ARCHS[s.base])
+    opt = torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps, fused=True) if s.fused else \
+        torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps)
+    tx, vx = torch.tensor(train_x), torch.tensor(valid_x)
+    dims = int(np.prod(train_x.shape[1:]))
+    config = {"name": name, "epochs": s.epochs, "batch": s.batch, "lr": s.lr, "eps": s.eps, "schedule": s.schedule,
+              "fused": s.fused, "seed": seed, "threads": threads}  # not `patience`: it changes where training stops
+    ckpt = Checkpoint(checkpoint_dir or CHECKPOINT_ROOT / name, config) if checkpoint_every > 0 else None
+    progress = _resume(ckpt, net, opt, rng, s, log)
+    t0 = time.time() - progress.elapsed
     done_here, stopped_at = 0, None
-    if patience and start > 0 and (start - 1) - best_epoch >= patience:
-        stopped_at = start  # resumed from a run that had already stopped early: save its best weights again
-    for epoch in range(start, epochs if stopped_at is None else start):
+    if s.patience and progress.start > 0 and (progress.start - 1) - progress.best_epoch >= s.patience:
+        stopped_at = progress.start  # resumed from a run that had already stopped early: save its best weights again
+    for epoch in range(progress.start, s.epochs if stopped_at is None else progress.start):
         for group in opt.param_groups:
-            group["lr"] = learning_rate(schedule, lr, epoch)
-        net.train()
-        order = torch.from_numpy(rng.permutation(len(tx)))
-        total = 0.0
-        for i in range(0, len(tx), batch):
-            xb = tx[order[i:i + batch]]
-            loss = -net.elbo(xb).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(xb)
-        net.eval()
-        with torch.no_grad():
-            torch.manual_seed(seed + 1)
-            v = float(torch.cat([net.elbo(vx[i:i + 1000]) for i in range(0, len(vx), 1000)]).mean())
-        if v > best:
-            best, best_epoch = v, epoch
-            best_state = {k: t.detach().clone() for k, t in net.state_dict().items()}
-        log(f"{name} epoch {epoch + 1}/{epochs} (lr {opt.param_groups[0]['lr']:.2e}): train -ELBO "
+            group["lr"] = learning_rate(s.schedule, s.lr, epoch)
+        total = _train_epoch(net, opt, tx, rng, s.batch)
+        v = _valid_elbo(net, vx, seed)
+        if v > progress.best:
+            progress.best, progress.best_epoch = v, epoch
+            progress.best_state = {k: t.detach().clone() for k, t in net.state_dict().items()}
+        log(f"{name} epoch {epoch + 1}/{s.epochs} (lr {opt.param_groups[0]['lr']:.2e}): train -ELBO "
             f"{total / len(tx):.2f} nats, valid -ELBO {-v:.2f} nats ({-v / dims / math.log(2):.4f} bits/dim), "
             f"{time.time() - t0:.0f} s")
         done_here += 1
-        if patience and epoch - best_epoch >= patience and epoch + 1 < epochs:
+        if s.patience and epoch - progress.best_epoch >= s.patience and epoch + 1 < s.epochs:
             stopped_at = epoch + 1
-        last = epoch + 1 == epochs or (stop_after is not None and done_here >= stop_after) or stopped_at is not None
+        last = epoch + 1 == s.epochs or (stop_after is not None and done_here >= stop_after) or stopped_at is not None
         if ckpt and ((epoch + 1) % checkpoint_every == 0 or last):
-            tensors = {f"net.{k}": t.detach().numpy().copy() for k, t in net.state_dict().items()}
-            tensors.update({f"best.{k}": t.numpy().copy() for k, t in best_state.items()})
-            tensors.update(_optimizer_tensors(opt))
-            tensors["torch_rng"] = torch.get_rng_state().numpy().copy()
-            ckpt.save(tensors, {"epoch": epoch + 1, "best": best, "best_epoch": best_epoch,
-                                "seconds": round(time.time() - t0, 1), "numpy_rng": rng.bit_generator.state})
-        if stop_after is not None and done_here >= stop_after and epoch + 1 < epochs:
+            _save_checkpoint(ckpt, net, opt, rng, progress, epoch, t0)
+        if stop_after is not None and done_here >= stop_after and epoch + 1 < s.epochs:
             log(f"{name}: stopped after epoch {epoch + 1} (resume with the same command)")
             return None
         if stopped_at is not None:
             break
     if stopped_at is not None:
-        log(f"{name}: no better valid -ELBO for {patience} epochs since epoch {best_epoch + 1}; stopped at "
-            f"epoch {stopped_at} of {epochs}")
-    state = {k: t.numpy() for k, t in best_state.items()}
-    record = {
-        "seed": seed, "epochs": epochs, "best_epoch": best_epoch + 1, "batch": batch, "lr": lr, "data": about,
-        "valid_neg_elbo_nats": round(-best, 4), "valid_neg_elbo_bits_per_dim": round(-best / dims / math.log(2), 5),
-        "threads": threads, "torch": torch.__version__,
-    }
-    if schedule != "constant" or eps != 1e-8:
-        record.update({"schedule": schedule, "adam_eps": eps, "fused_adam": fused})
-    if patience:
-        record.update({"patience": int(patience), "stopped_at_epoch": stopped_at})
+        log(f"{name}: no better valid -ELBO for {s.patience} epochs since epoch {progress.best_epoch + 1}; stopped at "
+            f"epoch {stopped_at} of {s.epochs}")
+    record = _training_record(s, seed, threads, about, progress, dims, stopped_at)
     seconds = round(time.time() - t0, 1)
     log(f"trained in {seconds:.0f} s")
+    state = {k: t.numpy() for k, t in progress.best_state.items()}
     digest = save(name, state, {"name": name, **record}, {**record, "seconds": seconds} if ckpt else record,
                   folder=folder or WEIGHTS_DIR)
     log(f"saved {name}.safetensors sha256 {digest}")

@@ -21,14 +21,19 @@ _MOD = "latentbench.baselines.rd_curve.models"
 
 
 def register() -> None:
+    from latentbench.reports.findings import register_findings
+
+    from .findings import RULES
+
     register_method("linear-vae", "rd-curve", f"{_MOD}:LinearVAE", params={"latent": 100},
-                    tasks=("linear-vae", "mnist"),
+                    tasks=("linear-vae", "mnist"), role="analytic",
                     description="linear VAE at its ML optimum (probabilistic PCA), analytic R-D curve")
     for k in (2, 10, 100):
         tasks = ("mnist", "cifar10") if k == 100 else ("mnist",)
-        register_method(f"vae-{k}", "rd-curve", f"{_MOD}:VAE", params={"latent": k}, tasks=tasks,
+        register_method(f"vae-{k}", "rd-curve", f"{_MOD}:VAE", params={"latent": k}, tasks=tasks, role="reference",
                         description=f"Gaussian VAE, {k} latents (learned observation variance)")
         register_method(f"wgan-gp-{k}", "rd-curve", f"{_MOD}:WGANGP", params={"latent": k}, tasks=tasks,
                         description=f"WGAN-GP generator, {k} latents")
         register_method(f"aae-{k}", "rd-curve", f"{_MOD}:AAE", params={"latent": k}, tasks=("mnist",),
                         description=f"adversarial autoencoder, {k} latents")
+    register_findings("rd-curve", RULES)

@@ -190,6 +190,7 @@ class BitsBackBase:
         init = seed_words[cut:]
         payload = final[cut:].astype("<u4").tobytes()
         fields = self._fields() + [ramp, len(init), zlib.crc32(init.astype("<u4").tobytes())]
+        framing.check_capacity(items.shape, 32 * (len(final) - cut - len(init)))  # what the decoder will check
         blob = framing.pack(self.codec_name, items.shape, items.dtype, fields, payload)
         # the curve: the exact length a stream of the first n items would have (same seed, same batches)
         curve = []
@@ -268,12 +269,18 @@ class BitsBackBase:
             raise CodecError("corrupt or truncated bitstream: the ANS payload is not whole 32-bit words")
         if not frame.shape or frame.shape[0] == 0:
             raise CodecError("corrupt bitstream: no items")
+        n_words = len(frame.payload) // 4
+        if n_init > n_words:
+            raise CodecError(f"corrupt bitstream: {n_init} seed words claimed in a payload of {n_words} words")
+        framing.check_capacity(frame.shape, 32 * (n_words - n_init))  # before any allocation or batch loop
         words = np.frombuffer(frame.payload, dtype="<u4").astype(np.uint32)
         try:
             stack = Stack(words)
             self._prepare(np.empty((0,) + frame.shape[1:], dtype=frame.dtype))
             out = np.empty(frame.shape, dtype=frame.dtype)
             for start, stop in reversed(batch_schedule(frame.shape[0], self.lanes, ramp)):
+                if stack.num_words() < 1:  # items left to decode and nothing left to decode them from
+                    raise CodecError("corrupt or truncated bitstream: the ANS stack ran out")
                 x = self._decode_batch(stack, (stop - start,) + frame.shape[1:], frame.dtype)
                 out[start:stop] = x
                 if self.uses_bits_back and stack.num_words() < 1:

@@ -26,6 +26,13 @@ from ..errors import CodecError
 MAGIC = b"LB"
 FORMAT_VERSION = 1
 MAX_ELEMENTS = 1 << 30  # refuse headers that claim more item elements than this
+# What an entropy-coded payload can hold: decoding work grows with the items a header claims, so a decoder checks
+# the claim against its payload before it allocates or loops (a 40-byte frame claiming 2^30 items is refused at
+# once). The floors are far below any real model's rate (the lossless tasks code 0.04-8 bits per element, tens to
+# thousands of bits per item); the encoder refuses to write a stream below them, so every stream it writes decodes.
+MIN_BITS_PER_ITEM = 1 / 64
+MIN_BITS_PER_ELEMENT = 1 / 1024
+SLACK_BITS = 64
 
 CODEC_IDS: dict[str, int] = {
     "raw": 1, "gzip": 2, "bz2": 3, "lzma": 4, "zstd": 5, "png": 6, "webp": 7,
@@ -43,10 +50,6 @@ class Frame:
     dtype: np.dtype
     fields: tuple[int, ...]
     payload: bytes
-
-    @property
-    def num_items(self) -> int:
-        return int(self.shape[0]) if self.shape else 0
 
 
 def _varint(n: int) -> bytes:
@@ -133,6 +136,17 @@ def unpack(data: bytes, codec: str, nfields: int | None = None) -> Frame:
         raise CodecError(f"corrupt bitstream: {nf} codec fields, expected {nfields}")
     fields = tuple(r.varint() for _ in range(nf))
     return Frame(codec=name, shape=shape, dtype=np.dtype(DTYPE_NAMES[dcode]), fields=fields, payload=data[r.pos:])
+
+
+def check_capacity(shape: tuple[int, ...], payload_bits: int) -> None:
+    """CodecError unless items of `shape` fit `payload_bits` of coded data at the floor rates (see above)."""
+    items = int(shape[0]) if shape else 0
+    elements = int(np.prod(shape, dtype=object)) if shape else 0
+    budget = max(0, int(payload_bits)) + SLACK_BITS
+    if items * MIN_BITS_PER_ITEM > budget or elements * MIN_BITS_PER_ELEMENT > budget:
+        raise CodecError(f"corrupt bitstream: {items} items of shape {tuple(shape[1:])} cannot be coded in "
+                         f"{max(0, int(payload_bits))} payload bits (at least {MIN_BITS_PER_ITEM:g} bit per item and "
+                         f"{MIN_BITS_PER_ELEMENT:g} per element)")
 
 
 def refresh_crc(data: bytes) -> bytes:

@@ -5,7 +5,8 @@ import hashlib
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -42,6 +43,21 @@ def cache_root() -> Path:
 def download_allowed() -> bool:
     """Whether loaders may download missing files ($LATENTBENCH_DOWNLOAD=0 turns it off; default on)."""
     return os.environ.get(ENV_DOWNLOAD, "1").strip().lower() not in _FALSE
+
+
+@contextmanager
+def readable(dataset: str) -> Iterator[None]:
+    """An OSError while finding or reading a dataset's files (an unreadable folder or file, an I/O error) becomes
+    one `DataError` line, so the runner turns it into an error row for each cell that needs the data and the rest
+    of the run goes on."""
+    try:
+        yield
+    except DataError:
+        raise
+    except OSError as exc:
+        where = exc.filename or "its data folder"
+        raise DataError(f"{dataset}: cannot read {where} ({exc.strerror or type(exc).__name__}); check the folder's "
+                        f"permissions (data root ${ENV_ROOT})") from None
 
 
 def fingerprint_hash(fingerprint: Mapping[str, Any]) -> str:
@@ -177,8 +193,10 @@ class Dataset(DatasetBase):
         """Find (or download) and verify the files that `split` needs (all splits if None)."""
         if split is not None:
             self.check_split(split)
-        base = self._root(root)
-        allow = self._download(download)
+        with readable(self.name):
+            return self._locate(self._root(root), self._download(download), split)
+
+    def _locate(self, base: Path, allow: bool, split: str | None) -> Located:
         for copy in self.copies:
             found = self._find(base, copy, split)
             if any(p is not None for p in found.values()):
@@ -199,7 +217,8 @@ class Dataset(DatasetBase):
     def load(self, split: str) -> Split:
         self.check_split(split)
         loc = self.locate(split=split)
-        x, y, extras = self._read(loc.copy, split, loc.paths)
+        with readable(self.name):
+            x, y, extras = self._read(loc.copy, split, loc.paths)
         return Split(
             dataset=self.name,
             split=split,
@@ -215,7 +234,13 @@ class Dataset(DatasetBase):
         return self._fingerprint(self.locate(split=split), split)
 
     def unavailable_reason(self, root: str | os.PathLike[str] | None = None) -> str | None:
-        base = self._root(root)
+        try:
+            with readable(self.name):
+                return self._unavailable(self._root(root))
+        except DataError as exc:
+            return str(exc)
+
+    def _unavailable(self, base: Path) -> str | None:
         for copy in self.copies:
             if all(p is not None for p in self._find(base, copy, None).values()):
                 return None

@@ -56,10 +56,6 @@ def file_digests(path: str | os.PathLike[str]) -> Digests:
     return out
 
 
-def clear_cache() -> None:
-    _cache.clear()
-
-
 def verify(path: str | os.PathLike[str], spec: RemoteFile, *, where: str = "") -> Digests:
     """Check `path` against every checksum `spec` publishes; ChecksumError (one line) on any mismatch."""
     p = Path(path)

@@ -8,6 +8,7 @@ of the method — registered or file, the file's content hash — and where it r
 """
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ def importable_name(factory: Any) -> str | None:
     module, qualname = getattr(factory, "__module__", None), getattr(factory, "__qualname__", None)
     if not module or not qualname or "<locals>" in qualname or module == "__main__":
         return None
+    if module.startswith("latentbench_user_"):  # a plugin file loaded by path: the contestant loads it the same way
+        path = getattr(sys.modules.get(module), "__file__", None)
+        return f"file:{path}:{qualname}" if path else None
     return f"{module}:{qualname}"
 
 
@@ -62,13 +66,11 @@ def build_method(cell: Any, spec: Any, limit_s: float, scratch: Path | None, lab
     deadline = time.monotonic() + limit_s + STARTUP_GRACE_S if limit_s and limit_s > 0 else None
     init = {"factory": target, "params": params, "seed": int(cell.seed), "name": cell.method, "tier": cell.tier,
             "limit_s": float(limit_s or 0), "label": label, "scratch": str(scratch) if scratch else None,
-            "threads": _threads()}
+            "threads": _threads(), "run_threads": getattr(cell, "threads", None)}
     origin["isolation"] = "process"
     return RemoteMethod(init, deadline), origin
 
 
 def _threads() -> int | None:
-    import sys
-
     torch = sys.modules.get("torch")
     return torch.get_num_threads() if torch is not None else None

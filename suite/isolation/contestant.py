@@ -134,14 +134,16 @@ class _Contestant:
         os.environ["LATENTBENCH_CONTESTANT"] = "1"
         if spec.get("sys_path"):
             sys.path[:] = list(spec["sys_path"])
-        _set_threads(spec.get("threads"))
         from ..checkpoint import cell_scratch
         from ..execute import seed_everything
         from ..progress import cell_label
+        from ..threads import cell_threads
 
-        for ctx in (cell_label(spec.get("label", "")), cell_scratch(spec.get("scratch"))):
+        for ctx in (cell_label(spec.get("label", "")), cell_scratch(spec.get("scratch")),
+                    cell_threads(spec.get("run_threads"))):
             ctx.__enter__()
             self.contexts.append(ctx)
+        _set_threads(spec.get("threads"))
         seed_everything(int(spec.get("seed", 0)))
         factory = _resolve(spec["factory"])
         self.owner = getattr(factory, "__name__", "method")

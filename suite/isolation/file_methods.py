@@ -32,8 +32,8 @@ class FileInspector:
             self.failure = str(exc)
 
     def describe(self) -> dict:
-        from ..protocols import FAMILY_PROTOCOLS, protocol_members
-        from ..registry import _suggest
+        from ..protocols import protocol_members
+        from ..registry import _suggest, families
 
         if self.failure:
             raise PluginError(self.failure)
@@ -48,10 +48,11 @@ class FileInspector:
         else:
             attr = classes[0]
         obj = getattr(module, attr)
-        members = sorted({m for protos in FAMILY_PROTOCOLS.values() for p in protos for m in protocol_members(p)
+        protocols = {name: fam.protocols for name, fam in families().items()}
+        members = sorted({m for protos in protocols.values() for p in protos for m in protocol_members(p)
                           if callable(getattr(obj, m, None))})
         guessed = None
-        for fam, protos in FAMILY_PROTOCOLS.items():
+        for fam, protos in protocols.items():
             if any(all(m in members for m in protocol_members(p)) for p in protos):
                 guessed = fam
                 break

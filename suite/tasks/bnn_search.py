@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -54,18 +53,31 @@ GAUSS_WEIGHTS = [0.5, 1 / 6, 1 / 6, 1 / 6]
 GAUSS_VAR = 0.1
 DATA_SEED = 0
 
-# Budgets. runs: independent restarts; max_iter: optimizer iterations per restart (L-BFGS, as the reference);
-# query_budget: loss queries per run for the sample-based methods (random search, annealing, shot-based QHN,
-# the autoregressive hypernetwork), matched across them; shots: samples per shot-based iteration.
-# trajectories: Pauli trajectories per noise strength for the noisy evaluation of a circuit.
-# depth_study_runs: restarts of the exact, noise-free QHN at each depth (the paper's depth study uses 300 runs per
-# depth; its training scripts 10 restarts each, the paper tier's `runs`).
+@dataclass(frozen=True, kw_only=True)
+class BnnBudget(Budget):
+    """A bnn-search tier's budgets.
+
+    runs: independent restarts; max_iter: optimizer iterations per restart (L-BFGS, as the reference);
+    query_budget: loss queries per run for the sample-based methods (random search, annealing, shot-based QHN,
+    the autoregressive hypernetwork), matched across them; shots: samples per shot-based iteration;
+    trajectories: Pauli trajectories per noise strength for the noisy evaluation of a circuit;
+    depth_study_runs: restarts of the exact, noise-free QHN at each depth (the paper's depth study uses 300 runs per
+    depth; its training scripts 10 restarts each, the paper tier's `runs`); None: `runs`.
+    """
+
+    runs: int
+    max_iter: int
+    query_budget: int
+    shots: int
+    trajectories: int
+    depth_study_runs: int | None = None
+
+
 TIERS = {
-    "smoke": {"runs": 2, "max_iter": 30, "query_budget": 256, "shots": 16, "trajectories": 4, "time_limit_s": 60.0},
-    "quick": {"runs": 3, "max_iter": 150, "query_budget": 4096, "shots": 64, "trajectories": 8,
-              "time_limit_s": 3600.0},
-    "paper": {"runs": 10, "depth_study_runs": 300, "max_iter": 500, "query_budget": 16384, "shots": 128,
-              "trajectories": 64, "time_limit_s": 86400.0},
+    "smoke": BnnBudget(runs=2, max_iter=30, query_budget=256, shots=16, trajectories=4, time_limit_s=60.0),
+    "quick": BnnBudget(runs=3, max_iter=150, query_budget=4096, shots=64, trajectories=8, time_limit_s=3600.0),
+    "paper": BnnBudget(runs=10, depth_study_runs=300, max_iter=500, query_budget=16384, shots=128, trajectories=64,
+                       time_limit_s=86400.0),
 }
 
 METRICS = (
@@ -257,19 +269,15 @@ class _BnnSearchTask(Task):
         checks["bnn-search/spec"] = "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
         return DataInfo(copy=base.copy, checksums=checks)
 
-    def evaluate(self, method: Any, data: BnnProblem, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def evaluate(self, method: Any, data: BnnProblem, budget: BnnBudget, seed: int) -> Iterator[Measurement]:
         land = data.landscape
-        runs = int(budget.get("runs", 1))
-        cap = max(land.size, runs * int(budget.get("query_budget", 0)))
+        cap = max(land.size, budget.runs * budget.query_budget)
         oracle = LossOracle(land.loss, cap)
         rng = np.random.default_rng(seed)
         result = method.search(oracle, budget, rng)
         if oracle.exceeded:  # the method swallowed the oracle's error
             raise MethodError(oracle.exceeded)
         yield from score(result, land, oracle)
-
-    def figure(self, rows: Any):
-        return success_figure(self.name, rows)
 
 
 def validate(result: Any, land: Landscape) -> tuple[str, np.ndarray]:
@@ -341,9 +349,9 @@ def score(result: SearchResult, land: Landscape, oracle: LossOracle) -> Iterator
         succ_min = amin[picks].astype(np.float64)
         expected = L[picks]
     mean_succ = float(succ.mean())
-    yield Measurement("success_optimal", mean_succ)
-    yield Measurement("success_argmin", float(succ_min.mean()))
-    yield Measurement("restarts_optimal", float(opt[picks].mean()))
+    yield Measurement("success_optimal", mean_succ, items=succ)  # per restart (run), the runs' fixed order
+    yield Measurement("success_argmin", float(succ_min.mean()), items=succ_min)
+    yield Measurement("restarts_optimal", float(opt[picks].mean()), items=opt[picks].astype(np.float64))
     yield Measurement("expected_loss", float(expected.mean()))
     yield Measurement("gap_to_optimum", float(expected.mean() - land.l_star))
     yield Measurement("train_accuracy", float(land.train_accuracy[picks].mean()))
@@ -375,70 +383,6 @@ def landscape_table(task: str, tier: str = "quick"):
     from ..registry import get_task
 
     return get_task(task).data(tier, 0).landscape.to_frame()
-
-
-def _base_name(method: str) -> str:
-    return re.sub(r"-L\d+$", "", method)
-
-
-def success_figure(title: str, rows: Any):
-    """Success probability against depth, noise lambda and queries (whichever the rows hold); None if empty."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    if rows is None or len(rows) == 0:
-        return None
-    spread: dict = {}
-    if "cell_hash" in rows.columns:  # within-cell spread over restarts, for the error bars
-        sd = rows[(rows["metric"] == "success_std") & rows["point"].isna()]
-        spread = dict(zip(sd["cell_hash"], pd.to_numeric(sd["value"], errors="coerce")))
-    rows = rows[rows["metric"].isin(["success_vs_depth", "success_vs_noise", "success_vs_queries"])].copy()
-    rows = rows[rows["point"].notna()]
-    if rows.empty:
-        return None
-    rows["x"] = pd.to_numeric(rows["point"], errors="coerce")
-    rows = rows[rows["x"].notna()]
-    rows["within"] = [spread.get(h, 0.0) for h in rows["cell_hash"]] if "cell_hash" in rows.columns else 0.0
-    panels = [m for m in ("success_vs_depth", "success_vs_noise", "success_vs_queries") if (rows["metric"] == m).any()]
-    if not panels:
-        return None
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.0), squeeze=False)
-    labels = {"success_vs_depth": "circuit depth L (paper layers)", "success_vs_noise": "noise strength λ",
-              "success_vs_queries": "loss-oracle queries (cell total)"}
-    for ax, metric in zip(axes[0], panels):
-        sub = rows[rows["metric"] == metric].copy()
-        if metric == "success_vs_queries":
-            sub["series"] = sub["method"]
-        else:
-            sub["series"] = sub["method"].map(_base_name)
-        for i, (name, grp) in enumerate(sub.groupby("series")):
-            xs, means, errs = [], [], []
-            for x, g in grp.groupby("x"):
-                v = g["value"].to_numpy(dtype=float)
-                w = g["within"].to_numpy(dtype=float)
-                m = v.mean()
-                xs.append(x)
-                means.append(m)
-                # pooled spread over restarts and seeds: within-cell std and the scatter of cell means
-                errs.append(float(np.sqrt(np.mean(np.nan_to_num(w) ** 2 + (v - m) ** 2))))
-            if metric == "success_vs_queries":  # methods share budgets: spread them a little to keep them apart
-                xs = [x * 1.06 ** (i - 4) for x in xs]
-            ax.errorbar(xs, means, yerr=errs, marker="osD^v<>ph*"[i % 10], capsize=3, label=str(name),
-                        color=plt.get_cmap("tab20")(i % 20),  # more methods than tab10's colours
-                        linestyle="-" if metric != "success_vs_queries" else "none")
-        ax.set_xlabel(labels[metric])
-        ax.set_ylabel("success probability (optimal set)")
-        ax.set_ylim(-0.03, 1.03)
-        if metric == "success_vs_queries":
-            ax.set_xscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
 
 
 # ---------------------------------------------------------------------- the three tasks

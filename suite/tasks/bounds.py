@@ -341,33 +341,6 @@ def _points(est: Estimate, strictly_positive_d: bool) -> np.ndarray:
     return pts
 
 
-# ================================================================================================ figures
-def _new_figure(ncols: int = 1):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5.2 * ncols, 4.0), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
-    return fig, axes
-
-
-def _ok_rows(rows: Any, task_name: str, metric: str):
-    import pandas as pd
-
-    df = pd.DataFrame(rows)
-    if df.empty or "metric" not in df:
-        return df.iloc[0:0]
-    if "task" in df:
-        df = df[df["task"] == task_name]
-    if "status" in df:
-        df = df[df["status"] == "ok"]
-    df = df[df["metric"] == metric].copy()
-    df["value"] = pd.to_numeric(df["value"], errors="coerce")
-    df["point"] = pd.to_numeric(df["point"], errors="coerce") if "point" in df else np.nan
-    return df.dropna(subset=["value"])
-
-
 # ================================================================================================ tasks
 RD_METRICS = (
     Metric("worst_gap", "nats", "lower", headline=True, tolerance=1e-6, rel_tolerance=0.05,
@@ -432,32 +405,31 @@ class _RateDistortionTask(Task):
             yield Measurement("rate", r, point=d)
             yield Measurement("gap_vs_D", g, point=d)
 
-    def figure(self, rows: Any):
-        fig, (ax,) = _new_figure()
-        dmax = self.max_distortion()
-        grid = np.linspace(dmax * 1e-3, dmax * 1.15, 400)
-        ax.plot(grid, self.rate_distortion(grid), color="black", lw=1.5, label="R(D), closed form")
-        df = _ok_rows(rows, self.name, "rate")
-        for i, (method, sub) in enumerate(df.groupby("method", sort=True)):
-            ax.scatter(sub["point"], sub["value"], s=14, marker="os^vD<>"[i % 7], label=method, zorder=3)
-        ax.set_xlabel("distortion D")
-        ax.set_ylabel("rate R [nats]")
-        ax.set_title(self.name)
-        ax.set_xlim(0, dmax * 1.15)
-        ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8)
-        return fig
+@dataclass(frozen=True, kw_only=True)
+class RDBoundsBudget(Budget):
+    """A rate–distortion tier: `n_points` slopes along the curve, `max_iter` iterations per slope (discrete sources:
+    slopes near the R = 0 end converge slowly, so iterations are generous)."""
+
+    n_points: int
+    max_iter: int
 
 
-RD_TIERS = {  # discrete sources: slopes near the R = 0 end converge slowly, so iterations are generous
-    "smoke": {"n_points": 12, "max_iter": 3000, "time_limit_s": 60},
-    "quick": {"n_points": 40, "max_iter": 20000, "time_limit_s": 600},
-    "paper": {"n_points": 100, "max_iter": 100000, "time_limit_s": 3600},
+@dataclass(frozen=True, kw_only=True)
+class GaussianRDBudget(RDBoundsBudget):
+    """`grid`: the cells a discretising method may use (a budget: the gap falls like 1/grid²)."""
+
+    grid: int
+
+
+RD_TIERS = {
+    "smoke": RDBoundsBudget(n_points=12, max_iter=3000, time_limit_s=60),
+    "quick": RDBoundsBudget(n_points=40, max_iter=20000, time_limit_s=600),
+    "paper": RDBoundsBudget(n_points=100, max_iter=100000, time_limit_s=3600),
 }
-GAUSSIAN_RD_TIERS = {  # `grid`: the cells a discretising method may use (a budget: the gap falls like 1/grid²)
-    "smoke": {"n_points": 12, "max_iter": 300, "grid": 96, "time_limit_s": 60},
-    "quick": {"n_points": 40, "max_iter": 3000, "grid": 384, "time_limit_s": 600},
-    "paper": {"n_points": 100, "max_iter": 10000, "grid": 1024, "time_limit_s": 3600},
+GAUSSIAN_RD_TIERS = {
+    "smoke": GaussianRDBudget(n_points=12, max_iter=300, grid=96, time_limit_s=60),
+    "quick": GaussianRDBudget(n_points=40, max_iter=3000, grid=384, time_limit_s=600),
+    "paper": GaussianRDBudget(n_points=100, max_iter=10000, grid=1024, time_limit_s=3600),
 }
 
 
@@ -537,10 +509,21 @@ LOGZ_METRICS = (
            description="log Ẑ − log Z with this many path points / AIS steps (point = steps)"),
 )
 
-LOGZ_TIERS = {  # samples: K draws of q; partitions: TVO intervals; chains × steps: AIS transitions per chain
-    "smoke": {"samples": 4096, "partitions": 20, "chains": 64, "steps": 100, "time_limit_s": 60},
-    "quick": {"samples": 100000, "partitions": 50, "chains": 256, "steps": 1000, "time_limit_s": 600},
-    "paper": {"samples": 1000000, "partitions": 100, "chains": 1024, "steps": 10000, "time_limit_s": 7200},
+@dataclass(frozen=True, kw_only=True)
+class LogZBudget(Budget):
+    """A log-partition tier: `samples` K draws of q; `partitions` TVO intervals; `chains` × `steps` AIS transitions
+    per chain."""
+
+    samples: int
+    partitions: int
+    chains: int
+    steps: int
+
+
+LOGZ_TIERS = {
+    "smoke": LogZBudget(samples=4096, partitions=20, chains=64, steps=100, time_limit_s=60),
+    "quick": LogZBudget(samples=100000, partitions=50, chains=256, steps=1000, time_limit_s=600),
+    "paper": LogZBudget(samples=1000000, partitions=100, chains=1024, steps=10000, time_limit_s=7200),
 }
 
 
@@ -591,24 +574,6 @@ class _LogPartitionTask(Task):
             yield Measurement("direction_holds", float(value >= truth - DIRECTION_TOL))
         for axis, x, y in curve:
             yield Measurement(f"gap_vs_{axis}", y - truth, point=x)
-
-    def figure(self, rows: Any):
-        fig, axes = _new_figure(ncols=2)
-        for ax, axis in zip(axes, CURVE_AXES):
-            df = _ok_rows(rows, self.name, f"gap_vs_{axis}")
-            for i, (method, sub) in enumerate(df.groupby("method", sort=True)):
-                g = sub.groupby("point")["value"]
-                mean, sd = g.mean(), g.std().fillna(0.0)
-                ax.errorbar(mean.index, mean.values, yerr=sd.values, marker="os^vD<>"[i % 7], ms=4, capsize=2,
-                            label=method)
-            ax.axhline(0.0, color="black", lw=1.0, label=f"log Z = {self.log_z:.4f}")
-            ax.set_xscale("log")
-            ax.set_xlabel("samples K" if axis == "K" else "path points / AIS steps")
-            ax.set_ylabel("log Ẑ − log Z [nats]")
-            ax.set_title(f"{self.name}: gap vs {axis}")
-            ax.legend(fontsize=7)
-        return fig
-
 
 @register_task
 class GaussianLogZ(_LogPartitionTask):

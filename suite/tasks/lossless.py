@@ -48,7 +48,7 @@ from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import CodecError, IntegrityError, MethodError
 from ..isolation.handle import fresh, helper, is_isolated
 from ..isolation.lossless_integrity import check_entropy_floor, check_initial_bits, initial_bits_of
-from ..protocols import Codec
+from ..protocols import Codec, LosslessContext  # LosslessContext: part of the protocol, imported here by name
 from ..registry import register_task
 
 PAPER = "Ruan et al. 2021, 'Improving Lossless Compression Rates via Monte Carlo Bits-Back Coding' (ICML)"
@@ -80,18 +80,22 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class LosslessContext:
-    """What `method.setup(context)` receives before a cell encodes anything."""
+@dataclass(frozen=True, kw_only=True)
+class LosslessBudget(Budget):
+    """A lossless tier: `items` coded; `curve`: also record bits/dim against items coded; a latent-variable model
+    is wrapped in the bits-back coder `lvm_coder` ("elbo", or another `wrap_model` coder) with `lvm_K` samples."""
 
-    task: str
-    tier: str
-    item_shape: tuple[int, ...]
-    alphabet: int
-    image_shape: tuple[int, int] | None = None
-    reference_model: Any = None  # the task's own generative model (toy-mixture, sequence-hmm)
-    reference_key: str = ""  # the suite reference model for this task and tier (image tasks)
-    seed: int = 0
+    items: int
+    curve: bool = True
+    lvm_coder: str = "elbo"
+    lvm_K: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class SequenceBudget(LosslessBudget):
+    """A sequence tier: `items` sequences of `length` symbols."""
+
+    length: int
 
 
 @dataclass
@@ -191,7 +195,7 @@ class LosslessTask(Task):
     metrics = METRICS
     paper = PAPER
     version = "1"
-    figure_tier = "quick"  # issue 4 publishes the quick tier's figures; the other tiers' are family figures
+    figure_tier = "quick"  # the quick tier's figure beside the leaderboard; the paper tier's is a family figure
     alphabet = 2
     references: dict[str, str] = {}  # tier -> suite reference model name
 
@@ -203,7 +207,7 @@ class LosslessTask(Task):
             reference_model=model, reference_key=self.references.get(tier, ""), seed=seed,
         )
 
-    def evaluate(self, method: Any, data: LosslessData, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def evaluate(self, method: Any, data: LosslessData, budget: LosslessBudget, seed: int) -> Iterator[Measurement]:
         items = data.items
         codec = self._prepared(method, data, budget, seed)
         decoder = codec if not is_isolated(method) else self._prepared(fresh(method), data, budget, seed)
@@ -243,7 +247,7 @@ class LosslessTask(Task):
         yield Measurement("decode_items_per_s", n / max(t_dec, 1e-9))
         yield Measurement("roundtrip_exact", 1.0)
         yield Measurement("compressed_bytes", float(len(blob)))
-        if budget.get("curve", True):
+        if budget.curve:
             per_item = dims // n
             if engine:
                 curve = [(k, b / (k * per_item)) for k, b in report["curve"] if k < n]
@@ -254,7 +258,7 @@ class LosslessTask(Task):
                 yield Measurement("total_bits_per_dim", v, point=float(k))
             yield Measurement("total_bits_per_dim", total / dims, point=float(n))
 
-    def _prepared(self, method: Any, data: LosslessData, budget: Budget, seed: int) -> Any:
+    def _prepared(self, method: Any, data: LosslessData, budget: LosslessBudget, seed: int) -> Any:
         """The codec of `method` after its `setup(context)`: the method itself, or the suite's bits-back coder
         around a latent-variable model (built where the model lives: `latentbench.isolation.lossless_side`)."""
         setup = getattr(method, "setup", None)
@@ -267,34 +271,11 @@ class LosslessTask(Task):
                     f"{type(method).__name__} is neither a codec (encode/decode) nor a latent-variable model "
                     "(posterior/likelihood/prior, or initial/transition/emission/proposal for sequences)"
                 )
-            coder, K = str(budget.get("lvm_coder", "elbo")), int(budget.get("lvm_K", 1))
             if is_isolated(method):
-                helper(method, "latentbench.isolation.lossless_side:wrap_lvm", coder, K, seed)
+                helper(method, "latentbench.isolation.lossless_side:wrap_lvm", budget.lvm_coder, budget.lvm_K, seed)
             else:
-                codec = wrap_model(method, coder=coder, K=K, seed=seed)
+                codec = wrap_model(method, coder=budget.lvm_coder, K=budget.lvm_K, seed=seed)
         return codec
-
-    def figure(self, rows: Any) -> Any:
-        return lossless_figure(self.name, rows)
-
-    @staticmethod
-    def family_figures(rows: Any) -> dict[str, Any]:
-        """`latentbench publish` hook: each task's figure at the paper tier (the task's own figure is quick's)."""
-        out = {}
-        for task, sub in rows[rows["tier"] == "paper"].groupby("task"):
-            fig = lossless_figure(task, sub)
-            if fig is not None:
-                fig.suptitle(f"{task} — paper tier", fontsize=10, y=1.02)
-                out[f"{task.replace('/', '-')}-paper"] = fig
-        return out
-
-    @staticmethod
-    def family_tables(rows: Any) -> dict[str, Any]:
-        """`latentbench publish` hook: issue 4's comparisons checked on the measured rows, one row per check."""
-        from .lossless_findings import findings_table
-
-        return {"findings": ("lossless: the comparisons the family must show, on the measured rows",
-                             findings_table(rows))}
 
 
 def _thin(curve: list[tuple[int, float]], max_points: int = 24) -> list[tuple[int, float]]:
@@ -312,9 +293,9 @@ class ImageLosslessTask(LosslessTask):
     dataset: str = ""  # the data layer's name of the quick/paper data
     digits_kind: str = ""  # how the smoke digits are quantised ("binary" or "8bit")
     tiers = {
-        "smoke": {"items": 48, "time_limit_s": 120.0, "curve": True},
-        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
-        "paper": {"items": 10000, "time_limit_s": 36000.0, "curve": True},
+        "smoke": LosslessBudget(items=48, time_limit_s=120.0, curve=True),
+        "quick": LosslessBudget(items=10000, time_limit_s=1800.0, curve=True),
+        "paper": LosslessBudget(items=10000, time_limit_s=36000.0, curve=True),
     }
 
     def data_info(self, tier: str) -> DataInfo:
@@ -330,7 +311,7 @@ class ImageLosslessTask(LosslessTask):
         return get_dataset(self.dataset).load("test").x[:n].reshape(-1, 28, 28).astype(np.uint8)
 
     def data(self, tier: str, seed: int) -> LosslessData:
-        n = int(self.budget(tier)["items"])
+        n = self.budget(tier).items
         items = _digits(self.digits_kind, n).reshape(n, 8, 8) if tier == "smoke" else self.test_images(n)
         return LosslessData(items=items, context=self.context(tier, items, seed))
 
@@ -372,9 +353,9 @@ class ToyMixture(LosslessTask):
     description = "16-bit items from a fixed 16-component mixture of Bernoullis; exact -log p(x) and entropy known"
     alphabet = 2
     tiers = {
-        "smoke": {"items": 64, "time_limit_s": 120.0, "curve": True},
-        "quick": {"items": 10000, "time_limit_s": 1800.0, "curve": True},
-        "paper": {"items": 100000, "time_limit_s": 36000.0, "curve": True},
+        "smoke": LosslessBudget(items=64, time_limit_s=120.0, curve=True),
+        "quick": LosslessBudget(items=10000, time_limit_s=1800.0, curve=True),
+        "paper": LosslessBudget(items=100000, time_limit_s=36000.0, curve=True),
     }
 
     def data_info(self, tier: str) -> DataInfo:
@@ -382,7 +363,7 @@ class ToyMixture(LosslessTask):
 
     def data(self, tier: str, seed: int) -> LosslessData:
         model = toy_mixture_model()
-        n = int(self.budget(tier)["items"])
+        n = self.budget(tier).items
         items = model.sample(n, np.random.default_rng([seed, 0x70E5]))
         exact = float(-model.log_marginal(items).sum() / math.log(2))
         return LosslessData(items=items, context=self.context(tier, items, seed, model), exact_bits=exact,
@@ -395,9 +376,9 @@ class SequenceHMM(LosslessTask):
     description = "sequences of 8 symbols from a fixed 8-state HMM; exact likelihood by the forward algorithm"
     alphabet = 8
     tiers = {
-        "smoke": {"items": 16, "length": 32, "time_limit_s": 120.0, "curve": True},
-        "quick": {"items": 1000, "length": 64, "time_limit_s": 1800.0, "curve": True},
-        "paper": {"items": 10000, "length": 64, "time_limit_s": 36000.0, "curve": True},
+        "smoke": SequenceBudget(items=16, length=32, time_limit_s=120.0, curve=True),
+        "quick": SequenceBudget(items=1000, length=64, time_limit_s=1800.0, curve=True),
+        "paper": SequenceBudget(items=10000, length=64, time_limit_s=36000.0, curve=True),
     }
 
     def data_info(self, tier: str) -> DataInfo:
@@ -406,73 +387,12 @@ class SequenceHMM(LosslessTask):
     def data(self, tier: str, seed: int) -> LosslessData:
         model = toy_hmm_model()
         b = self.budget(tier)
-        items = model.sample(int(b["items"]), int(b["length"]), np.random.default_rng([seed, 0x4A4E]))
+        items = model.sample(b.items, b.length, np.random.default_rng([seed, 0x4A4E]))
         exact = float(-model.log_marginal(items).sum() / math.log(2))
         return LosslessData(items=items, context=self.context(tier, items, seed, model), exact_bits=exact)
 
 
-# ------------------------------------------------------------------------------------------------ figure
-def lossless_figure(task_name: str, rows: Any) -> Any:
-    """Two panels: net and total bits/dim against K (bits-back coders), total bits/dim against items coded."""
-    import pandas as pd
-    from matplotlib.figure import Figure
-
-    if rows is None or len(rows) == 0:
-        return None
-    rows = rows[rows["status"] == "ok"] if "status" in rows else rows
-    if rows.empty:
-        return None
-    fig = Figure(figsize=(11, 4.2))
-    ax_k, ax_n = fig.subplots(1, 2)
-    summary = rows[rows["point"].isna()] if "point" in rows else rows
-    keys = ["method", "params"] if "params" in rows else ["method"]
-    wide = summary.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean").reset_index()
-    if "particles" in wide:
-        bb = wide.dropna(subset=["particles"])
-        bb = bb[~bb["method"].str.startswith("naive")]
-        fam = bb["method"].str.replace(r"-\d+$", "", regex=True)
-        bb = bb.assign(family=fam)
-        elbo = bb[bb["family"] == "bb-elbo"]
-        groups = {name: grp for name, grp in bb.groupby("family") if name != "bb-elbo"}
-        for name in list(groups):  # BB-ELBO is the K = 1 point of every particle family
-            if not elbo.empty and not name.startswith("bb-smc"):
-                groups[name] = pd.concat([elbo, groups[name]])
-        if not groups and not elbo.empty:
-            groups = {"bb-elbo": elbo}
-        for name, grp in sorted(groups.items()):
-            grp = grp.sort_values("particles")
-            line = ax_k.plot(grp["particles"], grp["net_bits_per_dim"], "o-", label=f"{name} net")[0]
-            ax_k.plot(grp["particles"], grp["total_bits_per_dim"], "s--", color=line.get_color(), alpha=0.6,
-                      label=f"{name} total")
-        if "exact_bits_per_dim" in wide and wide["exact_bits_per_dim"].notna().any():
-            ax_k.axhline(float(wide["exact_bits_per_dim"].dropna().iloc[0]), color="k", lw=0.8, ls=":",
-                         label="exact -log p(x)")
-        ax_k.set_xscale("log")
-        ax_k.set_xlabel("particles K")
-        ax_k.set_ylabel("bits/dim")
-        ax_k.legend(fontsize=7)
-    ax_k.set_title(f"{task_name}: rate vs K")
-    from matplotlib import colormaps
-
-    ax_n.set_prop_cycle(color=colormaps["tab20"].colors)
-    curve = rows[(rows["metric"] == "total_bits_per_dim")]
-    if "point" in curve:
-        curve = curve[curve["point"].notna()]
-        for label, grp in curve.groupby("method"):
-            g = grp.assign(point=pd.to_numeric(grp["point"])).groupby("point")["value"].mean()
-            ax_n.plot(g.index, g.values, ".-", label=str(label))
-    ax_n.set_xscale("log")
-    ax_n.set_yscale("log")
-    ax_n.set_xlabel("items coded")
-    ax_n.set_ylabel("total bits/dim (initial bits included)")
-    ax_n.set_title("total rate vs number of items")
-    if ax_n.lines:
-        ax_n.legend(fontsize=6, ncol=2)
-    fig.tight_layout()
-    return fig
-
-
 __all__ = [
     "BinarizedMNIST", "LosslessContext", "LosslessData", "LosslessTask", "MNIST8bit", "SequenceHMM", "ToyMixture",
-    "is_codec", "is_lvm", "lossless_figure", "wrap_model",
+    "is_codec", "is_lvm", "wrap_model",
 ]

@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -63,6 +63,65 @@ RATE_FLOOR = 5.0  # nats: linear-vae's relative gaps count errors below this rat
 DIGITS_TRAIN = 1500  # smoke tier: digits[:1500] train the reference models, digits[1500:] are the test images
 
 # ---------------------------------------------------------------------------------------------- tiers
+@dataclass(frozen=True, kw_only=True)
+class RDBudget(Budget):
+    """An rd-curve tier: the test images, the AIS schedule and its HMC, BDMC, the distortion-floor check.
+
+    dataset: the data layer's name of the images (None: the task's own dataset); images: the first `images` of the
+    test split; chains × steps: AIS chains and transitions on a `schedule` ("geometric" from `beta_min`, or the
+    paper's "sigmoid" with `sigmoid_rad`) up to `beta_max`, `points` of it on the curve; HMC: `leapfrog` steps from
+    step size `init_step`, adapted ×`step_up` / ×`step_down` toward `target_accept` (cumulative acceptance, or an
+    EMA over `accept_window` steps), a segment below `collapse_threshold` acceptance is an error or, with
+    `on_collapse="flag"`, counted; the HMC defaults are `HMCSettings`'. two_rounds: a tuning round, then a
+    second round replaying its step sizes. BDMC at the fractions `bdmc_at` of the curve on `bdmc_images` simulated
+    images with `bdmc_chains` chains. torch_threads: torch's thread count inside `evaluate` (None: the run's).
+    floor_*: the optimised distortion floor (`latentbench.rd_floor`: restarts × steps of Adam from the nearest of
+    `floor_screen` prior draws; 0 restarts: none). by_latent: [(min latent size, {key: value}), ...] overrides for
+    larger models, applied in increasing order.
+    """
+
+    dataset: str | None = None
+    images: int
+    chains: int
+    steps: int
+    schedule: str = "geometric"
+    beta_min: float = 1e-3
+    sigmoid_rad: float = 10.0
+    beta_max: float
+    points: int
+    leapfrog: int
+    init_step: float
+    target_accept: float = HMCSettings.target_accept
+    accept_window: int | None = HMCSettings.accept_window
+    step_up: float = HMCSettings.up
+    step_down: float = HMCSettings.down
+    collapse_threshold: float = HMCSettings.collapse_threshold
+    on_collapse: str = HMCSettings.on_collapse
+    two_rounds: bool = False
+    bdmc_at: list[float] = field(default_factory=list)
+    bdmc_images: int = 0
+    bdmc_chains: int = 0
+    torch_threads: int | None = None
+    floor_restarts: int = 0
+    floor_steps: int = 0
+    floor_screen: int = 0
+    by_latent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def hmc(self) -> HMCSettings:
+        return HMCSettings(n_leapfrog=int(self.leapfrog), target_accept=float(self.target_accept),
+                           init_step=float(self.init_step), accept_window=self.accept_window,
+                           up=float(self.step_up), down=float(self.step_down),
+                           collapse_threshold=float(self.collapse_threshold), on_collapse=str(self.on_collapse))
+
+    def for_latent(self, k: int) -> "RDBudget":
+        """This budget with its `by_latent` overrides for a model of `k` latents applied."""
+        out = self
+        for min_k, values in self.by_latent:
+            if k >= int(min_k):
+                out = out.replace(**values)
+        return out.replace(by_latent=[]) if self.by_latent else self
+
+
 _SMOKE = {
     "dataset": "digits", "images": 6, "chains": 4, "steps": 40, "schedule": "geometric", "beta_min": 1e-2,
     "beta_max": 1e3, "points": 5, "leapfrog": 3, "init_step": 0.1, "accept_window": 5, "step_up": 1.2,
@@ -99,22 +158,14 @@ def _quick(dataset: str, **overrides: Any) -> dict:
     the end of the curve; minutes per curve on 2 CPU cores (`time_limit_s` is a 2× safety net).
 
     β_max = 3,333 (the public code's max_beta for its 100-latent MNIST models, hparams/vae_icml.py icml_vae100), not
-    the 36,000 of its 2- and 10-latent runs: with only 1,000 annealing steps, 36,000 left BDMC gaps of 177–719 nats
-    on the 100-latent models (quick run of 2026-11, results/rd-curve-quick.sqlite) while the curve gained almost no
-    distortion there: vae-100 6.14 → 5.95, wgan-gp-100 19.2 → 18.9 between β ≈ 3,200 and 36,000 (2- and 10-latent
-    models flat to 4 digits from β ≈ 500 on). At β_max = 3,333 the quick run (results/rd-quick-v2.sqlite, seed 0)
-    measured BDMC gaps of 25.0 (vae-100), 16.7 (wgan-gp-100), 76.7 (aae-100) and 21.6 nats (linear-vae), ≤ 2.6 nats
-    for the 2- and 10-latent models: 2–7% of each model's rate at that β; every curve's distortion changes by < 0.5%
-    over its last segment (the low-distortion end is reached). CIFAR-10 keeps the public code's 3,333 with 400
-    steps: its BDMC gaps at 3,333 (913 nats vae-100, 1,930 wgan-gp-100 in that run) say its high-β end is not
-    reliable at this budget.
+    the 36,000 of its 2- and 10-latent runs: with only ~1,000 annealing steps a larger β_max leaves large BDMC gaps
+    on the 100-latent models while the curve gains almost no distortion past β ≈ 3,000 (CHANGELOG.md, 2026-11).
+    CIFAR-10 keeps 3,333 with 400 steps; its BDMC gaps there say its high-β end is not reliable at this budget.
 
     torch runs on one thread (`torch_threads`), whatever the runner's `--threads`: torch's CPU elementwise kernels
     (tanh, sigmoid) give different bits for the elements a thread split leaves outside a full SIMD vector, so a
-    decoder pass over 5 or 10 rows (BDMC's simulated images) changed with the thread count (aae-2, vae-100 and
-    wgan-gp-100 of cifar10; measured 2026-11-26), and the quick BDMC gap of aae-2 read 0.590433 on 1 thread and
-    0.643383 on 2 while its curve stayed identical. Pinned, a quick row depends only on its seed and the code; the
-    `--jobs` option still uses every core."""
+    decoder pass over BDMC's 5–10 simulated images changes with the thread count (CHANGELOG.md, 2026-11-26).
+    Pinned, a quick row depends only on its seed and the code; the `--jobs` option still uses every core."""
     base = {"dataset": dataset, "images": 100, "chains": 8, "steps": 1000, "schedule": "geometric", "beta_min": 1e-2,
             "beta_max": 3333.0, "points": 50, "leapfrog": 5, "init_step": 0.1, "accept_window": 20, "step_up": 1.05,
             "step_down": 0.95, "two_rounds": False, "bdmc_at": [0.5, 1.0], "bdmc_images": 10, "bdmc_chains": 8,
@@ -123,8 +174,9 @@ def _quick(dataset: str, **overrides: Any) -> dict:
     return {**base, **overrides}
 
 
-def _tiers(quick: dict, paper: dict, smoke: dict | None = None) -> dict:
-    return {"smoke": {**_SMOKE, **(smoke or {})}, "quick": quick, "paper": {**_PAPER, **paper}}
+def _tiers(quick: dict, paper: dict, smoke: dict | None = None) -> dict[str, RDBudget]:
+    return {"smoke": RDBudget(**{**_SMOKE, **(smoke or {})}), "quick": RDBudget(**quick),
+            "paper": RDBudget(**{**_PAPER, **paper})}
 
 
 # ---------------------------------------------------------------------------------------------- metrics
@@ -248,16 +300,6 @@ def _crossing(xs: np.ndarray, ys: np.ndarray, target: float, increasing: bool) -
     return None
 
 
-def _budget_hmc(budget: Budget) -> HMCSettings:
-    return HMCSettings(
-        n_leapfrog=int(budget["leapfrog"]), target_accept=float(budget.get("target_accept", 0.65)),
-        init_step=float(budget["init_step"]), accept_window=budget.get("accept_window"),
-        up=float(budget.get("step_up", 1.02)), down=float(budget.get("step_down", 0.98)),
-        collapse_threshold=float(budget.get("collapse_threshold", 0.05)),
-        on_collapse=str(budget.get("on_collapse", "error")),
-    )
-
-
 @contextlib.contextmanager
 def _torch_threads(n: int | None) -> Iterator[None]:
     if not n:
@@ -293,7 +335,7 @@ class _RDTask(Task):
 
     # --- data ----------------------------------------------------------------------------------------------
     def _dataset(self, tier: str) -> str:
-        return self.budget(tier).get("dataset", self.dataset)
+        return self.budget(tier).dataset or self.dataset
 
     def _shape(self, tier: str) -> tuple[int, ...]:
         if self._dataset(tier) == "digits":
@@ -311,7 +353,7 @@ class _RDTask(Task):
     def data(self, tier: str, seed: int) -> RDData:
         budget = self.budget(tier)
         name = self._dataset(tier)
-        n_img = int(budget["images"])
+        n_img = budget.images
         if name == "digits":
             allx = _digits(self.pixel_range)
             test, train = allx[DIGITS_TRAIN:][:n_img], (lambda: _digits(self.pixel_range)[:DIGITS_TRAIN])
@@ -334,54 +376,55 @@ class _RDTask(Task):
         adapter.validate(rng)
         return adapter
 
-    def _schedule(self, budget: Budget, include: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-        sched = make_schedule(budget.get("schedule", "geometric"), int(budget["steps"]), float(budget["beta_max"]),
-                              beta_min=float(budget.get("beta_min", 1e-3)),
-                              rad=float(budget.get("sigmoid_rad", 10.0)), include=include)
-        idx = curve_indices(sched, int(budget["points"]))
+    def _schedule(self, budget: RDBudget, include: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        sched = make_schedule(budget.schedule, int(budget.steps), float(budget.beta_max),
+                              beta_min=float(budget.beta_min), rad=float(budget.sigmoid_rad), include=include)
+        idx = curve_indices(sched, int(budget.points))
         check_curve_betas(sched[idx], "curve β grid")
         return sched, idx
 
-    def _curve(self, adapter: ModelAdapter, data: RDData, budget: Budget, rng: np.random.Generator,
+    def _curve(self, adapter: ModelAdapter, data: RDData, budget: RDBudget, rng: np.random.Generator,
                include: tuple[float, ...]) -> tuple[RDCurve, np.ndarray, np.ndarray]:
         sched, idx = self._schedule(budget, include)
-        hmc = _budget_hmc(budget)
-        if budget.get("two_rounds"):
-            curve = estimate_rd_curve_two_rounds(adapter, data.x, sched, idx, int(budget["chains"]), rng, hmc,
+        hmc = budget.hmc()
+        if budget.two_rounds:
+            curve = estimate_rd_curve_two_rounds(adapter, data.x, sched, idx, int(budget.chains), rng, hmc,
                                                  include=include)
         else:
-            curve = estimate_rd_curve(adapter, data.x, sched, idx, int(budget["chains"]), rng, hmc, include=include,
+            curve = estimate_rd_curve(adapter, data.x, sched, idx, int(budget.chains), rng, hmc, include=include,
                                       checkpoint="ais-curve")
         return curve, sched, idx
 
-    def _bdmc(self, adapter: ModelAdapter, sched: np.ndarray, idx: np.ndarray, budget: Budget,
+    def _bdmc(self, adapter: ModelAdapter, sched: np.ndarray, idx: np.ndarray, budget: RDBudget,
               rng: np.random.Generator, truth: LinearGaussianRD | None = None) -> Iterator[tuple[Any, Any]]:
-        at = budget.get("bdmc_at") or []
+        at = budget.bdmc_at
         picks = sorted({int(idx[min(len(idx) - 1, max(0, int(round(f * (len(idx) - 1)))))]) for f in at})
-        hmc = _budget_hmc(budget)
+        hmc = budget.hmc()
         for j in picks:
             data = None
             if truth is not None:  # simulate from the analytic model (same distribution; exact log Z known)
-                x, z = truth.simulate(float(sched[j]), int(budget["bdmc_images"]), rng)
+                x, z = truth.simulate(float(sched[j]), int(budget.bdmc_images), rng)
                 data = (x, z)
-            res = bdmc(adapter, sched[: j + 1], int(budget["bdmc_images"]), int(budget["bdmc_chains"]), rng, hmc,
-                       data=data, two_rounds=bool(budget.get("two_rounds")))
+            res = bdmc(adapter, sched[: j + 1], int(budget.bdmc_images), int(budget.bdmc_chains), rng, hmc,
+                       data=data, two_rounds=bool(budget.two_rounds))
             if truth is not None:
                 res.log_z_true = truth.log_z(data[0], res.beta)
             yield j, res
 
     # --- rows ----------------------------------------------------------------------------------------------
     def _curve_rows(self, curve: RDCurve) -> Iterator[Measurement]:
-        for k, beta in enumerate(curve.betas.tolist()):
-            yield Measurement("rate", float(curve.rate[k]), beta)
-            yield Measurement("distortion", float(curve.distortion[k]), beta)
+        finite = bool(np.all(np.isfinite(curve.rate_per_image)) and np.all(np.isfinite(curve.distortion_per_image)))
+        for k, beta in enumerate(curve.betas.tolist()):  # per-image values (the test images' order) for BD intervals
+            yield Measurement("rate", float(curve.rate[k]), beta, items=curve.rate_per_image[k] if finite else None)
+            yield Measurement("distortion", float(curve.distortion[k]), beta,
+                              items=curve.distortion_per_image[k] if finite else None)
             yield Measurement("log_z", float(curve.log_z[k]), beta)
             yield Measurement("hmc_accept", float(curve.accept[k]), beta)
             yield Measurement("ess", float(curve.ess[k]), beta)
 
-    def _cost_rows(self, curve: RDCurve, budget: Budget) -> Iterator[Measurement]:
+    def _cost_rows(self, curve: RDCurve, budget: RDBudget) -> Iterator[Measurement]:
         yield Measurement("min_accept", float(np.min(curve.accept_min)))
-        if budget.get("on_collapse") == "flag":
+        if budget.on_collapse == "flag":
             yield Measurement("collapsed_segments", float(curve.collapsed_segments))
         yield Measurement("ais_steps", float(curve.n_steps))
         yield Measurement("ais_chains", float(curve.n_chains))
@@ -411,48 +454,35 @@ class _RDTask(Task):
         if gaps:
             yield Measurement("bdmc_gap", float(max(gaps)))
 
-    def _loglik(self, adapter: ModelAdapter, budget: Budget) -> tuple[float, ...]:
+    def _loglik(self, adapter: ModelAdapter, budget: RDBudget) -> tuple[float, ...]:
         if adapter.x_var is None:
             return ()
         b = likelihood_beta(adapter.x_var)
-        return (b,) if b < float(budget["beta_max"]) else ()
+        return (b,) if b < float(budget.beta_max) else ()
 
-    def _floor_rows(self, adapter: ModelAdapter, data: RDData, budget: Budget, seed: int,
+    def _floor_rows(self, adapter: ModelAdapter, data: RDData, budget: RDBudget, seed: int,
                     ais_end: float) -> Iterator[Measurement]:
         """The decoder's distortion floor by direct optimisation (its own random stream: the AIS rows do not move)."""
-        restarts, steps = int(budget.get("floor_restarts", 0)), int(budget.get("floor_steps", 0))
+        restarts, steps = int(budget.floor_restarts), int(budget.floor_steps)
         if restarts < 1 or steps < 1:
             return
         floor = optimise_distortion_floor(adapter, data.x, np.random.default_rng([int(seed), 0x464C4F]),
-                                          restarts=restarts, steps=steps, screen=int(budget.get("floor_screen", 0)))
+                                          restarts=restarts, steps=steps, screen=int(budget.floor_screen))
         if np.isfinite(floor.mean):
             yield Measurement("optimized_distortion", floor.mean)
             yield Measurement("floor_excess", float(ais_end - floor.mean))
 
     # --- evaluate ------------------------------------------------------------------------------------------
-    def evaluate(self, method: Any, data: RDData, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def evaluate(self, method: Any, data: RDData, budget: RDBudget, seed: int) -> Iterator[Measurement]:
         """Run the protocol (torch limited to `torch_threads` threads where the tier sets it: smoke's tensors are
         so small that more threads only add overhead) and return the measurements."""
-        with _torch_threads(budget.get("torch_threads")):
+        with _torch_threads(budget.torch_threads):
             return iter(list(self._measure(method, data, budget, seed)))
 
-    @staticmethod
-    def _model_budget(budget: Budget, adapter: ModelAdapter) -> Budget:
-        """The tier's budget with its `by_latent` overrides applied: [(min latent size, {key: value}), ...] in
-        increasing order (the paper's protocol changes β_max, steps and BDMC points for 100-latent models)."""
-        over = budget.get("by_latent")
-        if not over:
-            return budget
-        vals = {k: v for k, v in budget.items() if k != "by_latent"}
-        for min_k, values in over:
-            if adapter.k >= int(min_k):
-                vals.update(values)
-        return Budget(budget.tier, vals)
-
-    def _measure(self, method: Any, data: RDData, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def _measure(self, method: Any, data: RDData, budget: RDBudget, seed: int) -> Iterator[Measurement]:
         rng = np.random.default_rng([int(seed), 0x52442D])
         adapter = self._prepare(method, data, rng)
-        budget = self._model_budget(budget, adapter)
+        budget = budget.for_latent(adapter.k)
         include = self._loglik(adapter, budget)
         curve, sched, idx = self._curve(adapter, data, budget, rng, include)
         yield from self._curve_rows(curve)
@@ -464,124 +494,6 @@ class _RDTask(Task):
         yield from self._bdmc_rows(list(self._bdmc(adapter, sched, idx, budget, rng)))
         yield from self._floor_rows(adapter, data, budget, seed, float(curve.distortion[-1]))
         yield from self._cost_rows(curve, budget)
-
-    # --- publish hooks -------------------------------------------------------------------------------------
-    @staticmethod
-    def family_tables(rows: Any) -> dict[str, Any]:
-        """`latentbench publish` hook: cross-model comparisons of the measured curves, one row per check."""
-        return {"findings": ("rd-curve: the paper's findings and the analytic check, on the measured rows", findings_table(rows))}
-
-    # --- figure --------------------------------------------------------------------------------------------
-    def figure(self, rows: Any):
-        import matplotlib.pyplot as plt
-
-        df = rows[(rows["task"] == self.name)] if "task" in rows else rows
-        if "status" in df:
-            df = df[df["status"] == "ok"]
-        curves = df[df["metric"].isin(["rate", "distortion"]) & df["point"].notna()]
-        if curves.empty:
-            return None
-        fig, ax = plt.subplots(figsize=(6.4, 4.6))
-        group_cols = [c for c in ("tier", "method") if c in curves]
-        for i, (key, sub) in enumerate(curves.groupby(group_cols, sort=True)):
-            wide = sub.pivot_table(index="point", columns="metric", values="value", aggfunc="mean").sort_index()
-            if not {"rate", "distortion"} <= set(wide.columns):
-                continue
-            label = " / ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
-            ax.plot(wide["distortion"], wide["rate"], marker="o", ms=2.5, lw=1.2, label=label)
-        ana = df[df["metric"].isin(["analytic_rate", "analytic_distortion"]) & df["point"].notna()]
-        if not ana.empty:
-            wide = ana.pivot_table(index="point", columns="metric", values="value", aggfunc="mean").sort_index()
-            if {"analytic_rate", "analytic_distortion"} <= set(wide.columns):
-                ax.plot(wide["analytic_distortion"], wide["analytic_rate"], "k--", lw=1.5, label="analytic")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("distortion (sum of squared errors per image)")
-        ax.set_ylabel("rate [nats per image]")
-        copies = sorted(set(df["data_copy"].dropna())) if "data_copy" in df else []
-        ax.set_title(self.name + (f"\n{', '.join(copies)}" if copies else ""), fontsize=9)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        return fig
-
-
-# ================================================================================================ findings
-FINDINGS = (
-    # (check, source, kind, metric, pairs): kind "gan_worse" / "latent_floor" (see findings_table)
-    ("a GAN reaches a given distortion only at a higher rate than the VAE with the same latent size "
-     "(distortion at rate 10 nats: WGAN-GP above VAE)", "issue 5 summary of the paper (Huang et al. 2020)",
-     "gan_worse", _rate_name(10.0)),
-    ("more latents, a lower distortion floor: the low-distortion end falls from 2 to 10 to 100 latents (VAEs)",
-     "expected: a k-dimensional code bounds the reachable distortion from below", "latent_floor", "min_distortion"),
-    ("more latents, a lower distortion floor (WGAN-GP generators)", "as above", "latent_floor_gan", "min_distortion"),
-)
-# checked on rd-curve/linear-vae, whose curve is analytic
-LINEAR_TARGET = 0.02
-LINEAR_FINDING = (f"the AIS curve lies within {LINEAR_TARGET:.0%} of the analytic curve across the β grid "
-                  "(worst_rel_gap)", "issue 5 target; the paper validates AIS on a linear VAE (Huang et al. 2020)")
-
-
-def findings_table(rows: Any):
-    """Check the comparisons in FINDINGS on the measured summary rows (means over seeds), per task and tier.
-
-    `holds` is "yes", "no" or "not measured" (a model or a metric missing, e.g. a curve that never reached rate 10).
-    """
-    import pandas as pd
-
-    cols = ["task", "tier", "check", "source", "values", "holds"]
-    if rows is None or len(rows) == 0:
-        return pd.DataFrame(columns=cols)
-    df = rows[(rows["status"] == "ok") & rows["point"].isna()] if "status" in rows else rows[rows["point"].isna()]
-    df = df[df["task"].isin(["rd-curve/mnist", "rd-curve/cifar10", "rd-curve/linear-vae"])]
-    means = df.groupby(["task", "tier", "method", "metric"])["value"].mean()
-    out = []
-    for (task, tier), _ in df.groupby(["task", "tier"]):
-        def val(method: str, metric: str) -> float | None:
-            key = (task, tier, method, metric)
-            return float(means[key]) if key in means.index else None
-
-        if task == "rd-curve/linear-vae":
-            gap = val("linear-vae", "worst_rel_gap")
-            if gap is None:
-                out.append([task, tier, *LINEAR_FINDING, "", "not measured"])
-                continue
-            values = f"worst_rel_gap {gap:.4g}, mean_rel_gap {_num(val('linear-vae', 'mean_rel_gap'))}"
-            collapsed = val("linear-vae", "collapsed_segments")
-            if collapsed:
-                values += (f"; {collapsed:g} curve segments with collapsed HMC acceptance (min_accept "
-                           f"{_num(val('linear-vae', 'min_accept'))}): the chains stalled there")
-            out.append([task, tier, *LINEAR_FINDING, values, "yes" if gap <= LINEAR_TARGET else "no"])
-            continue
-
-        for check, source, kind, metric in FINDINGS:
-            if kind == "gan_worse":
-                parts, verdicts = [], []
-                for k in (2, 10, 100):
-                    if val(f"wgan-gp-{k}", "min_distortion") is None or val(f"vae-{k}", "min_distortion") is None:
-                        continue  # the pair was not run
-                    g, v = val(f"wgan-gp-{k}", metric), val(f"vae-{k}", metric)
-                    parts.append(f"k={k}: GAN {_num(g)} vs VAE {_num(v)}")
-                    if g is not None or v is not None:
-                        # a curve that never reached the rate has no distortion there: worse than one that did
-                        verdicts.append((math.inf if g is None else g) > (math.inf if v is None else v))
-                holds = "not measured" if not verdicts else ("yes" if all(verdicts) else "no")
-                out.append([task, tier, check, source, "; ".join(parts), holds])
-            else:
-                prefix = "vae" if kind == "latent_floor" else "wgan-gp"
-                vals = [val(f"{prefix}-{k}", metric) for k in (2, 10, 100)]
-                if any(v is None for v in vals):
-                    out.append([task, tier, check, source, "", "not measured"])
-                    continue
-                holds = "yes" if vals[0] > vals[1] > vals[2] else "no"
-                out.append([task, tier, check, source,
-                            ", ".join(f"{prefix}-{k}: {v:.4g}" for k, v in zip((2, 10, 100), vals)), holds])
-    return pd.DataFrame(out, columns=cols)
-
-
-def _num(v: float | None) -> str:
-    return "not reached" if v is None else f"{v:.4g}"
-
 
 # ================================================================================================ linear VAE
 def linear_map_of(adapter: ModelAdapter, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
@@ -647,18 +559,17 @@ class LinearVAE(_RDTask):
     # path p(z) exp(−β ‖x − Wz − b‖² / 2); other settings from default_rd(), see _PAPER).
     tiers = _tiers(
         quick=_quick("mnist", chains=16, beta_max=100.0, points=40),
-        # the public code's cumulative-acceptance step rule let ε outgrow stability at β ≈ 2 here (acceptance 0.000
-        # over (1.79, 2.66]; paper run of 2026-11-26): the paper tier flags collapsed segments and goes on, so the
-        # analytic gaps measure what the protocol's stall costs.
-        # No BDMC at the paper tier: the public code runs BDMC only for its nonlinear models (hparams/vae_icml.py
-        # BDMC_* sets; none for icml_linear_vae100), whose log Z is unknown. Here the exact log Z is known, so
-        # `worst_log_z_gap` measures the AIS error itself; BDMC at [0.5, 1.0] would have tripled the cell's cost
-        # (four more AIS runs per point). The quick tier keeps BDMC and its sandwich check against the exact log Z.
+        # paper: the public code's cumulative-acceptance step rule can let ε outgrow stability here (CHANGELOG.md,
+        # 2026-11-26), so the paper tier flags collapsed segments and goes on: the analytic gaps measure what the
+        # protocol's stall costs. No BDMC at the paper tier: the public code runs BDMC only for its nonlinear models
+        # (hparams/vae_icml.py BDMC_* sets; none for icml_linear_vae100), whose log Z is unknown; here the exact
+        # log Z is known, so `worst_log_z_gap` measures the AIS error itself. The quick tier keeps BDMC and its
+        # sandwich check against the exact log Z.
         paper={"steps": 5000, "points": 50, "beta_max": 100.0, "bdmc_at": [], "on_collapse": "flag"},
         smoke={"beta_max": 100.0},
     )
 
-    def _measure(self, method: Any, data: RDData, budget: Budget, seed: int) -> Iterator[Measurement]:
+    def _measure(self, method: Any, data: RDData, budget: RDBudget, seed: int) -> Iterator[Measurement]:
         rng = np.random.default_rng([int(seed), 0x52442D])
         adapter = self._prepare(method, data, rng)
         W, b = linear_map_of(adapter)
@@ -706,12 +617,7 @@ class MNIST(_RDTask):
     data_shape = (1, 28, 28)
     pixel_range = (0.0, 1.0)
     metrics = _ranking_metrics(_rate_name(10.0)) + _curve_metrics() + _cost_metrics()
-    # 3: the floor's Adam starts from the nearest of 4,096 shared prior draws (`floor_screen`). From prior draws
-    # alone (v2, published before this change) it stopped above the AIS curve's end on the 2-latent models (quick,
-    # seed 0: D* 30.52 / 29.21 / 38.31
-    # for vae-2 / aae-2 / wgan-gp-2 against AIS 27.80 / 28.90 / 36.83, so the check was inconclusive there);
-    # screened, the same 8 × 1,000 steps give 27.80 / 28.90 / 36.83 (vae-10 unchanged at 11.225, vae-100 5.48 →
-    # 5.33), at the same cost.
+    # 3: the floor's Adam starts from the nearest of 4,096 shared prior draws (`floor_screen`; CHANGELOG.md)
     version = "3"
     tiers = _tiers(
         quick=_quick("mnist", floor_screen=4096),
@@ -729,8 +635,7 @@ class CIFAR10(_RDTask):
     data_shape = (3, 32, 32)
     pixel_range = (-1.0, 1.0)
     metrics = _ranking_metrics(_rate_name(10.0)) + _curve_metrics() + _cost_metrics()
-    # 3: the quick tier pins torch to one thread (see `_quick`); version 2's quick rows ran on 2 and their BDMC rows
-    # differ from a 1-thread run's
+    # 3: the quick tier pins torch to one thread (see `_quick`; CHANGELOG.md, 2026-11-26)
     version = "3"
     # public code hparams/gan_icml.py GAN_CIFAR: max β 3,333 (other settings as default_rd)
     tiers = _tiers(

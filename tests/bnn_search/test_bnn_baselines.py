@@ -74,12 +74,11 @@ def test_autoregressive_exact_mode() -> None:
 
 def test_paper_depth_study_restarts_only_for_exact_noise_free_qhn() -> None:
     from latentbench.baselines.bnn_search.qhn import QHN
-    from latentbench.contracts import Budget
 
     task = get_task(TASK)
     data = task.data("smoke", 0)
     assert task.budget("paper")["depth_study_runs"] == 300 and task.budget("paper")["runs"] == 10
-    budget = Budget("smoke", {**task.budget("smoke"), "depth_study_runs": 5})
+    budget = task.budget("smoke").replace(depth_study_runs=5)
     res = QHN(depth=0, max_iter=5).search(LossOracle(data.landscape.loss), budget, np.random.default_rng(0))
     assert res.probs.shape[0] == 5 and res.info["restarts"] == 5
     shots = QHN(depth=0, mode="shots").search(LossOracle(data.landscape.loss, 10**6), budget, np.random.default_rng(0))

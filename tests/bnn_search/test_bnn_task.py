@@ -12,6 +12,7 @@ from latentbench.errors import MethodError
 from latentbench.execute import run_cell
 from latentbench.protocols import SearchMethod, SearchResult
 from latentbench.registry import get_task, select_tasks
+from latentbench.reports import report_for
 from latentbench.tasks.bnn_search import LossOracle, score
 
 NAMES = ["bnn-search/gaussian-18bit", "bnn-search/mnist4x4-0v1-17bit", "bnn-search/mnist4x4-3v7-encoding-19bit"]
@@ -172,9 +173,9 @@ def test_figure_draws_depth_noise_and_queries() -> None:
                          "seed": seed, "params": "{}"})
     rows.append({"method": "qhn-noisy-L2", "metric": "success_vs_noise", "value": 0.4, "point": 0.5, "seed": 0,
                  "params": "{}"})
-    fig = get_task(NAMES[0]).figure(pd.DataFrame(rows))
+    fig = report_for("bnn-search").task_figure(get_task(NAMES[0]), pd.DataFrame(rows))
     assert fig is not None and len(fig.axes) == 3
-    assert get_task(NAMES[0]).figure(pd.DataFrame(columns=["method", "metric", "value", "point"])) is None
+    assert report_for("bnn-search").task_figure(get_task(NAMES[0]), pd.DataFrame(columns=["method", "metric", "value", "point"])) is None
 
 
 def test_score_of_configs_uses_the_table() -> None:

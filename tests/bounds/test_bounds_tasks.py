@@ -13,6 +13,7 @@ from latentbench.errors import MethodError
 from latentbench.execute import run_cell
 from latentbench.protocols import Estimate
 from latentbench.registry import get_task, methods_for, select_tasks
+from latentbench.reports import report_for
 from latentbench.runner import build_cells, run
 from latentbench.tasks.bounds import DIRECTION_TOL
 
@@ -131,7 +132,7 @@ def test_smoke_run_of_the_whole_family_is_ok_and_figures_render(tmp_path):
         sub = rows[rows["task"] == name]
         assert set(sub["method"]) >= METHODS[name]
         assert set(sub["seed"]) == {0, 1}
-        fig = get_task(name).figure(rows)
+        fig = report_for("bounds").task_figure(get_task(name), rows)
         assert isinstance(fig, Figure) and fig.axes
         fig.savefig(io.BytesIO(), format="png")
     ba = rows[(rows["task"] == "bounds/binary-hamming") & (rows["metric"] == "worst_gap")]
@@ -151,7 +152,7 @@ def test_figure_of_no_rows_is_still_a_figure():
     import pandas as pd
 
     for name in ("bounds/mary-hamming", "bounds/gaussian-logz"):
-        fig = get_task(name).figure(pd.DataFrame(columns=["task", "method", "metric", "value", "point", "status"]))
+        fig = report_for("bounds").task_figure(get_task(name), pd.DataFrame(columns=["task", "method", "metric", "value", "point", "status"]))
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         assert fig.axes and buf.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -110,4 +110,4 @@ def test_provenance_records_the_torch_threads_each_cell_ran_with(tmp_path):
         store = tmp_path / f"t{threads}.sqlite"
         run("rd-curve/linear-vae", tier="smoke", seeds=1, store=store, threads=threads)
         prov = json.loads(ResultsStore(store).rows()["provenance"].iloc[0])
-        assert prov["torch_threads"] == threads
+        assert prov["torch_threads"] == threads and prov["threads"] == threads

@@ -6,15 +6,24 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
+from latentbench.budget import Budget
 from latentbench.contracts import Measurement, Metric, Task
 from latentbench.errors import MethodError
 from latentbench.protocols import BoundEstimator, Estimate
 from latentbench.registry import register_method, register_task
 
 TRUTH = 1.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToyBudget(Budget):
+    """`n`: the sample's size."""
+
+    n: int
 
 
 class ToyMean(Task):
@@ -26,7 +35,7 @@ class ToyMean(Task):
         Metric("estimate", "nats", "higher"),
         Metric("curve", "nats", "lower", summary=False),
     )
-    tiers = {"smoke": {"n": 200, "time_limit_s": 2}, "quick": {"n": 2000}, "paper": {"n": 20000}}
+    tiers = {"smoke": ToyBudget(n=200, time_limit_s=2), "quick": ToyBudget(n=2000), "paper": ToyBudget(n=20000)}
 
     def data(self, tier, seed):
         return np.full(self.budget(tier).n, TRUTH)

@@ -8,6 +8,7 @@ import pytest
 
 from latentbench.execute import run_cell
 from latentbench.registry import get_task, methods_for
+from latentbench.reports import report_for
 from latentbench.runner import build_cells, run
 
 TASKS = ["lossless/binarized-mnist", "lossless/mnist-8bit", "lossless/toy-mixture", "lossless/sequence-hmm"]
@@ -123,15 +124,15 @@ def test_figure_and_reference_rows(store_path):
         store=str(store_path))
     store = ResultsStore(store_path)
     rows = store.rows(task="lossless/toy-mixture")
-    fig = get_task("lossless/toy-mixture").figure(rows)
+    report = report_for("lossless")
+    fig = report.task_figure(get_task("lossless/toy-mixture"), rows)
     assert fig is not None and len(fig.axes) == 2 and fig.axes[0].lines and fig.axes[1].lines
     board = leaderboard("lossless/toy-mixture", store)
     assert {"bb-elbo", "bb-is-5", "bb-cis-5", "gzip"} <= set(board["method"])
     # the family figures hold each task's paper-tier figure (none here: only smoke rows), keyed by task
-    task = get_task("lossless/toy-mixture")
-    assert task.family_figures(rows) == {}
+    assert report.figures(rows) == {}
     paper = rows.assign(tier="paper")
-    figs = task.family_figures(paper)
+    figs = report.figures(paper)
     assert list(figs) == ["lossless-toy-mixture-paper"] and figs["lossless-toy-mixture-paper"].axes[0].lines
     ref = leaderboard("lossless/binarized-mnist", store)
     refs = ref[ref["source"].astype(str).str.startswith("reference: McBits README")]
@@ -149,7 +150,7 @@ def test_smoke_data_needs_no_download(monkeypatch, tmp_path):
 def _findings(rows):
     import pandas as pd
 
-    return get_task("lossless/toy-mixture").family_tables(pd.DataFrame(rows))["findings"][1]
+    return report_for("lossless").tables(pd.DataFrame(rows))["findings"][1]
 
 
 def _row(task, method, metric, value, point=None, seed=0, tier="quick", params="{}"):
@@ -157,7 +158,7 @@ def _row(task, method, metric, value, point=None, seed=0, tier="quick", params="
             "status": "ok", "seed": seed, "params": params}
 
 
-def test_lossless_findings_check_the_issue_comparisons_on_image_rows():
+def test_lossless_findings_check_the_published_comparisons_on_image_rows():
     """Figures shaped like the binarized-MNIST quick rows (2026-11-26): IS falls with K, CIS's total near its net,
     every bits-back coder below every classical codec; one IS row above the ELBO flips its check to "no"."""
     t = "lossless/binarized-mnist"

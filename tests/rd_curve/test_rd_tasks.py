@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from latentbench.data import unavailable_reason
+from latentbench.reports import report_for
 
 torch = pytest.importorskip("torch")
 
@@ -66,7 +67,7 @@ def test_rd_smoke_run_all_tasks(tmp_path):
         task = get_task(name)
         board = leaderboard(task, store)
         assert task.headline.label in render(board, task)
-        fig = task.figure(rows[rows["task"] == name])
+        fig = report_for("rd-curve").task_figure(task, rows[rows["task"] == name])
         assert fig is not None and len(fig.axes[0].lines) >= 1
         import matplotlib.pyplot as plt
 
@@ -218,7 +219,7 @@ def test_rd_findings_table_checks_cross_model_comparisons():
     rows += [row(f"wgan-gp-{k}", "min_distortion", d) for k, d in ((2, 37.0), (10, 23.0), (100, 25.0))]
     rows += [row("vae-2", "distortion_at_rate_10", 27.0), row("wgan-gp-2", "distortion_at_rate_10", 36.0),
              row("vae-10", "distortion_at_rate_10", 20.0)]  # wgan-gp-10 never reached rate 10: worse
-    table = get_task("rd-curve/mnist").family_tables(pd.DataFrame(rows))["findings"][1]
+    table = report_for("rd-curve").tables(pd.DataFrame(rows))["findings"][1]
     assert list(table["holds"]) == ["yes", "yes", "no"], table.to_string()
     assert "not reached" in table["values"].iloc[0]
 
@@ -237,7 +238,7 @@ def test_rd_findings_table_checks_the_linear_vae_against_its_target():
     rows = [row("quick", "worst_rel_gap", 0.0152), row("quick", "mean_rel_gap", 0.0084),
             row("paper", "worst_rel_gap", 0.1169), row("paper", "mean_rel_gap", 0.0362),
             row("paper", "collapsed_segments", 2.0), row("paper", "min_accept", 0.0)]
-    table = get_task("rd-curve/linear-vae").family_tables(pd.DataFrame(rows))["findings"][1].set_index("tier")
+    table = report_for("rd-curve").tables(pd.DataFrame(rows))["findings"][1].set_index("tier")
     assert table.loc["quick", "holds"] == "yes" and "collapsed" not in table.loc["quick", "values"]
     assert table.loc["paper", "holds"] == "no" and "2 curve segments with collapsed HMC acceptance" in \
         table.loc["paper", "values"]
@@ -261,19 +262,17 @@ def test_rd_paper_tier_matches_public_code_and_latent100_override():
     """Paper tier = the public code's default_rd() (40 chains, 60,000 steps, 2,000 β, max β 36,000, 20 leapfrog,
     target 0.65, 50 images); its 100-latent MNIST runs use max β 3,333, 1.6M steps, BDMC at β indices 20/200/1990.
     The quick tier stops at β 3,333 (the 100-latent value) for every model."""
-    from types import SimpleNamespace
 
     from latentbench.registry import get_task
-    from latentbench.tasks.rd_curve import _RDTask
 
     mnist = get_task("rd-curve/mnist")
     p = mnist.budget("paper")
     assert (p["chains"], p["steps"], p["points"], p["beta_max"], p["leapfrog"], p["images"]) == \
         (40, 60000, 2000, 36000.0, 20, 50)
     assert p.get("target_accept", 0.65) == 0.65 and p["init_step"] == 0.01 and p["sigmoid_rad"] == 10.0
-    small = _RDTask._model_budget(p, SimpleNamespace(k=10))
-    big = _RDTask._model_budget(p, SimpleNamespace(k=100))
-    assert "by_latent" not in small and small["beta_max"] == 36000.0 and small["steps"] == 60000
+    small = p.for_latent(10)
+    big = p.for_latent(100)
+    assert not small.by_latent and small["beta_max"] == 36000.0 and small["steps"] == 60000
     assert (big["beta_max"], big["steps"]) == (3333.0, 1600000) and big.tier == "paper"
     assert np.allclose(np.array(big["bdmc_at"]) * 1999, [20, 200, 1990])
     assert get_task("rd-curve/cifar10").budget("paper")["beta_max"] == 3333.0
@@ -283,4 +282,4 @@ def test_rd_paper_tier_matches_public_code_and_latent100_override():
     assert (lin["steps"], lin["points"], lin["beta_max"], lin["two_rounds"], lin["bdmc_at"]) == \
         (5000, 50, 100.0, True, [])
     q = mnist.budget("quick")
-    assert q["beta_max"] == 3333.0 and _RDTask._model_budget(q, SimpleNamespace(k=100)) is q
+    assert q["beta_max"] == 3333.0 and q.for_latent(100) is q

@@ -4,11 +4,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from latentbench.publish import publish
 from latentbench.registry import get_task
+from latentbench.reports import report_for
+from latentbench.reports.representation import family_figures
+from latentbench.reports.representation_gains import gains_table
 from latentbench.results import ResultsStore
 from latentbench.runner import run
-from latentbench.publish import publish
-from latentbench.tasks.representation import family_figures, gains_table
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def _lines(fig):
 def test_each_task_draws_its_figure(store):
     for name in ("representation/semisup/mnist-100", "representation/cluster/mnist-30", "representation/probe/mnist"):
         rows = store.rows(task=name)
-        fig = get_task(name).figure(rows[rows["status"] == "ok"])
+        fig = report_for("representation").task_figure(get_task(name), rows[rows["status"] == "ok"])
         assert fig is not None and _lines(fig) > 0
 
 
@@ -65,7 +67,7 @@ def test_no_cross_task_figure_without_a_curve(store):
 
 
 def test_empty_rows_give_no_figure():
-    assert get_task("representation/semisup/mnist-100").figure(pd.DataFrame(columns=["metric"])) is None
+    assert report_for("representation").task_figure(get_task("representation/semisup/mnist-100"), pd.DataFrame(columns=["metric"])) is None
 
 
 def test_family_leaderboards_are_published(store, tmp_path):
@@ -185,7 +187,7 @@ def test_gains_note_compares_a_paper_row_with_the_quick_tier_of_the_same_data():
 
 def test_error_vs_labels_keeps_one_colour_per_method_and_one_marker_per_variant():
     """Variants of a method share its colour; a variant keeps its marker on every dataset (here MNIST and SVHN)."""
-    from latentbench.tasks.representation import semisup_figure
+    from latentbench.reports.representation import semisup_figure
 
     rows = []
     for task in ("representation/semisup/mnist-100", "representation/semisup/svhn-1000"):
