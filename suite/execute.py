@@ -133,6 +133,7 @@ def run_cell(cell: Cell) -> CellResult:
     The method runs in a contestant process of its own (`latentbench.isolation`) unless the cell asks for a trusted
     in-process run of a registered method; the row's provenance says which."""
     from .isolation.cell_method import build_method, start_clock
+    from .isolation.handle import is_isolated
     from .registry import get_task, resolve_method
 
     result = CellResult(cell=cell, status="ok")
@@ -156,7 +157,8 @@ def run_cell(cell: Cell) -> CellResult:
             wall0, cpu0 = time.perf_counter(), time.process_time()
             start_clock(method, limit)
             data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
-            seed_everything(cell.seed)
+            if is_isolated(method):  # the referee's own generators; a trusted method's went on from its constructor
+                seed_everything(cell.seed)
             with _time_limit(limit), cell_label(label), cell_scratch(scratch):
                 measurements = list(task.evaluate(method, data, budget, cell.seed))
             env = environment()  # inside the cell's thread setting: torch's pool as the cell ran

@@ -56,6 +56,9 @@ def build_method(cell: Any, spec: Any, limit_s: float, scratch: Path | None, lab
     if not is_file and (getattr(cell, "trusted", False) or target is None):
         origin["isolation"] = "in-process (trusted)" if getattr(cell, "trusted", False) else \
             "in-process (factory not importable by name)"
+        from ..execute import seed_everything
+
+        seed_everything(int(cell.seed))  # as in a contestant: seeded, then constructed; the calls go on from there
         try:
             return spec.resolve_factory()(**params), origin
         except Exception as exc:
