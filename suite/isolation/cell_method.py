@@ -47,10 +47,11 @@ def origin_of(spec: Any) -> dict:
     return {"method_origin": "registered", "method_source": str(spec.source)}
 
 
-def build_method(cell: Any, spec: Any, limit_s: float, scratch: Path | None, label: str) -> tuple[Any, dict]:
-    """(the method the task evaluates, provenance fields); a constructor that fails is a `MethodError`."""
+def build_method(cell: Any, spec: Any, params: dict, limit_s: float, scratch: Path | None,
+                 label: str) -> tuple[Any, dict]:
+    """(the method the task evaluates, built with the keyword arguments `params`; provenance fields); a
+    constructor that fails is a `MethodError`."""
     origin = origin_of(spec)
-    params = {**spec.params, **cell.params}
     is_file = origin["method_origin"] == "file"
     target = importable_name(spec.factory)
     if not is_file and (getattr(cell, "trusted", False) or target is None):

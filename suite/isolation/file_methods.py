@@ -61,12 +61,62 @@ class FileInspector:
             constructs = ""
         except Exception as exc:  # noqa: BLE001
             constructs = f"{type(exc).__name__}: {exc}"
+        from .contestant import signature_of
+
         name = getattr(obj, "method_name", None)
         family = getattr(obj, "family", None)
+        declared = {k: _plain(getattr(obj, k)) for k in DECLARED if getattr(obj, k, None) is not None}
+        callables = sorted(n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None)))
         return {"attr": attr, "class": getattr(obj, "__name__", attr), "name": str(name) if name else "",
                 "family": str(family) if isinstance(family, str) else "", "guessed_family": guessed or "",
-                "description": (inspect.getdoc(obj) or "").split("\n")[0], "members": members,
-                "constructs": constructs}
+                "description": (inspect.getdoc(obj) or "").split("\n")[0], "doc": inspect.getdoc(obj) or "",
+                "members": members, "callables": callables, "declared": declared,
+                "signature": signature_of(obj), "constructs": constructs}
+
+
+DECLARED = ("method_name", "family", "tasks")  # class attributes the registry reads
+
+
+def _plain(value: Any) -> Any:
+    """A declared attribute as plain data (what the referee's unpickler admits); anything else by its repr."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (tuple, list)) and all(isinstance(v, (str, int, float, bool)) for v in value):
+        return tuple(value)
+    return repr(value)
+
+
+def stand_in(info: dict) -> type:
+    """The file's class as the referee may see it: its name, docstring, constructor signature, declared attributes
+    and a stub for each public callable — enough for the registry's and check-method's questions (which family,
+    which tasks, which protocol), with none of the file's code. Calling a stub is an error: the code runs only in
+    a contestant."""
+    from .remote import _signature
+
+    def stub(name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            raise MethodError(f"{info['class']}.{name} runs only in its contestant process")
+        call.__name__ = name
+        return call
+
+    namespace: dict[str, Any] = {n: stub(n) for n in info.get("callables", ())}
+    namespace.update(info.get("declared", {}))
+    namespace["__doc__"] = info.get("doc") or None
+    namespace["__module__"] = __name__
+    signature = _signature(info.get("signature"))
+    if signature is not None:
+        namespace["__signature__"] = signature
+    return type(str(info["class"]), (), namespace)
+
+
+def spec_factory(spec: Any) -> Any:
+    """What the referee may hold of a method's factory: a file method's stand-in (its file is never imported
+    here), a registered method's factory itself."""
+    factory = spec.factory
+    if isinstance(factory, str) and factory.startswith("file:"):
+        path_text, _, attr = factory[len("file:"):].rpartition(":")
+        return stand_in(describe_file(Path(path_text), attr, spec.version))
+    return spec.resolve_factory()
 
 
 def describe_file(path: Path, attr: str, digest: str) -> dict:
@@ -103,4 +153,4 @@ def check_name(name: str, path_text: str, registered: Any) -> None:
                           "it (rename its class or its method_name)")
 
 
-__all__ = ["FileInspector", "LatentBenchError", "check_name", "describe_file"]
+__all__ = ["FileInspector", "LatentBenchError", "check_name", "describe_file", "spec_factory", "stand_in"]

@@ -17,10 +17,10 @@ class Replace:
         self.value = value
 
 
-def wrap_lvm(method: Any, coder: str, K: int, seed: int) -> Any:
+def wrap_lvm(method: Any, coder: str, K: int, seed: int, resample: str = "always") -> Any:
     from ..tasks.lossless import wrap_model
 
-    return Replace(wrap_model(method, coder=coder, K=K, seed=seed))
+    return Replace(wrap_model(method, coder=coder, K=K, seed=seed, resample=resample))
 
 
 def engine_report(method: Any) -> dict | None:
