@@ -28,7 +28,8 @@ import importlib  # noqa: E402
 # libraries the suite's methods import inside their calls (a first import costs seconds, which a contestant
 # would pay in every cell): imported here once
 for _name in ("sklearn.cluster", "sklearn.decomposition", "sklearn.linear_model", "sklearn.preprocessing",
-              "sklearn.exceptions", "scipy.optimize", "scipy.sparse", "torch.nn.functional", "PIL.Image", "zstandard"):
+              "sklearn.exceptions", "scipy.optimize", "scipy.sparse", "torch.nn.functional", "torch.optim",
+              "torch._dynamo", "PIL.Image", "zstandard"):
     try:
         importlib.import_module(_name)
     except Exception:  # noqa: BLE001 - an optional library that is not installed
