@@ -94,8 +94,11 @@ class RemoteMethod:
         self._proc.deadline = deadline
 
     def helper(self, fn_path: str, *args: Any, **kwargs: Any) -> Any:
-        """Run the suite function `fn_path(method, *args)` next to the method, in the contestant."""
-        return self._request("helper", fn_path, args, kwargs)
+        """Run the suite function `fn_path(method, *args)` next to the method, in the contestant (it may replace
+        the method there, e.g. by the bits-back coder around a model: what it has is asked afresh)."""
+        value = self._request("helper", fn_path, args, kwargs)
+        self._attrs.clear()
+        return value
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name.startswith("_"):
