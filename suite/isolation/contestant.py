@@ -175,7 +175,7 @@ class _Contestant:
         try:
             value = fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, everything: the cell's error
-            raise _Refusal(describe_failure(self.owner, name, exc)) from None
+            raise _Refusal(describe_failure(self.owner, name, exc), _kind(exc)) from None
         if value is self.method:  # `fit` returns self (sklearn style): the referee's stand-in stands for it
             return (None, _rng_states(args, kwargs), True)
         return (value, _rng_states(args, kwargs), False)
@@ -203,7 +203,19 @@ class _Contestant:
 
 
 class _Refusal(Exception):
-    """A failure to report as the cell's error (one line)."""
+    """A failure to report as the cell's error (one line); `kind` names the suite error it was (the referee raises
+    the same class, so a `CodecError` stays a `CodecError` in the row)."""
+
+    def __init__(self, text: str, kind: str = ""):
+        super().__init__(text)
+        self.kind = kind
+
+
+def _kind(exc: BaseException) -> str:
+    from .. import errors
+
+    name = type(exc).__name__
+    return name if isinstance(exc, errors.LatentBenchError) and getattr(errors, name, None) is type(exc) else ""
 
 
 def _resolve(target: str) -> Any:
@@ -287,7 +299,7 @@ def main(conn: Any) -> None:
             else:
                 reply = ("err", f"unknown request {kind!r}")
         except _Refusal as exc:
-            reply = ("err", str(exc))
+            reply = ("err", str(exc), exc.kind) if exc.kind else ("err", str(exc))
         except BaseException as exc:  # noqa: BLE001
             reply = ("err", describe_failure(me.owner, str(kind), exc))
         try:

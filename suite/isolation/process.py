@@ -71,6 +71,14 @@ def _without_main():
             setattr(main, key, value)
 
 
+def _suite_error(name: str) -> type:
+    """The suite error class a contestant named (a `latentbench.errors` class only; else `MethodError`)."""
+    from .. import errors
+
+    cls = getattr(errors, name, None)
+    return cls if isinstance(cls, type) and issubclass(cls, errors.LatentBenchError) else MethodError
+
+
 class Deadline(Exception):
     """Raised when a request ran past the cell's wall-time limit (the process is killed first)."""
 
@@ -208,6 +216,8 @@ class ContestantProcess:
                 return reply[1]
             elif kind == "err" and len(reply) == 2:
                 raise MethodError(str(reply[1]))
+            elif kind == "err" and len(reply) == 3:
+                raise _suite_error(str(reply[2]))(str(reply[1]))
             elif kind == "log" and len(reply) == 2:
                 sys.stderr.write(str(reply[1]))
                 sys.stderr.flush()
