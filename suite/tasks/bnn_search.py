@@ -143,7 +143,12 @@ class LossOracle:
     ``configs``: integer indices in [0, 2^n) of any shape; returns float64 losses of the same shape. Every index
     counts as one query (repeats included: cache what you have seen). ``all_losses()`` queries the whole space.
     Past ``max_queries`` the oracle raises `MethodError` (and the task reports the cell as an error).
+    An isolated method gets a proxy of it (`latentbench.isolation`): the table and the counter stay in the referee.
     """
+
+    __referee_proxy__ = ("__call__", "query_bits", "all_losses", "bits")  # what a method may call
+    __referee_attrs__ = ("queries", "calls", "remaining", "exceeded")  # live values it may read
+    __referee_constants__ = ("n_bits", "size", "max_queries")  # sent along with the proxy
 
     def __init__(self, losses: np.ndarray, max_queries: int | None = None):
         self._losses = np.array(losses, dtype=np.float64)  # a private copy

@@ -39,6 +39,8 @@ import numpy as np
 
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import MethodError
+from ..isolation.handle import is_isolated
+from ..isolation.rd_handoff import referee_model
 from ..linear_vae import LinearGaussianRD, likelihood_beta
 from ..protocols import GenerativeModel
 from ..rd_ais import (
@@ -367,9 +369,12 @@ class _RDTask(Task):
 
     # --- protocol ------------------------------------------------------------------------------------------
     def _prepare(self, method: Any, data: RDData, rng: np.random.Generator) -> ModelAdapter:
-        setup = getattr(method, "setup", None)
-        if callable(setup):
-            _call("setup(spec)", setup, data.spec)
+        if is_isolated(method):  # the decoder is handed over as a trace: no Python of the method runs here
+            method = referee_model(method, data.spec)
+        else:
+            setup = getattr(method, "setup", None)
+            if callable(setup):
+                _call("setup(spec)", setup, data.spec)
         adapter = ModelAdapter(method, data.spec.data_shape, task=self.name)
         adapter.validate(rng)
         return adapter
