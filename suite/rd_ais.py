@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .ais import HMC, GeometricPath, ais, sigmoid_schedule
 from .checkpoint import pack_float_dict, phase, unpack_float_dict
@@ -64,7 +65,7 @@ class ScheduleError(LatentBenchError, ValueError):
 
 
 # ================================================================================================ schedules
-def check_curve_betas(betas: Sequence[float], name: str = "β grid") -> np.ndarray:
+def check_curve_betas(betas: ArrayLike, name: str = "β grid") -> np.ndarray:
     """A strictly increasing grid of finite β > 0 (the curve points), else ScheduleError naming the first offender."""
     b = np.asarray(betas, dtype=np.float64).reshape(-1)
     if b.size == 0:
@@ -168,10 +169,10 @@ class StepSizeController:
                 raise ScheduleError(f"no replayed step size for β = {beta:g}: the schedule differs from the "
                                     "tuning round's") from None
         else:
-            if self.eps is None:
+            if self.eps is None or self.hist is None:  # (the two are set, saved and restored together)
                 self.eps = np.full(shape, self.s.init_step)
                 self.hist = np.zeros(shape)
-            eps = self.eps
+            eps, hist = self.eps, self.hist
             self.record[beta] = np.exp(np.log(eps).mean(axis=0))  # per image: geometric mean over chains
         self.hmc.set_step_scale(eps)  # the shared kernel's public per-chain step hook (step_size=1.0 × eps)
         z = self.hmc(z, beta, path, rng)
@@ -181,13 +182,13 @@ class StepSizeController:
             self.t += 1
             if self.s.accept_window:
                 decay = 1.0 - 1.0 / float(self.s.accept_window)
-                self.hist = acc if self.t == 1 else decay * self.hist + (1.0 - decay) * acc
+                self.hist = acc if self.t == 1 else decay * hist + (1.0 - decay) * acc
                 rate = self.hist
             else:
-                self.hist = self.hist + acc
+                self.hist = hist + acc
                 rate = self.hist / self.t
             factor = np.where(rate > self.s.target_accept, self.s.up, self.s.down)
-            self.eps = np.clip(self.eps * factor, self.s.min_step, self.s.max_step)
+            self.eps = np.clip(eps * factor, self.s.min_step, self.s.max_step)
         per_image = acc.mean(axis=0)
         self.seg_accept = per_image if self.seg_accept is None else self.seg_accept + per_image
         self.seg_steps += 1
@@ -273,8 +274,9 @@ def _pack_curve(c: RDCurve) -> dict[str, Any]:
 
 
 def _unpack_curve(z: dict[str, Any]) -> RDCurve:
-    return RDCurve(**{k: np.asarray(z[k]) for k in _CURVE_ARRAYS},
-                   **{k: cast(np.asarray(z[k]).item()) for k, cast in _CURVE_SCALARS.items()},
+    arrays: dict[str, Any] = {k: np.asarray(z[k]) for k in _CURVE_ARRAYS}
+    scalars: dict[str, Any] = {k: cast(np.asarray(z[k]).item()) for k, cast in _CURVE_SCALARS.items()}
+    return RDCurve(**arrays, **scalars,
                    step_table=unpack_float_dict("step_table", z), extra_log_z=unpack_float_dict("extra_log_z", z))
 
 
@@ -365,7 +367,7 @@ def estimate_rd_curve(
     adapter: ModelAdapter,
     x: Any,
     schedule: np.ndarray,
-    curve_idx: Sequence[int],
+    curve_idx: ArrayLike,
     n_chains: int,
     rng: np.random.Generator,
     hmc: HMCSettings = HMCSettings(),
@@ -396,12 +398,12 @@ def estimate_rd_curve(
     if schedule.ndim != 1 or len(schedule) < 2 or schedule[0] != 0.0:
         raise ScheduleError("an annealing schedule starts at β = 0 (the prior) and has at least two values")
     check_curve_betas(schedule[1:], "annealing schedule")
-    curve_idx = np.asarray(curve_idx, dtype=int)
-    check_curve_betas(schedule[curve_idx], "curve β grid")
+    curve_at = np.asarray(curve_idx, dtype=int)
+    check_curve_betas(schedule[curve_at], "curve β grid")
     extra_idx = [int(np.flatnonzero(np.isclose(schedule, b, rtol=1e-12, atol=0.0))[0]) for b in include
                  if np.isclose(schedule, b, rtol=1e-12, atol=0.0).any()]
-    stops = np.unique(np.concatenate([curve_idx, extra_idx]).astype(int))
-    curve_set = set(curve_idx.tolist())
+    stops = np.unique(np.concatenate([curve_at, extra_idx]).astype(int))
+    curve_set = set(curve_at.tolist())
     extra_set = {i: schedule[i] for i in extra_idx}
 
     x_t = _tensor(np.asarray(x).reshape(len(x), -1), adapter.dtype)
@@ -425,7 +427,7 @@ def estimate_rd_curve(
 
     def run_part(lo: int, hi: int) -> dict[str, Any]:
         t_part = time.perf_counter()
-        part = {k: [] for k in keys}
+        part: dict[str, list] = {k: [] for k in keys}
         part_extra: dict[float, np.ndarray] = {}
         seg_acc: list[np.ndarray] = []
         prev_beta, collapsed = carry["prev_beta"], carry["collapsed"]
@@ -499,7 +501,7 @@ def estimate_rd_curve(
     )
 
 
-def estimate_rd_curve_two_rounds(adapter: ModelAdapter, x: Any, schedule: np.ndarray, curve_idx: Sequence[int],
+def estimate_rd_curve_two_rounds(adapter: ModelAdapter, x: Any, schedule: np.ndarray, curve_idx: ArrayLike,
                                  n_chains: int, rng: np.random.Generator, hmc: HMCSettings = HMCSettings(),
                                  include: Sequence[float] = ()) -> RDCurve:
     """The paper's protocol: a tuning round (adapted step sizes, recorded per β and image), then an unbiased round

@@ -23,7 +23,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, TypeVar
 
 from .budget import Budget
 from .contracts import TIER_NAME, TIERS, Task
@@ -31,6 +31,7 @@ from .errors import PluginError, UnknownNameError
 from .method_version import content_version
 
 ENTRY_POINT_GROUP = "latentbench.plugins"
+TaskClass = TypeVar("TaskClass", bound=type[Task])  # register_task returns the class it was given
 # The roles a method may declare, so that reports refer to methods by role, never by name:
 ROLES = {
     "": "a contestant",
@@ -136,7 +137,7 @@ def all_tiers() -> tuple[str, ...]:
     return tuple(names)
 
 
-def register_task(task_cls: type[Task]) -> type[Task]:
+def register_task(task_cls: TaskClass) -> TaskClass:
     """Register a Task subclass (usable as a decorator) of a registered family, its tiers typed budgets."""
     task = task_cls()
     fam = _family_of(f"task {task.name!r}", task.family)
@@ -188,10 +189,11 @@ def _ensure_loaded() -> None:
         _loaded = True
         importlib.import_module("latentbench.tasks")
         found_builtin = False
+        eps: Iterable[importlib.metadata.EntryPoint]
         try:
             eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
         except Exception:  # pragma: no cover - broken metadata
-            eps = []
+            eps = ()
         for ep in eps:
             if ep.value.split(":")[0] == "latentbench.baselines":
                 found_builtin = True

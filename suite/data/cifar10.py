@@ -72,7 +72,7 @@ def _batch_arrays(batch: Mapping[str, Any], *, name: str) -> tuple[np.ndarray, n
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels_arr
 
 
-def read_archive(path: Path, members: tuple[str, ...], expected: Mapping[str, Mapping[str, str]]) -> Arrays:
+def read_archive(path: Path, members: tuple[str, ...], expected: Mapping[str, Mapping[str, str]]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Images and labels of `members` from a verified CIFAR-10 python archive, each member verified in turn."""
     images, labels = [], []
     try:

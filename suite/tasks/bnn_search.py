@@ -207,8 +207,8 @@ def _load_mnist_pair(neg: int, pos: int):
 
     ds = get_dataset("mnist")
     tr, te = ds.load("train"), ds.load("test")
-    xtr, ytr = _digit_pair(tr.x, tr.y, neg, pos)
-    xte, yte = _digit_pair(te.x, te.y, neg, pos)
+    xtr, ytr = _digit_pair(tr.x, tr.require_y(), neg, pos)
+    xte, yte = _digit_pair(te.x, te.require_y(), neg, pos)
     K, s = resize_exact(xtr, 4)
     Kt, _ = resize_exact(xte, 4)
     return K, ytr, Kt, yte, s * 255, tr.copy
@@ -218,7 +218,7 @@ def _load_digits_pair(neg: int, pos: int):
     from ..data import get_dataset
 
     d = get_dataset("digits").load("all")
-    x, y = _digit_pair(d.x, d.y, neg, pos)
+    x, y = _digit_pair(d.x, d.require_y(), neg, pos)
     perm = np.random.Generator(np.random.PCG64(DATA_SEED)).permutation(len(y))
     n_train = (2 * len(y)) // 3
     tr, te = perm[:n_train], perm[n_train:]
@@ -238,7 +238,7 @@ HONESTY = (" Exact-expectation QHN (qhn-L*) reads all 2^n losses, an artefact of
            "autoregressive hypernetwork.")
 
 
-class _BnnSearchTask(Task):
+class _BnnSearchTask(Task[BnnBudget]):
     protocol = SearchMethod
     metrics = METRICS
     tiers = TIERS

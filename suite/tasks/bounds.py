@@ -141,6 +141,10 @@ class LogPartitionProblem:
     def kernel(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def log_z(self) -> float:  # pragma: no cover - abstract
+        """The exact log normaliser of the target: the truth an estimate is scored against."""
+        raise NotImplementedError
+
     def sample_target(self, n: int, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError(f"{self.name}: no exact sampler of the target")
 

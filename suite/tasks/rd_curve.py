@@ -323,7 +323,7 @@ def _call(what: str, fn: Callable, *args: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- base task
-class _RDTask(Task):
+class _RDTask(Task[RDBudget]):
     version = "2"  # 2: the optimised distortion floor and floor_excess rows (latentbench.rd_floor)
     protocol = GenerativeModel
     paper = PAPER
@@ -402,7 +402,7 @@ class _RDTask(Task):
                 data = (x, z)
             res = bdmc(adapter, sched[: j + 1], int(budget.bdmc_images), int(budget.bdmc_chains), rng, hmc,
                        data=data, two_rounds=bool(budget.two_rounds))
-            if truth is not None:
+            if truth is not None and data is not None:  # (data is the simulated (x, z) exactly when truth is given)
                 res.log_z_true = truth.log_z(data[0], res.beta)
             yield j, res
 
@@ -584,7 +584,7 @@ class LinearVAE(_RDTask):
         yield Measurement("worst_rel_gap_distortion_same_beta",
                           float(np.max(np.abs(curve.distortion - ana["distortion"]) / ana["distortion"])))
         yield Measurement("worst_log_z_gap", float(np.max(np.abs(curve.log_z - ana["log_z"]))))
-        if include:
+        if include and adapter.x_var is not None:  # (include is non-empty only when the model has x_var)
             bstar = include[0]
             ll = curve.extra_log_z[bstar] + 0.5 * adapter.n * math.log(bstar / math.pi)
             yield Measurement("log_likelihood", float(np.mean(ll)))

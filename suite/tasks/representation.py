@@ -44,7 +44,7 @@ from __future__ import annotations
 import inspect
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator, Mapping
 
 import numpy as np
 
@@ -74,6 +74,7 @@ def _call_fit(method: Any, unlabelled: np.ndarray, labelled: Labelled | None, rn
     fit = getattr(method, "fit", None)
     if not callable(fit):
         raise MethodError(f"{type(method).__name__} has no fit(unlabelled, labelled, rng) method")
+    params: Mapping[str, inspect.Parameter]
     try:
         params = inspect.signature(fit).parameters
     except (TypeError, ValueError):
@@ -140,7 +141,7 @@ def _setting(task: "ReprTask", budget: ReprBudget, data: ReprData, n_clusters: i
 
 
 # ================================================================================================ tasks
-class ReprTask(Task):
+class ReprTask(Task["ReprBudget"]):  # ReprBudget is defined with the tiers, below
     """Shared data handling of the representation tasks."""
 
     protocol = RepresentationLearner
@@ -361,7 +362,7 @@ class ProbeBudget(ReprBudget):
 
 def _tiers(smoke_steps: int = 100, quick_steps: int = 3000, paper_steps: int = 100_000,
            budget: type[ReprBudget] = ReprBudget, **extra: dict) -> dict[str, ReprBudget]:
-    tiers = {
+    tiers: dict[str, dict[str, Any]] = {
         "smoke": {"steps": smoke_steps, "batch_size": 64, "threads": 1, "time_limit_s": 120.0},
         "quick": {"steps": quick_steps, "batch_size": 100, "threads": 1, "time_limit_s": 1800.0},
         "paper": {"steps": paper_steps, "batch_size": 100, "threads": None, "time_limit_s": 7 * 86400.0},
