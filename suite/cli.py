@@ -43,7 +43,7 @@ def cmd_list(args) -> int:
 
 def cmd_run(args) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from .leaderboard import leaderboard, render
     from .registry import select_tasks
@@ -65,7 +65,7 @@ def cmd_run(args) -> int:
 
     def on_result(res):
         mark = "ok" if res.status == "ok" else "ERROR"
-        progress.update(bar["id"], advance=1, current=f"{res.cell.task} × {res.cell.method} s{res.cell.seed}: {mark}")
+        progress.update(TaskID(bar["id"]), advance=1, current=f"{res.cell.task} × {res.cell.method} s{res.cell.seed}: {mark}")
         bar["done"] += 1
         if not live:  # a log file (nohup, CI, a batch job): one plain line per finished cell
             wall = getattr(res, "wall_s", None)

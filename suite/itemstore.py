@@ -63,7 +63,7 @@ def write_npz(path: str | os.PathLike, arrays: dict[tuple[str, str, Any], np.nda
     named = {f"{key}|{metric}|{point_text(point)}": np.asarray(a, dtype=np.float32)
              for (key, metric, point), a in sorted(arrays.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2])))}
     with open(path, "wb") as fh:
-        np.savez_compressed(fh, **named)
+        np.savez_compressed(fh, **named)  # type: ignore[arg-type]  # (numpy's stub checks **named against allow_pickle)
     return path
 
 

@@ -42,7 +42,7 @@ class RDSpec:
     pixel_range: tuple[float, float]  # the decoder's output range the task compares against, e.g. (0, 1)
     data_copy: str
     seed: int
-    train: Callable[[], np.ndarray] = field(repr=False, compare=False, default=None)  # float (N, *data_shape)
+    train: Callable[[], np.ndarray] | None = field(repr=False, compare=False, default=None)  # float (N, *data_shape)
 
     @property
     def n_pixels(self) -> int:
@@ -134,7 +134,7 @@ class ModelAdapter:
         """Prior draws of shape (*shape, k) as a torch tensor, randomness from `rng` only."""
         import torch
 
-        if self.standard_normal:
+        if self.standard_normal or self.prior is None:  # (no prior object: prior() gave k, i.e. N(0, I_k))
             return torch.as_tensor(rng.standard_normal((*shape, self.k)), dtype=self.dtype)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(rng.integers(0, 2**63 - 1)))
@@ -143,7 +143,7 @@ class ModelAdapter:
 
     def log_prior(self, z):
         """log p(z) summed over the latent: (..., k) -> (...)."""
-        if self.standard_normal:
+        if self.standard_normal or self.prior is None:
             return -0.5 * (z * z).sum(-1) - 0.5 * self.k * math.log(2 * math.pi)
         return self.prior.log_prob(z).to(z.dtype)
 

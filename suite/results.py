@@ -271,9 +271,9 @@ class ResultsStore:
             items_file = items_path_for(other)
             their_items: dict[str, list[tuple]] = {}
             if items_file.is_file():
-                for (key, m, point), arr in read_npz(items_file).items():
+                for (key, metric, point), arr in read_npz(items_file).items():
                     lst = their_items.setdefault(key, [])
-                    lst.append((key, len(lst), m, point, *pack(arr)))
+                    lst.append((key, len(lst), metric, point, *pack(arr)))
             return self._insert_cells(theirs, lambda key: by_cell.get(key, []), lambda key: their_items.get(key, []))
         from .rowfile import check_cell_row, check_measurement_row
 

@@ -445,6 +445,8 @@ def pennylane_value_and_grad(n: int, steps: int, cost: np.ndarray, params: np.nd
     p = torch.tensor(np.asarray(params, dtype=np.float64).reshape(2, steps, n), requires_grad=True)
     val = f(p)
     val.backward()
+    if p.grad is None:  # pragma: no cover - backward() of a function of p always fills it
+        raise RuntimeError("no gradient reached the circuit parameters")
     return float(val.detach()), p.grad.numpy().copy()
 
 

@@ -33,7 +33,7 @@ def rank_groups(items: Mapping[str, np.ndarray], lower_is_better: bool = True, a
     n = len(names)
     means = {m: float(np.mean(items[m])) for m in names}
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    p = holm([paired_test(items[names[i]], items[names[j]], rng=rng).p_value for i, j in pairs]) if pairs else []
+    p: np.ndarray | list[float] = holm([paired_test(items[names[i]], items[names[j]], rng=rng).p_value for i, j in pairs]) if pairs else []
     better = {m: 0 for m in names}
     worse = {m: 0 for m in names}
     for (i, j), pv in zip(pairs, p):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats as _st
 
 DEFAULT_RESAMPLES = 2000
@@ -48,7 +49,7 @@ def wilson(successes: float, trials: int, level: float = 0.95) -> Interval:
     return Interval(p, max(0.0, centre - half), min(1.0, centre + half), "Wilson", level)
 
 
-def _as_strata(values: np.ndarray | Sequence[Sequence[float]]) -> list[np.ndarray]:
+def _as_strata(values: np.ndarray | Sequence[ArrayLike]) -> list[np.ndarray]:
     if isinstance(values, np.ndarray) and values.ndim == 1:
         return [values.astype(np.float64)]
     strata = [np.asarray(v, dtype=np.float64).reshape(-1) for v in values]
@@ -57,7 +58,7 @@ def _as_strata(values: np.ndarray | Sequence[Sequence[float]]) -> list[np.ndarra
     return strata
 
 
-def bootstrap_mean(values: np.ndarray | Sequence[Sequence[float]], level: float = 0.95,
+def bootstrap_mean(values: np.ndarray | Sequence[ArrayLike], level: float = 0.95,
                    resamples: int = DEFAULT_RESAMPLES, rng: np.random.Generator | None = None) -> Interval:
     """Percentile interval of the mean of per-seed means, resampling seeds and then items within each seed.
 
