@@ -4,13 +4,13 @@ What a user writes (one class in one .py file; sklearn-style, the constructor on
 
     class MyModel:
         def prior(self):            # a torch.distributions.Distribution over R^k (event shape (k,)),
-            ...                     #   e.g. Independent(Normal(zeros(k), ones(k)), 1); or simply the int k for N(0, I_k)
+            ...                     #   e.g. Independent(Normal(zeros(k), ones(k)), 1); or simply the int k: N(0, I_k)
         def decode(self, z):        # z: torch tensor (N, k) -> x: torch tensor (N, n) or (N, *image shape),
             ...                     #   differentiable in z (HMC needs gradients), pixels in the task's range
         x_var = 0.03                # optional: the Gaussian likelihood variance σ² (attribute, property or method);
-                                    #   with it the task also reports log p(x) = log Z_β* + (n/2) log(β*/π), β* = 1/(2σ²)
+                                    #   with it the task also reports log p(x) = log Z_β* + n/2 log(β*/π), β* = 1/(2σ²)
         def setup(self, spec): ...  # optional: called once before evaluation with an `RDSpec` (dataset, tier, data
-                                    #   shape, pixel range, training images) - how reference models load or train weights
+                                    #   shape, pixel range, training images): how reference models load or train weights
         dtype = torch.float32       # optional: the dtype decode expects (default: its first parameter's, else float32)
 
 `ModelAdapter` wraps such an object: samples the prior from the suite's numpy Generator (reproducible under a seed),

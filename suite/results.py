@@ -294,7 +294,8 @@ class ResultsStore:
             its, _ = src._query("SELECT * FROM items WHERE cell_hash=?", (key,))
             for row in its:
                 if len(row) != 6:
-                    raise StoreError(f"{src.path}: a per-item row of cell {key[:12]} has {len(row)} columns, expected 6")
+                    raise StoreError(f"{src.path}: a per-item row of cell {key[:12]} has {len(row)} "
+                                     "columns, expected 6")
                 unpack(row[4], row[5], f"{src.path}: items of cell {key[:12]}")  # checked before it is copied
             return its
 
@@ -338,7 +339,8 @@ class ResultsStore:
         """Write the tidy rows to CSV or parquet (by extension)."""
         path = Path(path)
         if not self.path.exists():
-            raise StoreError(f"no results store at {self.path} to export (run `latentbench run ...` first or pass --store)")
+            raise StoreError(f"no results store at {self.path} to export (run `latentbench run ...` first "
+                             "or pass --store)")
         df = self.rows(**filters)
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".parquet":
@@ -361,7 +363,8 @@ def params_label(method: str, params: str) -> str:
     try:
         p = json.loads(params) if params else {}
     except (TypeError, ValueError):
-        raise StoreError(f"method {method[:60]!r}: params {str(params)[:60]!r} are not JSON (a malformed row)") from None
+        raise StoreError(f"method {method[:60]!r}: params {str(params)[:60]!r} are not JSON "
+                         "(a malformed row)") from None
     if not isinstance(p, dict):
         raise StoreError(f"method {method[:60]!r}: params {str(params)[:60]!r} are not a JSON object (a malformed row)")
     if not p:

@@ -205,7 +205,8 @@ class BrickAnsatz:
             for i, (a, k, f) in enumerate(layout):
                 m = rg[:, :, a]
                 for q in range(a + 1, a + k):
-                    m = torch.einsum("bsij,bskl->bsikjl", m, rg[:, :, q]).reshape(bsz, sg, m.shape[2] * 2, m.shape[3] * 2)
+                    m = torch.einsum("bsij,bskl->bsikjl", m, rg[:, :, q]).reshape(bsz, sg, m.shape[2] * 2,
+                                                                                   m.shape[3] * 2)
                 m = m[..., f]
                 if i == len(layout) - 1:
                     m = torch.einsum("bsij,kl->bsikjl", m, eye2).reshape(bsz, sg, 2 * m.shape[2], 2 * m.shape[3])

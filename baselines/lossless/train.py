@@ -8,9 +8,9 @@ dgauss-mnist-8bit (MNIST train images 0..49999, selected on 50000..59999).
 Real data comes from $LATENTBENCH_DATA through `latentbench.data`. Training is ELBO maximization with Adam, one
 reparameterized sample per image, fixed torch and numpy seeds; the epoch with the best validation ELBO is kept.
 The weights go to `baselines/lossless/weights/NAME.safetensors`, their SHA-256 and training record to
-`weights/checksums.json`. A `-paper` suffix trains the same architecture under the IWAE paper's budget (Burda et al. 2016, sec. 5, also the
-McBits public training config `train_bin_emnist.yml`): Adam with eps 1e-4, minibatches of 20, and eight stages
-i = 0..7 of 3^i passes at learning rate 1e-3 * 10^(-i/7), 3,280 passes in all (`--schedule iwae`).
+`weights/checksums.json`. A `-paper` suffix trains the same architecture under the IWAE paper's budget (Burda et al.
+2016, sec. 5, also the McBits public training config `train_bin_emnist.yml`): Adam with eps 1e-4, minibatches of 20, and
+eight stages i = 0..7 of 3^i passes at learning rate 1e-3 * 10^(-i/7), 3,280 passes in all (`--schedule iwae`).
 The 8-bit model, which no paper trained, stops early
 after 200 passes without a better validation ELBO (`--patience`; it overfits under that schedule).
 
@@ -103,12 +103,14 @@ class Checkpoint:
                              "(remove the folder to restart)") from None
         if not isinstance(meta, dict) or meta.get("config") != self.config:
             raise SystemExit(f"checkpoint {self.folder} was written for another configuration "
-                             f"({meta.get('config') if isinstance(meta, dict) else meta!r} vs {self.config}); remove it or pass another --checkpoint-dir")
+                             f"({meta.get('config') if isinstance(meta, dict) else meta!r} vs {self.config}); remove "
+                             "it or pass another --checkpoint-dir")
         data = data_path.read_bytes() if data_path.is_file() else b""
         digest = hashlib.sha256(data).hexdigest()
         if digest != meta.get("sha256"):
             raise SystemExit(f"checkpoint {data_path}: sha256 {digest[:16]}... does not match {meta_path} "
-                             f"({str(meta.get('sha256'))[:16]}...); refusing to resume from it (remove the folder to restart)")
+                             f"({str(meta.get('sha256'))[:16]}...); refusing to resume from it (remove the "
+                             "folder to restart)")
         return load(data), meta
 
     def save(self, tensors: dict, meta: dict) -> None:
@@ -207,7 +209,8 @@ def _resume(ckpt: "Checkpoint | None", net, opt, rng: np.random.Generator, s: Tr
     if not resumed:
         return _Progress()
     tensors, meta = resumed
-    net.load_state_dict({k[len("net."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("net.")})
+    net.load_state_dict({k[len("net."):]: torch.from_numpy(v.copy()) for k, v in tensors.items()
+                         if k.startswith("net.")})
     _restore_optimizer(opt, tensors)
     best_state = {k[len("best."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("best.")}
     torch.set_rng_state(torch.from_numpy(tensors["torch_rng"].copy()))
@@ -342,7 +345,8 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m latentbench.baselines.lossless.train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m latentbench.baselines.lossless.train",
+                                description=__doc__.split("\n")[0])
     p.add_argument("name")
     p.add_argument("--epochs", type=int)
     p.add_argument("--threads", type=int, default=1)
@@ -350,9 +354,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--eps", type=float, help="Adam's epsilon (default 1e-8; 1e-4 for -paper names)")
-    p.add_argument("--schedule", choices=("constant", "iwae"), help="learning-rate schedule (default: iwae for -paper names)")
+    p.add_argument("--schedule", choices=("constant", "iwae"),
+                   help="learning-rate schedule (default: iwae for -paper names)")
     p.add_argument("--checkpoint-every", type=int, default=None,
-                   help="checkpoint every N epochs and resume from the last checkpoint (default: 10 for -paper names, else off)")
+                   help="checkpoint every N epochs and resume from the last checkpoint (default: 10 for -paper "
+                        "names, else off)")
     p.add_argument("--checkpoint-dir", help="checkpoint folder (default results/train/NAME)")
     p.add_argument("--out", help="folder for the weights and checksums.json (default: the package's weights/)")
     p.add_argument("--patience", type=int, default=None,

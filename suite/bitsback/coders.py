@@ -156,7 +156,8 @@ class BitsBackBase:
         for name, got, want in zip(self.field_names, fields, mine):
             if got != want:
                 what = "another model" if name == "model fingerprint" else f"{name}={got}"
-                raise CodecError(f"this bitstream was written with {what}; this {self.codec_name} coder has {name}={want}")
+                raise CodecError(f"this bitstream was written with {what}; this {self.codec_name} coder "
+                                 f"has {name}={want}")
 
     def _prepare(self, items: np.ndarray) -> None:
         """Called before encoding and decoding (items shape known)."""

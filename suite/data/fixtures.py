@@ -90,7 +90,8 @@ def write_images_npz(path: Path, n: int, shape: tuple[int, ...], seed: int = 0) 
     """An npz of ``images`` (n, *shape) uint8 and ``labels`` (n,) uint8, like the shared copies."""
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, images=rng.integers(0, 256, size=(n, *shape), dtype=np.uint8), labels=(np.arange(n) % 10).astype(np.uint8))
+    np.savez(path, images=rng.integers(0, 256, size=(n, *shape), dtype=np.uint8),
+             labels=(np.arange(n) % 10).astype(np.uint8))
     return {path.name: entry(path)}
 
 

@@ -1,4 +1,5 @@
-"""95 % intervals for leaderboard headlines: Wilson for proportions, a stratified bootstrap for means over items and seeds.
+"""95 % intervals for leaderboard headlines: Wilson for proportions, a stratified bootstrap for means over items and
+seeds.
 
 A cell measures many items (test images, restarts, coded items) and a row pools several seeds. The bootstrap
 resamples seeds, then items within each chosen seed, so both sources of variation widen the interval; with one

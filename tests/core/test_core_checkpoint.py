@@ -1,4 +1,5 @@
-"""Phase checkpoints inside a cell (latentbench.checkpoint): a resumed cell computes exactly what an uninterrupted one does."""
+"""Phase checkpoints inside a cell (latentbench.checkpoint): a resumed cell computes exactly what an uninterrupted one
+does."""
 from __future__ import annotations
 
 import numpy as np
