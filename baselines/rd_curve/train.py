@@ -176,7 +176,7 @@ def train_wgan_gp(x: np.ndarray, shape: tuple[int, ...], pixel_range: tuple[floa
         og = torch.optim.Adam(gen.parameters(), lr=1e-4 if budget["lr"] < 1e-3 else 2e-4, betas=(0.5, 0.9))
         oc = torch.optim.Adam(critic.parameters(), lr=1e-4 if budget["lr"] < 1e-3 else 2e-4, betas=(0.5, 0.9))
         batches = _batches(rng, len(X), budget["batch"], budget["gan_steps"] * budget["n_critic"])
-        for step in range(budget["gan_steps"]):
+        for _generator_step in range(budget["gan_steps"]):
             for _ in range(budget["n_critic"]):
                 xb = X[next(batches)]
                 fake = squash(gen(torch.randn(len(xb), latent)), pixel_range).detach()
