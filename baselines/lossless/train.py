@@ -30,6 +30,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -288,17 +289,14 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
     -paper names, else never); the best epoch's weights are saved either way."""
     import torch
 
-    from .vae import ARCHS, VAENet
-    from .weights import CHECKPOINT_ROOT, WEIGHTS_DIR, save
+    from .weights import CHECKPOINT_ROOT, WEIGHTS_DIR
 
     s = train_settings(name, epochs, batch, lr, schedule, eps, patience)
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     train_x, valid_x, about = training_data(s.base)
-    net = VAENet(ARCHS[s.base])
-    opt = torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps, fused=True) if s.fused else \
-        torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps)
+    net, opt = _model_and_optimizer(s)
     tx, vx = torch.tensor(train_x), torch.tensor(valid_x)
     dims = int(np.prod(train_x.shape[1:]))
     config = {"name": name, "epochs": s.epochs, "batch": s.batch, "lr": s.lr, "eps": s.eps, "schedule": s.schedule,
@@ -335,13 +333,32 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
         log(f"{name}: no better valid -ELBO for {s.patience} epochs since epoch {progress.best_epoch + 1}; stopped at "
             f"epoch {stopped_at} of {s.epochs}")
     record = _training_record(s, seed, threads, about, progress, dims, stopped_at)
-    seconds = round(time.time() - t0, 1)
+    _save_best(name, progress, record, round(time.time() - t0, 1), bool(ckpt), folder or WEIGHTS_DIR, log)
+    return record
+
+
+def _model_and_optimizer(s: TrainSettings) -> tuple[Any, Any]:
+    """The VAE of `s.base`, freshly initialised (from torch's global seed), and its Adam."""
+    import torch
+
+    from .vae import ARCHS, VAENet
+
+    net = VAENet(ARCHS[s.base])
+    opt = torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps, fused=True) if s.fused else \
+        torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps)
+    return net, opt
+
+
+def _save_best(name: str, progress: _Progress, record: dict, seconds: float, checkpointed: bool, folder: Path,
+               log) -> None:
+    """Save the best epoch's weights with the run's record (a checkpointed run's record adds its seconds)."""
+    from .weights import save
+
     log(f"trained in {seconds:.0f} s")
     state = {k: t.numpy() for k, t in progress.best_state.items()}
-    digest = save(name, state, {"name": name, **record}, {**record, "seconds": seconds} if ckpt else record,
-                  folder=folder or WEIGHTS_DIR)
+    digest = save(name, state, {"name": name, **record}, {**record, "seconds": seconds} if checkpointed else record,
+                  folder=folder)
     log(f"saved {name}.safetensors sha256 {digest}")
-    return record
 
 
 def main(argv: list[str] | None = None) -> int:
