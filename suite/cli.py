@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -134,6 +135,15 @@ def cmd_leaderboard(args) -> int:
             print(f"## {task.name}\n")
         print(render(board, task, args.format))
         print()
+        if args.against is not None:
+            from .leaderboard import paired, render_paired
+
+            table = paired(task, store, against=args.against or None, tier=args.tier)
+            if args.format == "csv":
+                print(table.to_csv(index=False))
+            else:
+                print(f"### paired differences in {task.headline.name} against "
+                      f"{args.against or 'the best of each tier'}\n\n{render_paired(table)}\n")
     if not shown:
         print(f"no results for {args.task} in {store.path}", file=sys.stderr)
         return 1
@@ -164,14 +174,26 @@ def cmd_check_method(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare, load_rows
+    from .compare import calibrate_noise, compare, label_pairs, load_items, load_rows, read_noise
     from .coverage import coverage
 
     baseline, current = load_rows(args.baseline), load_rows(args.current)
-    cover = coverage(baseline, current)
+    if args.write_noise:
+        noise = calibrate_noise(baseline, current, min_seconds=args.min_seconds)
+        Path(args.write_noise).write_text(json.dumps(noise, indent=1, sort_keys=True) + "\n")
+        print(f"noise floor of {len(noise)} timing measures written to {args.write_noise}: "
+              + ", ".join(f"{k} {v:.2f}x" for k, v in noise.items()))
+        return 0
+    pairs, changes = label_pairs(baseline, current)
+    cover = coverage(baseline, current, renames={k: v for k, v in pairs.items() if k[2] != v})
     for line in cover.lines():
         print(line)
-    flags = compare(baseline, current, time_ratio=args.time_ratio, min_seconds=args.min_seconds)
+    for change in changes:
+        print(f"CHANGED {change}")
+    flags = compare(baseline, current, time_ratio=args.time_ratio, min_seconds=args.min_seconds,
+                    noise=read_noise(args.noise) if args.noise else None,
+                    items_baseline=load_items(args.baseline), items_current=load_items(args.current),
+                    alpha=args.alpha)
     for f in flags:
         print(f"REGRESSION {f}")
     if cover.failed:
@@ -249,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", default="markdown", choices=["markdown", "csv", "html"])
     s.add_argument("--tier")
     s.add_argument("--no-reference", action="store_true")
+    s.add_argument("--against", nargs="?", const="", metavar="METHOD",
+                   help="also print each method's paired difference in the headline to METHOD (a label such as "
+                        "'aae' or 'wta-fc(steps=10000)'), or to each tier's best when METHOD is left out")
     s.add_argument("--store", help=store_help)
     s.set_defaults(func=cmd_leaderboard)
 
@@ -264,11 +289,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--task")
     s.set_defaults(func=cmd_check_method)
 
-    s = sub.add_parser("compare", help="flag metric and time regressions between two result sets")
-    s.add_argument("baseline")
+    s = sub.add_parser("compare", help="gate: coverage, significant quality regressions, slowdowns past the noise")
+    s.add_argument("baseline", help="a store or an exported rows file (e.g. leaderboards/rows.csv.gz)")
     s.add_argument("current")
-    s.add_argument("--time-ratio", type=float, default=1.5)
-    s.add_argument("--min-seconds", type=float, default=0.05, help="ignore times below this in the baseline")
+    s.add_argument("--time-ratio", type=float, default=2.0,
+                   help="flag a timing measure (best of the seeds) slower than this ratio (default 2.0)")
+    s.add_argument("--min-seconds", type=float, default=0.1, help="skip the timing of cells shorter than this")
+    s.add_argument("--alpha", type=float, default=0.05, help="significance level of the paired tests")
+    s.add_argument("--noise", metavar="FILE", help="a noise floor written by --write-noise (widens the time limits)")
+    s.add_argument("--write-noise", metavar="FILE",
+                   help="treat BASELINE and CURRENT as two runs of the same code: write their timing noise floor "
+                        "to FILE and exit 0")
     s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("merge", help="merge result stores by cell hash")

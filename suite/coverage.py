@@ -58,9 +58,12 @@ def cell_status(rows: pd.DataFrame) -> dict[CellId, bool]:
     return {(t, r, lab, int(s)): bool(v) for (t, r, lab, s), v in ok.items()}
 
 
-def coverage(baseline: pd.DataFrame, current: pd.DataFrame) -> Coverage:
-    """Pair the cells of two result sets (see the module docstring)."""
+def coverage(baseline: pd.DataFrame, current: pd.DataFrame, renames: dict | None = None) -> Coverage:
+    """Pair the cells of two result sets (see the module docstring); `renames` maps (task, tier, current label) to
+    the baseline label of a method whose parameters changed, so its cells count as matched."""
     before, now = cell_status(baseline), cell_status(current)
+    if renames:
+        now = {(t, r, renames.get((t, r, lab), lab), s): v for (t, r, lab, s), v in now.items()}
     return Coverage(
         matched=sorted(k for k in before if k in now),
         missing=sorted(k for k in before if k not in now),

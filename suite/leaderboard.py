@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .board_intervals import LEGEND, headline_intervals
+from .paired_board import paired_table, rank_ranges
 from .contracts import TIERS, Task
 from .escape import markdown_table
 from .registry import get_task
@@ -43,8 +45,40 @@ def reference_rows(task: str) -> pd.DataFrame:
     return out
 
 
-def summarize(rows: pd.DataFrame, task: Task) -> pd.DataFrame:
-    """Numeric leaderboard: per (tier, method label) the mean, std and seed count of each summary metric."""
+def _labelled_ok(rows: pd.DataFrame) -> pd.DataFrame:
+    ok = rows[rows["status"] == "ok"].copy()
+    ok["label"] = [params_label(m, p) for m, p in zip(ok["method"], ok["params"])]
+    return ok
+
+
+def paired(task: str | Task, store: ResultsStore | str | None = None, against: str | None = None,
+           tier: str | None = None) -> pd.DataFrame:
+    """Each method's paired difference in the headline to `against` (a method label), else to each tier's best."""
+    task_obj = task if isinstance(task, Task) else get_task(task)
+    st = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    ok = _labelled_ok(st.rows(task=task_obj.name, tier=tier))
+    head = task_obj.headline
+    items = st.items(set(ok["cell_hash"]), metric=head.name) if not ok.empty else {}
+    return paired_table(ok, head.name, head.direction == "lower", items, against)
+
+
+def render_paired(table: pd.DataFrame) -> str:
+    """Markdown of a paired table, numbers to four significant digits."""
+    if table.empty:
+        return "No pair of methods shares a seed."
+    out = table.copy()
+    for c in ("difference", "lo", "hi"):
+        out[c] = [_fmt(v, None) for v in out[c]]
+    for c in ("p", "p_holm"):
+        out[c] = ["" if pd.isna(v) else f"{v:.3g}" for v in out[c]]
+    out["95 % interval"] = [f"[{lo}, {hi}]" if lo else "" for lo, hi in zip(out["lo"], out["hi"])]
+    out = out[["tier", "method", "against", "difference", "95 % interval", "p", "p_holm", "test", "n"]]
+    return markdown_table(out.rename(columns={"difference": "method − against", "p_holm": "p (Holm)"}))
+
+
+def summarize(rows: pd.DataFrame, task: Task, items: dict | None = None) -> pd.DataFrame:
+    """Numeric leaderboard: per (tier, method label) the mean, std and seed count of each summary metric, and a
+    95 % interval of the headline (`board_intervals`; `items`: the store's per-item values of those cells)."""
     ok = rows[(rows["status"] == "ok") & rows["point"].isna()].copy()
     metrics = [m for m in task.metrics if m.summary]
     base_cols = ["tier", "method", "n_seeds", "errors"]
@@ -67,8 +101,11 @@ def summarize(rows: pd.DataFrame, task: Task) -> pd.DataFrame:
         grouped = per_seed.groupby(level=["tier", "label"])
         out[m.name] = grouped.mean().reindex(out.index)
         out[m.name + "_std"] = grouped.std(ddof=1).reindex(out.index)
-    out = out.reset_index().rename(columns={"label": "method"})
     head = task.headline
+    if head.summary:
+        ci = headline_intervals(ok, head.name, items or {}, head.unit).reindex(out.index)
+        out[head.name + "_lo"], out[head.name + "_hi"], out[head.name + "_ci"] = ci["lo"], ci["hi"], ci["ci"]
+    out = out.reset_index().rename(columns={"label": "method"})
     out["_tier_order"] = [TIERS.index(t) if t in TIERS else -1 for t in out["tier"]]  # paper, quick, smoke
     out = out.sort_values(
         ["_tier_order", head.name, "method"], ascending=[False, head.direction == "lower", True], na_position="last"
@@ -85,7 +122,14 @@ def leaderboard(task: str | Task, store: ResultsStore | str | None = None, tier:
     task_obj = task if isinstance(task, Task) else get_task(task)
     st = store if isinstance(store, ResultsStore) else ResultsStore(store, read_only=True)
     rows = st.rows(task=task_obj.name, tier=tier)
-    board = summarize(rows, task_obj)
+    ok_cells = set(rows.loc[rows["status"] == "ok", "cell_hash"])
+    items = st.items(ok_cells, metric=task_obj.headline.name) if ok_cells else {}
+    board = summarize(rows, task_obj, items)
+    if task_obj.headline.summary and not board.empty:
+        ranges = rank_ranges(_labelled_ok(rows), task_obj.headline.name, task_obj.headline.direction == "lower", items)
+        tested_tiers = {t for t, _ in ranges}
+        board["rank_group"] = [ranges.get((t, m), f"({int(r)})" if t in tested_tiers and not pd.isna(r) else "")
+                               for t, m, r in zip(board["tier"], board["method"], board["rank"])]
     if include_reference:
         ref = reference_rows(task_obj.name)
         if not ref.empty:
@@ -113,17 +157,31 @@ def _fmt(value: float, std: float | None) -> str:
     return f"{g(value)} ± {g(std)}"
 
 
+def _fmt_interval(lo: float, hi: float, code: object, source: object) -> str:
+    if not str(source).startswith("measured"):
+        return ""
+    if not isinstance(code, str) or not code or pd.isna(lo):
+        return "n/a"
+    return f"[{_fmt(lo, None)}, {_fmt(hi, None)}] {code}"
+
+
 def format_board(board: pd.DataFrame, task: Task) -> pd.DataFrame:
     """Display form: one `mean ± std` text column per metric, labelled with unit and direction."""
     cols = ["rank", "method", "tier", "n_seeds"]
     out = pd.DataFrame({c: board[c] if c in board else "" for c in cols})
     out["rank"] = [("" if pd.isna(r) else str(int(r))) for r in board.get("rank", [pd.NA] * len(board))]
+    if "rank_group" in board:  # ranks as ranges of places not told apart by a significant paired difference
+        out["rank"] = [g if isinstance(g, str) and g else r for g, r in zip(board["rank_group"], out["rank"])]
     out["n_seeds"] = [("" if pd.isna(n) else str(int(n))) for n in board.get("n_seeds", [pd.NA] * len(board))]
     for m in task.metrics:
         if not m.summary or m.name not in board:
             continue
         stds = board[m.name + "_std"] if m.name + "_std" in board else [None] * len(board)
         out[m.label] = [_fmt(v, s) for v, s in zip(board[m.name], stds)]
+        if m.name + "_ci" in board:
+            out["95 % interval"] = [_fmt_interval(lo, hi, code, src) for lo, hi, code, src in
+                                    zip(board[m.name + "_lo"], board[m.name + "_hi"], board[m.name + "_ci"],
+                                        board["source"])]
     if "errors" in board and board["errors"].fillna(0).astype(int).sum() > 0:
         out["errors"] = [("" if pd.isna(e) or int(e) == 0 else str(int(e))) for e in board["errors"]]
     out["source"] = board["source"].fillna("")
@@ -135,7 +193,13 @@ def format_board(board: pd.DataFrame, task: Task) -> pd.DataFrame:
 def render(board: pd.DataFrame, task: Task, fmt: str = "markdown") -> str:
     table = format_board(board, task)
     if fmt == "markdown":
-        return markdown_table(table)  # store text (methods, params, tiers, notes) escaped for a table cell
+        text = markdown_table(table)  # store text (methods, params, tiers, notes) escaped for a table cell
+        notes = [LEGEND] if "95 % interval" in table else []
+        if "rank_group" in board and board["rank_group"].astype(str).str.len().gt(0).any():
+            notes.append("Ranks are ranges: a method's places given the Holm-corrected paired tests between the methods "
+                         "of its tier that share its seeds (\"1–3\": not told apart from the methods around it); "
+                         "\"(k)\": a place by mean alone, for a row whose seeds differ from its tier's common set.")
+        return "\n\n".join([text, *notes])
     if fmt == "csv":
         return board.to_csv(index=False)
     if fmt == "html":

@@ -14,7 +14,7 @@ from pathlib import Path
 from .contracts import TIERS
 from .escape import html_attr, markdown_table, md_text
 from .figure_text import literal_on_mathtext_error, save_literal_on_error
-from .leaderboard import leaderboard, render
+from .leaderboard import leaderboard, paired, render, render_paired
 from .registry import tasks
 from .reports import registered_families, report_for
 from .reports.plotting import save
@@ -35,6 +35,30 @@ def figure_tiers(ok_rows, prefer: str = "") -> list[str]:
     counts = ok_rows.groupby("tier")["method"].nunique()
     rank = {t: i for i, t in enumerate(TIERS)}
     return sorted(counts.index, key=lambda t: (t != prefer, -int(counts[t]), -rank.get(t, -1)))
+
+
+def paired_section(task, store: ResultsStore) -> str:
+    """The task page's paired differences to each tier's best method (tiers where two methods share seeds)."""
+    table = paired(task, store)
+    table = table[table["n"] >= 2]  # one shared seed gives a difference but no test
+    if table.empty:
+        return ""
+    return (f"\n## Paired differences to each tier's best\n\n{task.headline.name}: method − best, over the items or "
+            "seeds both ran (see `latentbench.paired_board`); p-values Holm-corrected within a tier.\n\n"
+            + render_paired(table) + "\n")
+
+
+def family_summary_markdown(store: ResultsStore, family: str) -> str:
+    """The family's summary across its tasks (`latentbench.family_summary`), or "" without two tasks of rows."""
+    from .family_summary import RULE, family_values, render_summary, summarize_family
+
+    values, lower, reference = family_values(store, family)
+    if values.empty:
+        return ""
+    parts = [render_summary(s) for s in summarize_family(values, lower, reference) if len(s.tasks) >= 2]
+    if not parts:
+        return ""
+    return f"# {family}: summary across tasks\n\n{RULE}\n\n" + "\n\n".join(parts) + "\n"
 
 
 def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderboards",
@@ -76,7 +100,8 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
                 written.append(fig_path)
                 fig_rel = fig_path.relative_to(out)
         link = os.path.relpath(out / fig_rel, md.parent) if fig_rel else None
-        md.write_text(header + "\n" + text + "\n" + (f"\n![{name}]({link})\n" if link else ""))
+        md.write_text(header + "\n" + text + "\n" + (f"\n![{name}]({link})\n" if link else "")
+                      + paired_section(task, st))
         board.to_csv(csv, index=False)
         written += [md, csv]
         index_md.append(f"- [{name}]({md.relative_to(out)}) — {task.description.split('. ')[0].split('; ')[0]}")
@@ -108,6 +133,14 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             label = title if title.startswith(f"{family}:") else f"{family}: {title}"
             index_md.append(f"- [{md_text(label)}]({md.relative_to(out)})")
             sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
+    for family in families:
+        summary = family_summary_markdown(st, family)
+        if summary:
+            md = inside(out, out / family / "summary.md")
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text(summary)
+            written.append(md)
+            index_md.append(f"- [{family}: summary across tasks]({md.relative_to(out)})")
     if not sections:
         return written
     out.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ def register() -> None:
                     description="linear VAE at its ML optimum (probabilistic PCA), analytic R-D curve")
     for k in (2, 10, 100):
         tasks = ("mnist", "cifar10") if k == 100 else ("mnist",)
-        register_method(f"vae-{k}", "rd-curve", f"{_MOD}:VAE", params={"latent": k}, tasks=tasks,
+        register_method(f"vae-{k}", "rd-curve", f"{_MOD}:VAE", params={"latent": k}, tasks=tasks, role="reference",
                         description=f"Gaussian VAE, {k} latents (learned observation variance)")
         register_method(f"wgan-gp-{k}", "rd-curve", f"{_MOD}:WGANGP", params={"latent": k}, tasks=tasks,
                         description=f"WGAN-GP generator, {k} latents")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Report
-from .findings import Measured, Rule, Verdict, findings_table, not_measured, num, rules_for
+from .findings import Measured, Rule, Verdict, findings_table, not_measured, num, role_of, rules_for
 from .plotting import Styles, new_figure
 
 FAMILY = "rd-curve"
@@ -96,8 +96,62 @@ class RDCurveReport(Report):
         return rd_figure(task.name, rows)
 
     def tables(self, rows: Any) -> dict[str, tuple[str, Any]]:
-        return {"findings": ("rd-curve: the paper's findings and the analytic check, on the measured rows",
-                             findings(rows))}
+        out = {"findings": ("rd-curve: the paper's findings and the analytic check, on the measured rows",
+                            findings(rows))}
+        bd = bd_against_reference(rows)
+        if not bd.empty:
+            out["bd-rate"] = ("rd-curve: BD-rate and BD-distortion of each model against the reference model of the "
+                              "same latent size (Bjøntegaard deltas, log–log PCHIP on the overlap)", bd)
+        return out
+
+
+def _latent(method: str, params: str) -> Any:
+    """The latent size a row ran with: its params, else the method's registered default (data, no build)."""
+    import json
+
+    from ..registry import methods
+
+    spec = methods().get(method)
+    merged = {**(spec.params if spec is not None else {}), **(json.loads(params) if params else {})}
+    return merged.get("latent")
+
+
+def bd_against_reference(rows: Any) -> Any:
+    """Per task and tier, each model's Bjøntegaard deltas against the model registered with the role `reference`
+    that has the same latent size (`latentbench.rd_bd`); methods without such a partner are not listed."""
+    import pandas as pd
+
+    from ..rd_bd import bd_table
+    from ..results import params_label
+
+    ok = rows[rows["status"] == "ok"].copy()
+    if ok.empty:
+        return pd.DataFrame()
+    if "params" not in ok:  # rows of a table without a params column: every method at its defaults
+        ok["params"] = ""
+    ok["label"] = [params_label(m, p) for m, p in zip(ok["method"], ok["params"])]
+    frames = []
+    for task, sel in ok.groupby("task", sort=True):
+        facts = sel.drop_duplicates(["tier", "label"])
+        latent = {(t, lab): _latent(m, p) for t, lab, m, p in
+                  zip(facts["tier"], facts["label"], facts["method"], facts["params"])}
+        refs = {(t, latent[(t, lab)]): lab for t, lab, m in zip(facts["tier"], facts["label"], facts["method"])
+                if role_of(m) == "reference" and lab == m}
+
+        def anchor(tier: str, label: str, refs: dict = refs, latent: dict = latent) -> str | None:
+            return refs.get((tier, latent.get((tier, label))))
+
+        table = bd_table(sel, anchor)
+        if not table.empty:
+            table.insert(0, "task", task)
+            frames.append(table)
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    for c in ("bd_rate", "bd_rate_lo", "bd_rate_hi", "bd_distortion"):
+        out[c] = [None if pd.isna(v) else round(100.0 * float(v), 2) for v in out[c]]
+    return out.rename(columns={"bd_rate": "BD-rate %", "bd_rate_lo": "BD-rate lo %", "bd_rate_hi": "BD-rate hi %",
+                               "bd_distortion": "BD-distortion %"})
 
 
 REPORT = RDCurveReport()

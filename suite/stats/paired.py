@@ -86,6 +86,37 @@ def unpaired_welch(a: np.ndarray, b: np.ndarray) -> float:
     return float(_st.ttest_ind(a, b, equal_var=False).pvalue)
 
 
+def paired_t(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> PairedResult:
+    """Student t on the paired differences (for seed-level pairs, or many items where the mean is near normal)."""
+    d = _diffs(a, b)
+    n = d.size
+    mean = float(d.mean())
+    if n < 2:
+        return PairedResult(Interval(mean, math.nan, math.nan, "paired t", level), math.nan, "paired t")
+    sd = float(d.std(ddof=1))
+    if sd == 0.0:
+        return PairedResult(Interval(mean, mean, mean, "paired t", level), 1.0 if mean == 0 else 0.0, "paired t")
+    half = float(_st.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
+    p = float(2 * _st.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1))
+    return PairedResult(Interval(mean, mean - half, mean + half, "paired t", level), p, "paired t")
+
+
+def fast_paired_test(a: np.ndarray, b: np.ndarray) -> PairedResult:
+    """For many pairwise comparisons (rank groups): McNemar for 0/1 outcomes, else the paired t."""
+    a_arr, b_arr = np.asarray(a), np.asarray(b)
+    res = paired_t(a_arr, b_arr)
+    if _outcomes(a_arr) and _outcomes(b_arr):
+        scale = max(float(np.max(a_arr)), float(np.max(b_arr)), 1.0)
+        return PairedResult(res.difference, mcnemar(a_arr / scale, b_arr / scale), "McNemar (exact)")
+    return res
+
+
+def _outcomes(values: np.ndarray) -> bool:
+    """Every value 0 or one common positive c (0/1 outcomes, possibly scaled to a unit such as %)."""
+    u = np.unique(values)
+    return u.size <= 2 and u[0] >= 0 and (u.size == 1 or u[0] == 0)
+
+
 def holm(p_values: list[float] | np.ndarray) -> np.ndarray:
     """Holm–Bonferroni adjusted p-values (family-wise error control over several comparisons), in input order."""
     p = np.asarray(p_values, dtype=np.float64)
@@ -103,6 +134,7 @@ def paired_test(a: np.ndarray, b: np.ndarray, rng: np.random.Generator | None = 
     """The paired test suited to the items: McNemar for 0/1 outcomes, else the paired bootstrap (its interval kept)."""
     res = paired_bootstrap(a, b, rng=rng)
     a_arr, b_arr = np.asarray(a), np.asarray(b)
-    if np.all(np.isin(a_arr, (0, 1))) and np.all(np.isin(b_arr, (0, 1))):
-        return PairedResult(res.difference, mcnemar(a_arr, b_arr), "McNemar (exact)")
+    if _outcomes(a_arr) and _outcomes(b_arr):
+        scale = max(float(np.max(a_arr)), float(np.max(b_arr)), 1.0)
+        return PairedResult(res.difference, mcnemar(a_arr / scale, b_arr / scale), "McNemar (exact)")
     return res

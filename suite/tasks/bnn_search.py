@@ -344,9 +344,9 @@ def score(result: SearchResult, land: Landscape, oracle: LossOracle) -> Iterator
         succ_min = amin[picks].astype(np.float64)
         expected = L[picks]
     mean_succ = float(succ.mean())
-    yield Measurement("success_optimal", mean_succ)
-    yield Measurement("success_argmin", float(succ_min.mean()))
-    yield Measurement("restarts_optimal", float(opt[picks].mean()))
+    yield Measurement("success_optimal", mean_succ, items=succ)  # per restart (run), the runs' fixed order
+    yield Measurement("success_argmin", float(succ_min.mean()), items=succ_min)
+    yield Measurement("restarts_optimal", float(opt[picks].mean()), items=opt[picks].astype(np.float64))
     yield Measurement("expected_loss", float(expected.mean()))
     yield Measurement("gap_to_optimum", float(expected.mean() - land.l_star))
     yield Measurement("train_accuracy", float(land.train_accuracy[picks].mean()))

@@ -408,9 +408,11 @@ class _RDTask(Task[RDBudget]):
 
     # --- rows ----------------------------------------------------------------------------------------------
     def _curve_rows(self, curve: RDCurve) -> Iterator[Measurement]:
-        for k, beta in enumerate(curve.betas.tolist()):
-            yield Measurement("rate", float(curve.rate[k]), beta)
-            yield Measurement("distortion", float(curve.distortion[k]), beta)
+        finite = bool(np.all(np.isfinite(curve.rate_per_image)) and np.all(np.isfinite(curve.distortion_per_image)))
+        for k, beta in enumerate(curve.betas.tolist()):  # per-image values (the test images' order) for BD intervals
+            yield Measurement("rate", float(curve.rate[k]), beta, items=curve.rate_per_image[k] if finite else None)
+            yield Measurement("distortion", float(curve.distortion[k]), beta,
+                              items=curve.distortion_per_image[k] if finite else None)
             yield Measurement("log_z", float(curve.log_z[k]), beta)
             yield Measurement("hmc_accept", float(curve.accept[k]), beta)
             yield Measurement("ess", float(curve.ess[k]), beta)

@@ -218,7 +218,8 @@ class SemisupTask(ReprTask):
         seconds = _fit_seconds(method, t0)
         predict = _need(method, "predict", "semisup")
         test_pred = check_predictions(predict(data.test_x), len(data.test_y), data.n_classes)
-        yield Measurement("test_error", 100.0 * float(np.mean(test_pred != data.test_y)))
+        wrong = 100.0 * (np.asarray(test_pred) != data.test_y)  # per test example, in the test split's order
+        yield Measurement("test_error", float(np.mean(wrong)), items=wrong)
         if len(data.valid_y):
             valid_pred = check_predictions(predict(data.valid_x), len(data.valid_y), data.n_classes)
             yield Measurement("valid_error", 100.0 * float(np.mean(valid_pred != data.valid_y)))
@@ -327,9 +328,10 @@ class ProbeTask(ReprTask):
         grid = tuple(budget.probe_C)
         scaler, clf, c, valid_err = fit_probe(f_train, data.train_y[idx], f_valid, data.valid_y, grid,
                                               int(budget.probe_max_iter))
-        test_err = 100.0 * float(np.mean(clf.predict(scaler.transform(f_test)) != data.test_y))
+        wrong = 100.0 * (clf.predict(scaler.transform(f_test)) != data.test_y)  # per test example
+        test_err = float(np.mean(wrong))
         probe_seconds = time.perf_counter() - t1
-        yield Measurement("test_error", test_err)
+        yield Measurement("test_error", test_err, items=wrong)
         yield Measurement("valid_error", valid_err)
         yield Measurement("probe_C", float(c))
         yield Measurement("feature_dim", float(f_train.shape[1]))

@@ -24,7 +24,7 @@ def _compare(a, b):
 def test_gate_catches_slowdown_and_worse_metric(tmp_path):
     base, slow, worse, same = (tmp_path / f"{n}.sqlite" for n in ("base", "slow", "worse", "same"))
     _run(base, delay="0.15")
-    _run(slow, delay="0.30")  # 2x slower, same quality
+    _run(slow, delay="0.45")  # 3x slower, same quality
     _run(worse, delay="0.15", bias="0.01")  # same speed, worse abs_error
     _run(same, delay="0.15")
     ok = _compare(base, same)

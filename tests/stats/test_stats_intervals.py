@@ -84,6 +84,6 @@ def test_rank_groups_tie_methods_within_noise_and_separate_real_gaps():
     base = rng.normal(0, 1, 300)
     items = {"a": base + 0.0 + rng.normal(0, 0.05, 300), "b": base + 0.001 + rng.normal(0, 0.05, 300),
              "c": base + 1.0 + rng.normal(0, 0.05, 300)}
-    ranks = {r.method: r for r in rank_groups(items, rng=rng)}
+    ranks = {r.method: r for r in rank_groups(items)}
     assert ranks["a"].label == "1–2" and ranks["b"].label == "1–2"
     assert ranks["c"].label == "3"
