@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LatentBenchError
+from .itemstore import all_stored
 from .registry import get_task
 from .results import ResultsStore, params_label
 from .stats.paired import fast_paired_test, paired_t
@@ -118,9 +119,9 @@ def _significance(b: pd.DataFrame, c: pd.DataFrame, metric: str, items_b: dict, 
     seeds = sorted(set(b.index) & set(c.index))
     if not seeds:
         return math.nan, "no shared seed"
-    ib = [items_b.get((b.at[s, "cell"], metric, None)) for s in seeds]
-    ic = [items_c.get((c.at[s, "cell"], metric, None)) for s in seeds]
-    if all(x is not None for x in ib + ic) and all(x.size == y.size for x, y in zip(ib, ic)):
+    ib = all_stored(items_b, [(b.at[s, "cell"], metric, None) for s in seeds])
+    ic = all_stored(items_c, [(c.at[s, "cell"], metric, None) for s in seeds])
+    if ib is not None and ic is not None and all(x.size == y.size for x, y in zip(ib, ic)):
         xb, xc = np.concatenate(ib), np.concatenate(ic)
         res = fast_paired_test(xb, xc)
         if res.test.startswith("McNemar") and 2.0 * 0.5 ** xb.size >= alpha:

@@ -9,6 +9,7 @@ import json
 import os
 import zlib
 from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,13 @@ def parse_point(text: str) -> Any:
     if value is not None and not isinstance(value, (int, float, str)):
         raise ValueError(f"point {text!r} is not a number, a string or null")
     return value
+
+
+def all_stored(items: Mapping[Any, np.ndarray], keys: Iterable[Any]) -> list[np.ndarray] | None:
+    """The per-item arrays stored under `keys` ((cell, metric, point) each), in order; None unless every one is."""
+    arrays = [items.get(k) for k in keys]
+    found = [a for a in arrays if a is not None]
+    return found if len(found) == len(arrays) else None
 
 
 def items_path_for(rows_path: str | os.PathLike) -> Path:
