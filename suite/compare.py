@@ -11,10 +11,10 @@ Quality metrics (everything a task does not mark `timing`): a regression is a me
 tolerance AND, where the evidence allows, a significant paired difference (p < `alpha`): over items when both
 runs stored per-item values for their shared seeds (McNemar for 0/1 outcomes, else the paired t), else over the
 shared seeds (paired t, two or more); with one seed and no items, or too few 0/1 items for McNemar ever to reach
-`alpha` (fewer than 6 at 0.05), the tolerance alone decides (the smoke tier is deterministic). Timing metrics (throughput, seconds) and each cell's wall time are judged as times: the best of
-the seeds on each side (repeats absorb noise), flagged when slower by more than `time_ratio` or than the noise
-floor calibrated from two runs of the same code (`calibrate_noise`), whichever is larger; cells shorter than
-`min_seconds` are too noisy to time and are skipped.
+`alpha` (fewer than 6 at 0.05), the tolerance alone decides (the smoke tier is deterministic). Timing metrics
+(throughput, seconds) and each cell's wall time are judged as times: the best of the seeds on each side (repeats absorb
+noise), flagged when slower by more than `time_ratio` or than the noise floor calibrated from two runs of the same code
+(`calibrate_noise`), whichever is larger; cells shorter than `min_seconds` are too noisy to time and are skipped.
 """
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ class Flag:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.task} [{self.tier}] {self.method}: {self.what} {self.baseline:.6g} -> {self.current:.6g} ({self.reason})"
+        return (f"{self.task} [{self.tier}] {self.method}: {self.what} {self.baseline:.6g} -> {self.current:.6g} "
+                f"({self.reason})")
 
 
 @dataclass(frozen=True)

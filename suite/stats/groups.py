@@ -2,7 +2,8 @@
 
 A strict order over methods whose scores differ by noise says more than the data do. Method i's rank range runs
 from 1 + (the methods significantly better than i) to N − (the methods significantly worse than i); methods whose
-ranges overlap are not told apart. Significance comes from Holm-corrected paired tests (McNemar for 0/1 outcomes, else the paired t).
+ranges overlap are not told apart. Significance comes from Holm-corrected paired tests (McNemar for 0/1 outcomes, else
+the paired t).
 """
 from __future__ import annotations
 
