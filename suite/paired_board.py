@@ -70,9 +70,10 @@ def paired_table(ok: pd.DataFrame, metric: str, lower_is_better: bool, items: di
                 tier_records.append({"tier": tier, "method": lab, "against": ref, "test": "no common seed", "n": 0})
                 continue
             r, n, level = res
+            test, _, note = r.test.partition(": ")
             tier_records.append({"tier": tier, "method": lab, "against": ref, "difference": r.difference.estimate,
                                  "lo": r.difference.low, "hi": r.difference.high, "p": r.p_value,
-                                 "test": f"{r.test} over {level}", "n": n})
+                                 "test": f"{test} over {level}" + (f"; {note}" if note else ""), "n": n})
         ps = [rec.get("p", math.nan) for rec in tier_records]
         finite = [i for i, p in enumerate(ps) if p == p]
         adjusted: np.ndarray | list[float] = holm([ps[i] for i in finite]) if finite else []

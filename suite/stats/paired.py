@@ -94,8 +94,9 @@ def paired_t(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> PairedResult:
     if n < 2:
         return PairedResult(Interval(mean, math.nan, math.nan, "paired t", level), math.nan, "paired t")
     sd = float(d.std(ddof=1))
-    if sd == 0.0:
-        return PairedResult(Interval(mean, mean, mean, "paired t", level), 1.0 if mean == 0 else 0.0, "paired t")
+    if sd <= 1e-9 * max(abs(mean), float(np.abs(d).max())):  # constant differences (rounding aside): t is infinite
+        same = "paired t: the same difference on every pair"
+        return PairedResult(Interval(mean, mean, mean, "paired t", level), 1.0 if mean == 0 else 0.0, same)
     half = float(_st.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
     p = float(2 * _st.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1))
     return PairedResult(Interval(mean, mean - half, mean + half, "paired t", level), p, "paired t")
