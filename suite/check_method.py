@@ -26,16 +26,48 @@ class Check:
         return f"{'PASS' if self.ok else 'FAIL'}  {self.name}" + (f": {self.message}" if self.message else "")
 
 
+def _implements(cls: type, protocol: type) -> bool:
+    return all(callable(getattr(cls, m, None)) for m in protocol_members(protocol))
+
+
+def task_protocols(task) -> tuple[type, ...]:
+    """The protocols a task accepts (`protocols`, else its one `protocol`): lossless takes a codec or a model."""
+    return tuple(getattr(task, "protocols", None) or (task.protocol,))
+
+
+def runs_on(cls: type, task) -> bool:
+    return any(_implements(cls, p) for p in task_protocols(task))
+
+
+def _missing(cls: type, protocol: type) -> str:
+    return ", ".join(m for m in protocol_members(protocol) if not callable(getattr(cls, m, None)))
+
+
+def pick_task(cls: type, spec, family: str):
+    """The task `check-method` runs without `--task`: the first task of the family that the class declares
+    (`tasks`, in the order of its patterns) and whose own protocol it implements (a `predict` learner gets a semisup task, an `encode` one a probe
+    task); else the first declared task (the run then names what is missing); None if it declares none."""
+    import fnmatch
+
+    declared = [t for t in select_tasks(family) if spec.applies_to(t.name)]
+
+    def order(task) -> int:  # the first pattern of `tasks` that names it: the class's own order of preference
+        short = task.name.split("/", 1)[1]
+        return next(i for i, p in enumerate(spec.tasks)
+                    if fnmatch.fnmatchcase(task.name, p) or fnmatch.fnmatchcase(short, p))
+
+    declared.sort(key=order)  # stable: within a pattern, the registry's (alphabetical) order
+    fitting = [t for t in declared if runs_on(cls, t)]
+    return (fitting or declared or [None])[0]
+
+
 def _protocol_check(cls: Callable[..., Any], family: str | None) -> Check:
     """Whether `cls` implements one of its family's protocols, naming the members it misses when it does not."""
     protocols = family_protocols(family) if family else ()
-    satisfied = [p for p in protocols if all(callable(getattr(cls, m, None)) for m in protocol_members(p))]
+    satisfied = [p for p in protocols if _implements(cls, p)]
     if satisfied:
         return Check("protocol", True, f"{family}: {satisfied[0].__name__}")
-    wants = " or ".join(
-        f"{p.__name__} ({', '.join(m for m in protocol_members(p) if not callable(getattr(cls, m, None)))} missing)"
-        for p in protocols
-    )
+    wants = " or ".join(f"{p.__name__} ({_missing(cls, p)} missing)" for p in protocols)
     return Check("protocol", False, f"{cls.__name__} does not implement the {family} protocol: {wants}")
 
 
@@ -50,7 +82,10 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
     checks.append(Check("import", True, f"{ref} -> {cls.__name__}"))
 
     if family is None:
-        family = getattr(cls, "family", None) or (spec.family if spec.family else None)
+        family = spec.family
+    elif spec.family != family:
+        checks.append(Check("task", False, f"{cls.__name__} declares family {spec.family!r}; {task_name} is {family}"))
+        return checks
     checks.append(_protocol_check(cls, family))
     if not checks[-1].ok or family is None:  # (no family fails the protocol check)
         return checks
@@ -65,10 +100,20 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
 
     if task_name:
         task = get_task(task_name)
-    else:  # the family's first task whose protocol the class implements (semisup vs cluster vs probe, ...)
-        fitting = [t for t in select_tasks(family)
-                   if all(callable(getattr(cls, m, None)) for m in protocol_members(t.protocol))]
-        task = (fitting or select_tasks(family))[0]
+        if not spec.applies_to(task.name):
+            checks.append(Check("task", False, f"{cls.__name__} declares tasks {', '.join(spec.tasks)}, "
+                                               f"not {task.name} (its `tasks` attribute)"))
+            return checks
+    else:
+        task = pick_task(cls, spec, family)
+        if task is None:
+            checks.append(Check("task", False, f"{cls.__name__} declares tasks {', '.join(spec.tasks)}: none is a "
+                                               f"{family} task (see `latentbench list`)"))
+            return checks
+    if not runs_on(cls, task):
+        wants = " or ".join(f"{p.__name__} ({_missing(cls, p)} missing)" for p in task_protocols(task))
+        checks.append(Check(f"protocol of {task.name}", False, f"{task.name} needs {wants}"))
+        return checks
     method_ref = spec.factory[len("file:"):]
 
     def cell() -> Cell:

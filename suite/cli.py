@@ -11,6 +11,17 @@ from pathlib import Path
 from .errors import LatentBenchError
 
 EXIT_ERROR = 2
+TARGET_HELP = """task selectors (run, leaderboard, list):
+  all                                every task
+  bounds                             a family
+  bounds/gaussian-logz               a task by its full name
+  gaussian-logz                      a task by its short name (without the family)
+  representation/semisup, semisup    a sub-family, by its full or short name
+  'bounds/*-logz', '*-logz'          a glob over full or short names (quote it for the shell)
+
+method files: `--method path/to/file.py:Class`; a class may declare `family = "bounds"`, `tasks = ("*-logz",)`
+(globs over full or short names) and `method_name = "my-method"`: running a family then skips the tasks it does not
+declare. `latentbench list --budgets TASK` prints the budget a method receives at each tier."""
 
 
 def _store(args, read_only: bool = False):
@@ -20,10 +31,56 @@ def _store(args, read_only: bool = False):
     return ResultsStore(args.store, read_only=read_only)
 
 
-def cmd_list(args) -> int:
-    from .registry import families, methods, methods_for, tasks
+def budget_items(task, tier: str) -> list[tuple[str, object]]:
+    """A tier's budget as (key, value) pairs, from the task definition (a mapping or a dataclass)."""
+    import dataclasses
 
-    all_tasks = tasks()
+    budget = task.budget(tier)
+    if hasattr(budget, "as_dict"):  # a typed budget (`latentbench.budget.Budget`): its declared keys, not `tier`
+        return list(budget.as_dict().items())
+    if dataclasses.is_dataclass(budget):
+        return [(f.name, getattr(budget, f.name)) for f in dataclasses.fields(budget) if f.name != "tier"]
+    return list(dict(budget).items())
+
+
+def budget_tables(tasks) -> list[str]:
+    """Markdown tables of budgets (key × tier), one per group of tasks with identical budgets (the docs embed them)."""
+    groups: dict[str, list[str]] = {}
+    for task in tasks:
+        tiers = list(task.tiers)
+        items = {tier: dict(budget_items(task, tier)) for tier in tiers}
+        keys = list(dict.fromkeys(k for tier in tiers for k in items[tier]))
+        lines = ["| key | " + " | ".join(tiers) + " |", "|---|" + "---|" * len(tiers)]
+        for key in keys:
+            cells = [repr(items[t][key]) if key in items[t] else "" for t in tiers]
+            lines.append(f"| `{key}` | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        groups.setdefault("\n".join(lines), []).append(task.name)
+    return [f"Budgets of {', '.join(f'`{n}`' for n in names)}:\n\n{table}" for table, names in groups.items()]
+
+
+def _print_budgets(selector: str, markdown: bool = False) -> int:
+    from .registry import select_tasks
+
+    if markdown:
+        print("\n\n".join(budget_tables(select_tasks(selector))))
+        return 0
+    for task in select_tasks(selector):
+        print(task.name)
+        for tier in task.tiers:
+            items = budget_items(task, tier)
+            print(f"  {tier}")
+            width = max((len(k) for k, _ in items), default=0)
+            for key, value in items:
+                print(f"    {key:<{width}}  {value!r}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from .registry import families, methods, methods_for, select_tasks, tasks
+
+    if args.budgets:
+        return _print_budgets(args.target or "all", args.markdown)
+    all_tasks = tasks() if not args.target else {t.name: t for t in select_tasks(args.target)}
     for family in families():
         fam = [t for t in all_tasks.values() if t.family == family]
         if not fam:
@@ -227,10 +284,15 @@ def cmd_export(args) -> int:
 
 def _add_run_parser(sub, store_help: str) -> None:
     """The `run` verb's options: the grid (target, methods, params, tier, seeds), where and how it runs, output."""
-    s = sub.add_parser("run", help="run tasks × methods × seeds at a tier")
-    s.add_argument("target", help="all, a family, or family/task")
-    s.add_argument("--method", action="append", help="a registered method or path/to/file.py:Class (repeatable)")
-    s.add_argument("--params", help="JSON keyword arguments for the method constructors")
+    s = sub.add_parser("run", help="run tasks × methods × seeds at a tier",
+                       description="Run tasks × methods × seeds at a tier; each finished cell is stored at once.",
+                       epilog=TARGET_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("target", help="all, a family, family/task, a short name, a sub-family or a glob (below)")
+    s.add_argument("--method", action="append",
+                   help="a registered method or path/to/file.py:Class (repeatable); a file method runs only on the "
+                        "tasks its class declares (`family`, `tasks`)")
+    s.add_argument("--params", help="JSON keyword arguments for the method constructors (lossless: `coder`, "
+                                    "`particles`, `resample` pick the bits-back coder around a latent-variable model)")
     s.add_argument("--tier", default="smoke", help="a tier of the selected tasks' families (standard: smoke, quick, "
                    "paper)")
     s.add_argument("--seeds", type=int, default=1)
@@ -260,8 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="verb", required=True)
     store_help = "results store (SQLite); default $LATENTBENCH_RESULTS or results/latentbench.sqlite"
 
-    s = sub.add_parser("list", help="list the tasks by family")
+    s = sub.add_parser("list", help="list the tasks by family (or their budgets)")
+    s.add_argument("target", nargs="?", help="only these tasks (the selectors of `run`); default all")
     s.add_argument("--methods", action="store_true", help="also list each task's reference methods")
+    s.add_argument("--budgets", action="store_true",
+                   help="print each tier's budget (keys and values: what a method receives as `budget`)")
+    s.add_argument("--markdown", action="store_true", help="with --budgets: markdown tables (key × tier)")
     s.set_defaults(func=cmd_list)
 
     _add_run_parser(sub, store_help)

@@ -120,6 +120,12 @@ class Task(ABC, Generic[BudgetT]):
         # class is the subclass's declaration, not checked here
         return cast(BudgetT, budget.for_tier(tier))
 
+    def method_options(self, factory: Any, params: Mapping[str, Any]) -> tuple[dict, dict]:
+        """Split a cell's parameters into the method constructor's keyword arguments and the options this task
+        takes for itself (merged into the cell's budget); by default all go to the constructor. `lossless` takes
+        `coder`, `particles` and `resample` for a latent-variable model: the suite's bits-back coder that wraps it."""
+        return dict(params), {}
+
     def data_info(self, tier: str) -> DataInfo:
         """The data copy and checksums for `tier`; called before a cell runs so the cell key names its data."""
         return DataInfo(copy="generated", checksums={})

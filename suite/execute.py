@@ -31,6 +31,19 @@ class _Timeout(BaseException):
     """Raised by SIGALRM inside a cell that overran its wall-time budget (BaseException: methods can't swallow it)."""
 
 
+_IMPORT_RETRY_S = 0.05  # an overrun that lands inside an import waits for the import to finish, polling this often
+
+
+def _in_import(frame) -> bool:
+    """Whether `frame` (or a caller) runs Python's import machinery: a timeout raised there would leave a module
+    half-initialised in sys.modules, failing every later cell of the process that imports it."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: float):
     """Raise _Timeout in the cell's thread after `seconds`: SIGALRM in the main thread (interrupts anything,
@@ -42,6 +55,9 @@ def _time_limit(seconds: float):
         return
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):
         def _handler(signum, frame):
+            if _in_import(frame):  # never interrupt an import: raise once it has finished
+                signal.setitimer(signal.ITIMER_REAL, _IMPORT_RETRY_S)
+                return
             raise _Timeout()
 
         previous = signal.signal(signal.SIGALRM, _handler)
@@ -57,19 +73,30 @@ def _time_limit(seconds: float):
     tid = threading.get_ident()
     lock, state = threading.Lock(), {"done": False, "fired": False}
 
+    timers: list[threading.Timer] = []
+
+    def _arm(delay: float) -> None:
+        timer = threading.Timer(delay, _fire)
+        timer.daemon = True
+        timers.append(timer)
+        timer.start()
+
     def _fire() -> None:
         with lock:
-            if not state["done"]:
-                state["fired"] = True
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_Timeout))
+            if state["done"]:
+                return
+            if _in_import(sys._current_frames().get(tid)):  # never interrupt an import: try again shortly
+                _arm(_IMPORT_RETRY_S)
+                return
+            state["fired"] = True
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_Timeout))
 
-    timer = threading.Timer(seconds, _fire)
-    timer.daemon = True
-    timer.start()
+    _arm(seconds)
     try:
         yield
     finally:
-        timer.cancel()
+        for timer in list(timers):
+            timer.cancel()
         with lock:
             state["done"] = True
             if state["fired"]:  # set but perhaps not raised yet: clear it so it cannot land after the cell
@@ -141,6 +168,10 @@ def run_cell(cell: Cell) -> CellResult:
         task = get_task(cell.task)
         spec = resolve_method(cell.method_ref, task.family)
         budget = task.budget(cell.tier)
+        factory = spec.resolve_factory()
+        kwargs, options = task.method_options(factory, {**spec.params, **cell.params})
+        if options:  # parameters the task takes for itself (lossless: the bits-back coder around a user's model)
+            budget = budget.replace(**options)
         limit = float(budget.time_limit_s or 0)
         reset_peak_mem()
         wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -148,7 +179,7 @@ def run_cell(cell: Cell) -> CellResult:
             data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
             seed_everything(cell.seed)
             try:
-                method = spec.resolve_factory()(**{**spec.params, **cell.params})
+                method = factory(**kwargs)
             except Exception as exc:
                 raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
             with _time_limit(limit), cell_label(f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"), \

@@ -31,7 +31,19 @@ def run_process(cells: Sequence[Cell], jobs: int) -> Iterator[CellResult]:
                 yield res
 
 
+def dask_worker_wait() -> float:
+    """Seconds `run` waits for a dask scheduler to have a worker before it fails (LATENTBENCH_DASK_WAIT_S, 60)."""
+    try:
+        return float(os.environ.get("LATENTBENCH_DASK_WAIT_S", "60"))
+    except ValueError:
+        raise LatentBenchError("LATENTBENCH_DASK_WAIT_S must be a number of seconds") from None
+
+
 def run_dask(cells: Sequence[Cell], address: str) -> Iterator[CellResult]:
+    """Cells on a dask.distributed cluster. A file method (`path/to/file.py:Class`) is imported by each worker from
+    the same absolute path: the file must be there on every worker (a shared filesystem), or be installed on the
+    workers as a plugin package and named by its registered name. A scheduler without a worker fails within
+    `dask_worker_wait()` seconds instead of waiting forever."""
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover
@@ -40,6 +52,15 @@ def run_dask(cells: Sequence[Cell], address: str) -> Iterator[CellResult]:
         client = Client(address, timeout="20s")
     except Exception as exc:
         raise LatentBenchError(f"cannot reach the dask scheduler at {address}: {exc}") from exc
+    wait = dask_worker_wait()
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except Exception as exc:  # a TimeoutError (asyncio's or dask's): no worker joined the scheduler in time
+        client.close()
+        raise LatentBenchError(
+            f"the dask scheduler at {address} has no worker (waited {wait:g} s): start one with `dask worker "
+            f"{address}` (every worker must import file methods from the same path), or set "
+            f"LATENTBENCH_DASK_WAIT_S to wait longer") from exc
     try:
         futures = client.map(run_cell, list(cells), pure=False)
         index = {f.key: c for f, c in zip(futures, cells)}

@@ -249,7 +249,11 @@ def get_task(name: str) -> Task:
 
 
 def select_tasks(selector: str) -> list[Task]:
-    """`all`, a family name, a full task name `family/task`, or a glob over task names."""
+    """The tasks a selector names, tried in this order:
+
+    `all`; a family (`bounds`); a full task name (`bounds/gaussian-logz`); a short name without the family
+    (`gaussian-logz`); a sub-family, full or short (`representation/semisup`, `semisup`); a glob over full or short
+    names (`bounds/*-logz`, `*-logz`, `semisup/mnist-*`)."""
     all_tasks = tasks()
     if selector == "all":
         return list(all_tasks.values())
@@ -262,6 +266,7 @@ def select_tasks(selector: str) -> list[Task]:
         if fnmatch.fnmatchcase(n, selector)
         or fnmatch.fnmatchcase(n.split("/", 1)[1], selector)  # a short name: `mnist-8bit`
         or n.split("/", 1)[1].startswith(selector.rstrip("/") + "/")  # a sub-family: `semisup`
+        or n.startswith(selector.rstrip("/") + "/")  # a sub-family by its full name: `representation/semisup`
     ]
     if matched:
         return matched
@@ -317,7 +322,8 @@ def load_file_method(ref: str, family: str | None = None) -> MethodSpec:
         obj = candidates[0]
         attr = obj.__name__
     name = getattr(obj, "method_name", None) or attr
-    fam = family or getattr(obj, "family", None) or _guess_family(obj)
+    declared_tasks, declared_family = declared_scope(obj, f"{path_text}:{attr}")
+    fam = declared_family or family or _guess_family(obj)
     if fam is None:
         wanted = "; ".join(f"{f.name}: {' or '.join(p.__name__ for p in f.protocols)}" for f in families().values())
         raise PluginError(f"{path_text}:{attr} implements no registered family's protocol ({wanted}); implement "
@@ -328,12 +334,43 @@ def load_file_method(ref: str, family: str | None = None) -> MethodSpec:
         family=fam,
         factory=f"file:{path}:{attr}",
         params={},
-        tasks=("*",),
+        tasks=declared_tasks,
         declared_version=digest,
         description=(inspect.getdoc(obj) or "").split("\n")[0],
         reference=False,
         source=f"file:{path}",
     )
+
+
+def declared_scope(obj: Any, where: str = "") -> tuple[tuple[str, ...], str | None]:
+    """The tasks a method class declares it runs (`tasks`, globs over full or short task names) and its family
+    (`family`, else the family every full-name pattern in `tasks` starts with); ("*",) and None when undeclared.
+
+    `latentbench run FAMILY --method file.py:Class` skips (no error rows) the tasks a class does not declare."""
+    where = where or getattr(obj, "__name__", "the method")
+    raw = getattr(obj, "tasks", None)
+    if raw is None:
+        patterns: tuple[str, ...] = ("*",)
+    else:
+        if isinstance(raw, str):
+            raw = (raw,)
+        try:
+            patterns = tuple(raw)
+        except TypeError:
+            raise PluginError(f"{where}: `tasks` must be a tuple of task names or globs, got {type(raw).__name__}") from None
+        if not patterns or not all(isinstance(p, str) and p for p in patterns):
+            raise PluginError(f"{where}: `tasks` must be a non-empty tuple of task names or globs, got {raw!r}")
+    family = getattr(obj, "family", None)
+    if family is not None and family not in families():
+        raise PluginError(f"{where}: unknown family {family!r} (families: {', '.join(families())})")
+    prefixes = {p.split("/", 1)[0] for p in patterns if p.split("/", 1)[0] in families()}
+    if family is None and len(prefixes) == 1 and all("/" in p for p in patterns):
+        family = prefixes.pop()
+    if family is not None:  # full names of another family can never match: say so now, not by silence later
+        foreign = [p for p in patterns if p.split("/", 1)[0] in families() and p.split("/", 1)[0] != family]
+        if foreign:
+            raise PluginError(f"{where}: family {family!r} but `tasks` names {', '.join(foreign)}")
+    return patterns, family
 
 
 def family_protocols(family: str) -> tuple[type, ...]:

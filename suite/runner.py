@@ -39,6 +39,7 @@ def build_cells(
         raise LatentBenchError(f"unknown tier {tier!r} (tiers: {', '.join(all_tiers())})")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     cells: list[Cell] = []
+    used: set[str] = set()
     for task in tasks:
         if tier not in task.tiers:
             raise LatentBenchError(f"task {task.name} has no tier {tier!r}")
@@ -47,8 +48,9 @@ def build_cells(
             specs = []
             for ref in method_refs:
                 spec = resolve_method(ref, task.family)
-                if spec.reference and not spec.applies_to(task.name):
-                    continue  # a named baseline of another family: skip it for this task
+                if not spec.applies_to(task.name):
+                    continue  # a baseline of another family, or a file method that does not declare this task
+                used.add(ref)
                 specs.append((spec.factory[len("file:"):] if spec.source.startswith("file:") else spec.name, spec))
         else:
             specs = [(s.name, s) for s in methods_for(task)]
@@ -64,6 +66,13 @@ def build_cells(
                         tier=tier, task_version=task.version, method_version=spec.version, data=info,
                     )
                 )
+    for ref in method_refs or ():
+        if ref not in used and tasks:
+            spec = resolve_method(ref, tasks[0].family)
+            raise LatentBenchError(
+                f"{ref} runs none of the selected tasks ({', '.join(t.name for t in tasks[:4])}"
+                f"{', ...' if len(tasks) > 4 else ''}): it declares family {spec.family!r} and tasks "
+                f"{', '.join(spec.tasks)}")
     return cells
 
 

@@ -46,7 +46,7 @@ from ..bitsback.exact_models import HiddenMarkovModel, MixtureOfBernoullis
 from ..bitsback.sequential import SMCCoder, is_sequential_model
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import CodecError, MethodError
-from ..protocols import Codec, LosslessContext  # LosslessContext: part of the protocol, imported here by name
+from ..protocols import Codec, LatentVariableModel, LosslessContext, SequentialLatentModel
 from ..registry import register_task
 
 PAPER = "Ruan et al. 2021, 'Improving Lossless Compression Rates via Monte Carlo Bits-Back Coding' (ICML)"
@@ -81,12 +81,15 @@ METRICS: tuple[Metric, ...] = (
 @dataclass(frozen=True, kw_only=True)
 class LosslessBudget(Budget):
     """A lossless tier: `n_items` items coded; `curve`: also record bits/dim against items coded; a latent-variable
-    model is wrapped in the bits-back coder `lvm_coder` ("elbo", or another `wrap_model` coder) with `lvm_K` samples."""
+    model is wrapped in the bits-back coder `lvm_coder` ("elbo", or another `wrap_model` coder) with `lvm_K` samples
+    (`lvm_resample`: the SMC coder's resampling). A cell's `coder` / `particles` / `resample` parameters set these
+    three (`lvm_options`)."""
 
     n_items: int
     curve: bool = True
     lvm_coder: str = "elbo"
     lvm_K: int = 1
+    lvm_resample: str = "always"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,10 +135,47 @@ def is_lvm(method: Any) -> bool:
     return all(callable(getattr(method, m, None)) for m in ("posterior", "likelihood", "prior"))
 
 
-def wrap_model(method: Any, coder: str = "elbo", K: int = 1, seed: int = 0) -> BitsBackBase:
-    """The suite's bits-back coder around a user's latent-variable model (sequence models get the SMC coder)."""
+LVM_OPTIONS = {"coder": "lvm_coder", "particles": "lvm_K", "resample": "lvm_resample"}  # --params key -> budget key
+IID_CODERS = ("elbo", "is", "cis", "naive")
+SEQUENCE_CODERS = ("elbo", "is", "smc")
+
+
+def lvm_options(model: Any, params: dict) -> tuple[dict, dict]:
+    """For a latent-variable model (not a codec): take `coder`, `particles`, `resample` out of its parameters as
+    the budget keys of the bits-back coder the task wraps it in, checked here so a typo is an error row that says
+    which coders fit. A constructor that names one of these parameters itself still receives it."""
+    if is_codec(model) or not (is_lvm(model) or is_sequential_model(model)):
+        return dict(params), {}
+    import inspect
+
+    try:
+        own = set(inspect.signature(model).parameters) if callable(model) else set()
+    except (TypeError, ValueError):
+        own = set()
+    kwargs = {k: v for k, v in params.items() if k not in LVM_OPTIONS or k in own}
+    options = {LVM_OPTIONS[k]: v for k, v in params.items() if k in LVM_OPTIONS}
+    coders = SEQUENCE_CODERS if is_sequential_model(model) else IID_CODERS
+    coder = options.get("lvm_coder", "elbo")
+    if coder not in coders:
+        kind = "a sequence model" if is_sequential_model(model) else "a latent-variable model"
+        raise MethodError(f"coder {coder!r} does not fit {kind} (coders: {', '.join(coders)})")
+    K = options.get("lvm_K", 1)
+    if isinstance(K, bool) or not isinstance(K, int) or K < 1:
+        raise MethodError(f"particles must be a positive int, got {K!r}")
+    if coder in ("elbo", "naive") and K != 1:
+        raise MethodError(f"coder {coder!r} codes with one particle; particles={K} needs coder 'is', 'cis' or 'smc'")
+    if options.get("lvm_resample", "always") not in ("always", "adaptive"):
+        raise MethodError(f"resample must be 'always' or 'adaptive', got {options['lvm_resample']!r}")
+    return kwargs, options
+
+
+def wrap_model(method: Any, coder: str = "elbo", K: int = 1, seed: int = 0, resample: str = "always") -> BitsBackBase:
+    """The suite's bits-back coder around a user's latent-variable model: BB-ELBO, BB-IS(K), BB-CIS(K) or the naive
+    coder; a sequence model gets the SMC coder (elbo: one particle, is: K without resampling, smc: K resampling
+    `resample` = "always" or "adaptive", at effective sample size below K/2)."""
     if is_sequential_model(method):
-        return SMCCoder(method, K=K, resample="never" if coder in ("elbo", "is") else "always", seed=seed)
+        mode = "never" if coder in ("elbo", "is") else resample
+        return SMCCoder(method, K=1 if coder == "elbo" else K, resample=mode, seed=seed)
     return BitsBackCoder(method, coder=coder, K=K, seed=seed)
 
 
@@ -187,12 +227,17 @@ class LosslessTask(Task[LosslessBudget]):
     """Shared evaluation of all lossless tasks (see the module docstring)."""
 
     protocol = Codec
+    protocols = (Codec, LatentVariableModel, SequentialLatentModel)  # a codec, or a model the suite's coders wrap
     metrics = METRICS
     paper = PAPER
     version = "1"
     figure_tier = "quick"  # the quick tier's figure beside the leaderboard; the paper tier's is a family figure
     alphabet = 2
     references: dict[str, str] = {}  # tier -> suite reference model name
+
+    def method_options(self, factory: Any, params: Any) -> tuple[dict, dict]:
+        """A latent-variable model's `coder` / `particles` / `resample` parameters pick the suite's bits-back coder."""
+        return lvm_options(factory, dict(params))
 
     def context(self, tier: str, items: np.ndarray, seed: int, model: Any = None) -> LosslessContext:
         shape = tuple(int(s) for s in items.shape[1:])
@@ -207,8 +252,8 @@ class LosslessTask(Task[LosslessBudget]):
         codec = method
         if not is_codec(method):
             if is_lvm(method) or is_sequential_model(method):
-                codec = wrap_model(method, coder=budget.lvm_coder, K=budget.lvm_K,
-                                   seed=seed)
+                codec = wrap_model(method, coder=budget.lvm_coder, K=budget.lvm_K, seed=seed,
+                                   resample=budget.lvm_resample)
             else:
                 raise MethodError(
                     f"{type(method).__name__} is neither a codec (encode/decode) nor a latent-variable model "
@@ -373,5 +418,5 @@ class SequenceHMM(LosslessTask):
 
 __all__ = [
     "BinarizedMNIST", "LosslessContext", "LosslessData", "LosslessTask", "MNIST8bit", "SequenceHMM", "ToyMixture",
-    "is_codec", "is_lvm", "wrap_model",
+    "is_codec", "is_lvm", "lvm_options", "wrap_model",
 ]

@@ -53,7 +53,7 @@ from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..data.repr_splits import ReprData, load_cifar10, load_mnist, load_norb, load_smoke, load_svhn
 from ..errors import DataError, MethodError
 from ..label_draws import check_labelled, split_labelled
-from ..protocols import Labelled, RepresentationLearner, Setting
+from ..protocols import Clusterer, Encoder, Labelled, RepresentationLearner, SemiSupervisedLearner, Setting
 from ..registry import register_task
 from ..representation_checks import check_features, check_predictions, check_soft_assignments
 from ..threads import run_threads
@@ -197,6 +197,7 @@ class SemisupTask(ReprTask):
     """Semi-supervised classification with a class-balanced labelled draw per seed."""
 
     kind = "semisup"
+    protocol = SemiSupervisedLearner
     metrics = SEMISUP_METRICS
     per_class: ClassVar[dict[str, int | None]]  # labels per class by tier (None: every training label)
     paper = PAPERS["aae"]
@@ -246,6 +247,7 @@ class ClusterTask(ReprTask):
     """Unsupervised clustering into `n_clusters`, scored three ways on the test split."""
 
     kind = "cluster"
+    protocol = Clusterer
     metrics = CLUSTER_METRICS
     n_clusters: ClassVar[int]
     paper = f"{PAPERS['aae']}; {PAPERS['pixelgan']}"
@@ -305,6 +307,7 @@ class ProbeTask(ReprTask):
     """A linear probe on frozen features learned without labels."""
 
     kind = "probe"
+    protocol = Encoder
     metrics = PROBE_METRICS
     paper = PAPERS["wta"]
 
