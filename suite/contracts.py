@@ -31,7 +31,8 @@ class Metric:
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTION_TEXT:
-            raise ValueError(f"metric {self.name!r}: direction must be 'lower', 'higher' or 'none', not {self.direction!r}")
+            raise ValueError(f"metric {self.name!r}: direction must be 'lower', 'higher' or 'none', not "
+                             f"{self.direction!r}")
         if self.headline and self.direction == "none":
             raise ValueError(f"metric {self.name!r}: a headline metric needs a direction")
 
