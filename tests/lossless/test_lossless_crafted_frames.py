@@ -151,6 +151,7 @@ def test_capacity_floor():
     framing.check_capacity((1000, 784), 8 * 1000)  # 8 bits per item, ~0.01 bit per element: fine
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # PIL warns at the header; we refuse
 @pytest.mark.parametrize("name", ["png", "webp-lossless"])
 @pytest.mark.parametrize("layout", ["mosaic", "per-image"])
 def test_an_image_larger_than_its_header_is_refused_before_decoding(name, layout, monkeypatch):
