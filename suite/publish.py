@@ -10,6 +10,7 @@ import html
 import os
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 from .contracts import TIERS
 from .escape import html_attr, markdown_table, md_text
@@ -48,14 +49,26 @@ def paired_section(task, store: ResultsStore) -> str:
             + render_paired(table) + "\n")
 
 
-def family_summary_markdown(store: ResultsStore, family: str) -> str:
-    """The family's summary across its tasks (`latentbench.family_summary`), or "" without two tasks of rows."""
+def family_summary_markdown(store: ResultsStore, family: str,
+                            figure: Callable[[Any], str | None] | None = None) -> str:
+    """The family's summary across its tasks (`latentbench.family_summary`), or "" without two tasks of rows.
+
+    `figure(summary)` saves a summary's rank figure and returns its link from the summary page (or None)."""
     from .family_summary import RULE, family_values, render_summary, summarize_family
 
     values, lower, reference = family_values(store, family)
     if values.empty:
         return ""
-    parts = [render_summary(s) for s in summarize_family(values, lower, reference) if len(s.tasks) >= 2]
+    parts = []
+    for s in summarize_family(values, lower, reference):
+        if len(s.tasks) < 2:
+            continue
+        text = render_summary(s)
+        link = figure(s) if figure is not None else None
+        if link:
+            head, _, rest = text.partition("\n")
+            text = f"{head}\n\n![mean ranks of {md_text(s.group)}, {md_text(s.tier)} tier]({link})\n{rest}"
+        parts.append(text)
     if not parts:
         return ""
     return f"# {family}: summary across tasks\n\n{RULE}\n\n" + "\n\n".join(parts) + "\n"
@@ -134,7 +147,18 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             index_md.append(f"- [{md_text(label)}]({md.relative_to(out)})")
             sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
     for family in families:
-        summary = family_summary_markdown(st, family)
+        def rank_png(s: Any, family: str = family) -> str | None:
+            from .reports.rank_figure import rank_figure
+
+            fig = rank_figure(s) if figures else None
+            if fig is None:
+                return None
+            name = file_name(f"{s.group.replace('/', '-')}-summary-{s.tier}")
+            path = save_literal_on_error(save, fig, inside(out, out / "figures" / f"{name}.png"))
+            written.append(path)
+            return f"../{path.relative_to(out)}"  # from {family}/summary.md
+
+        summary = family_summary_markdown(st, family, rank_png)
         if summary:
             md = inside(out, out / family / "summary.md")
             md.parent.mkdir(parents=True, exist_ok=True)
