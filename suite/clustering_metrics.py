@@ -1,16 +1,20 @@
 """Clustering error under three rules side by side, plus NMI and ARI (the `representation/cluster/*` metrics).
 
 A clustering method gives soft assignments q(k|x) (rows of an (N, K) matrix). Each rule turns the clusters into
-class labels using the *training* examples and their labels, then the error is the percentage of *test* examples
-whose cluster's label is not their class:
+class labels using labelled examples the method never saw labels of, then the error is the percentage of *test*
+examples whose cluster's label is not their class:
 
-- ``paper``: the rule of the AAE paper (Makhzani et al. 2015, sec. 6): cluster k takes the label of the training
-  example that is most confident of it, argmax_n q(k|x_n). (Ties: the first such example.)
-- ``majority``: cluster k takes the most frequent class among the training examples assigned to it (hard
-  assignment argmax_k q(k|x)); a cluster no training example falls in takes the most frequent training class.
-  (Ties: the smallest class.)
-- ``hungarian``: a one-to-one matching of clusters to classes maximising the training examples that agree
-  (scipy's linear_sum_assignment on the K×C contingency table). With K = C this is the usual "unsupervised
+- ``paper``: the rule of the AAE paper (Makhzani et al. 2015, sec. 6), which labels each cluster i with the
+  validation example x_n maximising q(t_i|x_n) and gives that label to every point of the cluster: cluster k takes
+  the label of the *validation* example most confident of it, argmax_n q(k|x_n) (ties: the first such
+  example). Validation images are held out of the method's training set, so the rule's one example per cluster is
+  not one the method could have overfitted; without a validation split (`score_clustering(valid_soft=None)`) the
+  training examples stand in.
+- ``majority`` (on the training examples): cluster k takes the most frequent class among the training examples
+  assigned to it (hard assignment argmax_k q(k|x)); a cluster no training example falls in takes the most frequent
+  training class. (Ties: the smallest class.)
+- ``hungarian`` (on the training examples): a one-to-one matching of clusters to classes maximising the training
+  examples that agree (scipy's linear_sum_assignment on the K×C contingency table). With K = C this is the usual "unsupervised
   accuracy"; with K > C only C clusters get a class and every example of an unmatched cluster counts as an error,
   so the rule penalises over-clustering by design.
 
@@ -45,11 +49,11 @@ def contingency(assign: np.ndarray, labels: np.ndarray, n_clusters: int, n_class
     return table
 
 
-def paper_rule_labels(train_soft: np.ndarray, train_labels: np.ndarray) -> np.ndarray:
-    """Cluster k → the label of the training example with the largest q(k|x)."""
-    train_soft = np.asarray(train_soft, dtype=np.float64)
-    best = train_soft.argmax(axis=0)  # (K,) index of the most confident example of each cluster
-    return np.asarray(train_labels, dtype=np.int64)[best]
+def paper_rule_labels(soft: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Cluster k → the label of the example (the validation split's, in the tasks) with the largest q(k|x)."""
+    soft = np.asarray(soft, dtype=np.float64)
+    best = soft.argmax(axis=0)  # (K,) index of the most confident example of each cluster
+    return np.asarray(labels, dtype=np.int64)[best]
 
 
 def majority_labels(train_assign: np.ndarray, train_labels: np.ndarray, n_clusters: int, n_classes: int) -> np.ndarray:
@@ -147,15 +151,26 @@ class ClusteringScores:
 
 
 def score_clustering(train_soft: np.ndarray, train_labels: np.ndarray, test_soft: np.ndarray,
-                     test_labels: np.ndarray, n_classes: int) -> ClusteringScores:
-    """All the cluster metrics: the rules are fitted on the training split and scored on the test split."""
+                     test_labels: np.ndarray, n_classes: int, valid_soft: np.ndarray | None = None,
+                     valid_labels: np.ndarray | None = None) -> ClusteringScores:
+    """All the cluster metrics, scored on the test split: majority vote and Hungarian matching are fitted on the
+    training split, the paper rule on the validation split (`valid_soft`, `valid_labels`; the training split when
+    none is given)."""
     train_soft = np.asarray(train_soft, dtype=np.float64)
     test_soft = np.asarray(test_soft, dtype=np.float64)
     n_clusters = train_soft.shape[1]
     if test_soft.shape[1] != n_clusters:
         raise ValueError(f"train has {n_clusters} clusters, test {test_soft.shape[1]}")
+    if (valid_soft is None) != (valid_labels is None):
+        raise ValueError("valid_soft and valid_labels go together")
+    if valid_soft is not None:
+        valid_soft = np.asarray(valid_soft, dtype=np.float64)
+        if valid_soft.shape[1] != n_clusters or len(valid_soft) != len(valid_labels) or not len(valid_soft):
+            raise ValueError(f"validation assignments {valid_soft.shape} do not fit {n_clusters} clusters and "
+                             f"{len(valid_labels)} labels")
     train_assign, test_assign = hard_assignments(train_soft), hard_assignments(test_soft)
-    paper = paper_rule_labels(train_soft, train_labels)
+    paper = (paper_rule_labels(train_soft, train_labels) if valid_soft is None
+             else paper_rule_labels(valid_soft, valid_labels))
     majority = majority_labels(train_assign, train_labels, n_clusters, n_classes)
     hungarian = hungarian_labels(train_assign, train_labels, n_clusters, n_classes)
     return ClusteringScores(

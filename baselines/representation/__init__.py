@@ -28,16 +28,16 @@ def register() -> None:
     register_method("pixels", FAMILY, f"{M}.floors:PixelProbe", tasks=("probe/*",),
                     description="floor: raw pixels as the probe's features",
                     role="floor", meta=meta("pixels"))
-    register_method("aae", FAMILY, f"{M}.aae:AAE", tasks=("semisup/*", "cluster/*"), version="2",
+    register_method("aae", FAMILY, f"{M}.aae:AAE", tasks=("semisup/*", "cluster/*"), version="3",
                     description="adversarial autoencoder, categorical + style code (Makhzani et al. 2015)",
                     meta=meta("aae"))
-    register_method("pixelgan", FAMILY, f"{M}.pixelgan:PixelGAN", tasks=("cluster/*", "semisup/*"), version="2",
+    register_method("pixelgan", FAMILY, f"{M}.pixelgan:PixelGAN", tasks=("cluster/*", "semisup/*"), version="3",
                     description="PixelGAN autoencoder, categorical prior, small PixelCNN decoder (Makhzani & Frey 2017)",
                     meta=meta("pixelgan"))
-    register_method("iae", FAMILY, f"{M}.iae:IAE", tasks=("cluster/*", "semisup/*"), version="3",
+    register_method("iae", FAMILY, f"{M}.iae:IAE", tasks=("cluster/*", "semisup/*"), version="4",
                     description="implicit autoencoder, categorical code, adversarial reconstruction (Makhzani 2018)",
                     meta=meta("iae"))
-    register_method("m1m2", FAMILY, f"{M}.m1m2:M1M2", tasks=("semisup/*",),
+    register_method("m1m2", FAMILY, f"{M}.m1m2:M1M2", tasks=("semisup/*",), version="2",
                     description="reference: semi-supervised VAE M1+M2 (Kingma et al. 2014)",
                     role="reference", meta=meta("m1m2"))
     register_method("wta-fc", FAMILY, f"{M}.wta:WTAFC", params={"sparsity": 0.05}, tasks=("probe/*", "semisup/*"),

@@ -19,20 +19,16 @@ collapses onto one or two categories within the first hundred steps (measured on
 explicit KL(mean q(y) ‖ uniform) to the encoder's adversarial cost; `gen_lr` sets the encoder's adversarial
 learning rate apart from the discriminators' `gan_lr`.
 
-Cluster tasks (`cluster_defaults`; measured on quick-tier MNIST, 3,000 minibatches of 100, seed 0, 16 clusters):
-with the paper's soft code the decoder reads a continuous K-dimensional vector out of q(y|x), so the
-reconstruction keeps q(y|x) soft (mean max q ≈ 0.47 at step 3,000) and the categories follow whatever helps the
-reconstruction, not the class (NMI 0.37, 50 % error). The decoder therefore gets a straight-through one-hot *sample*
-of q(y|x) (`y_code="gumbel"`, a deviation from the paper): a soft q(y|x) then costs reconstruction, so the encoder
-sharpens on categories that carry the image's class (NMI 0.59, 25 %); the adversarial phase runs at `gan_lr` 5e-4
-(not 2e-4) there, which keeps all the categories in use at 30 clusters (2e-4: 24 of 30). Quick tier, 3 seeds, paper
-rule: 33.5 ± 4.2 % at 16 clusters, 21.3 ± 0.5 % at 30 (k-means on pixels: 32.6, 23.8); the 16-cluster error is
-dominated by clusters that mix 4/7/9 and 3/5/8, whose most confident example is often of the minority class.
-Semisup tasks keep the soft code and 2e-4.
-`logit_scale` (default 1; 3 and 10 made the soft code sharper but the clusters worse) multiplies the logits.
-Scaled-down CPU variant by default (tier widths 64 / 256 / 1000 hidden units, two hidden layers, Adam);
-the paper's tier uses its widths (1000-1000) and the tier's step budget. Honest budget: the quick tier trains for
-3,000 minibatches of 100, far below the paper's (thousands of epochs), so quick numbers sit well above the paper's.
+Cluster tasks (`cluster_defaults`): the decoder gets a straight-through one-hot *sample* of q(y|x)
+(`y_code="gumbel"`, a deviation from the paper), because with the paper's soft code the decoder reads a continuous
+K-dimensional vector and the categories follow the reconstruction, not the class; the adversarial phase runs at
+`gan_lr` 5e-4 there, which keeps all the categories in use at 30 clusters. Semisup tasks keep the paper's soft
+code, and the adversarial phase runs at the reconstruction's rate (`gan_lr` defaults to `lr`, 1e-3; Adam, β1 0.5),
+because at a slower rate the prior on y is too weak to keep q(y|x) categorical and the soft q(y|x) fed to the
+decoder acts as a continuous style code (`--params '{"gan_lr": 2e-4}'` gives the form before version 3).
+`logit_scale` (default 1) multiplies the logits. Scaled-down CPU variant by default (tier widths 64 / 256 / 1000
+hidden units, two hidden layers, Adam); the paper tier uses its widths (1000-1000) and the tier's step budget.
+Measured figures for each of these choices: CHANGELOG.md ("representation baselines").
 """
 from __future__ import annotations
 
@@ -62,11 +58,11 @@ class CategoricalAdversarialAE(TorchLearner):
                          batch_size=batch_size, **extra)
 
     def _resolve_defaults(self, setting: Setting) -> None:
-        """`y_code` and `gan_lr` left at None take the class's `cluster_defaults` on cluster tasks, else "soft" and
-        2e-4 (the semisup tasks keep the settings their published numbers were measured with)."""
+        """`y_code` and `gan_lr` left at None take the class's `cluster_defaults` on cluster tasks; elsewhere the
+        soft code and the adversarial phase at the reconstruction's rate `lr` (see the module docstring)."""
         tuned = self.cluster_defaults if setting.kind == "cluster" else {}
         self.y_code_ = self.y_code or tuned.get("y_code", "soft")
-        self.gan_lr_ = float(self.gan_lr if self.gan_lr is not None else tuned.get("gan_lr", 2e-4))
+        self.gan_lr_ = float(self.gan_lr if self.gan_lr is not None else tuned.get("gan_lr", self.lr))
 
     # -- construction ---------------------------------------------------------------------------------------
     def _n_categories(self, setting: Setting) -> int:
@@ -236,7 +232,7 @@ class CategoricalAdversarialAE(TorchLearner):
     # -- protocol outputs -----------------------------------------------------------------------------------
     def _probs(self, x: np.ndarray) -> np.ndarray:
         """q(y|x), the softmax taken in float64 (a float32 softmax can round confident examples to exactly 1.0, and
-        the paper's cluster-labelling rule, each cluster takes the label of its most confident training example,
+        the paper's cluster-labelling rule, each cluster takes the label of its most confident validation example,
         would then pick the first of the tied examples; a safeguard, no change measured in the runs here)."""
         logits = self._batched(lambda b: self._encode(b)[0], x).astype(np.float64)
         logits -= logits.max(axis=1, keepdims=True)

@@ -8,9 +8,10 @@ the categorical code is left to carry the global (class) information, which is w
 Colour images: the channels of a pixel are modelled as independent given the previous pixels (a simplification
 of the paper's PixelCNN, which orders them). With a labelled set it adds the AAE's supervised phase.
 
+The adversarial phase runs at the reconstruction's rate off cluster tasks (the AAE's `gan_lr` default, 1e-3; before
+version 3 it ran at 2e-4; `--params '{"gan_lr": 2e-4}'` gives the old form).
 Sizes by tier (maps × masked layers): smoke 8 × 2, quick 16 × 3, paper 64 × 8 (the paper used larger gated
-PixelCNNs); the quick tier caps training at 1,000 steps (of the tier's 3,000) to fit ~3 minutes on one core, so
-quick numbers sit far above the paper's 5.27 %.
+PixelCNNs); the quick tier caps training at 1,000 steps (of the tier's 3,000) to fit ~3 minutes on one core.
 """
 from __future__ import annotations
 

@@ -113,3 +113,23 @@ def test_nmi_ari_edge_cases():
     # hand: labels [0,0,1,1], clusters [0,1,0,1] → independent: NMI 0, ARI = (0 − 0.5·... ) = −0.5
     assert normalized_mutual_info([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(0.0)
     assert adjusted_rand_index([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(-0.5)
+
+
+def test_paper_rule_reads_the_validation_split_when_given():
+    """The paper rule takes each cluster's label from its most confident validation example; majority vote and
+    Hungarian matching stay on the training split. Here the training split's most confident example of cluster 0 is
+    of the wrong class, the validation split's is right."""
+    train_soft = np.array([[0.99, 0.01], [0.6, 0.4], [0.7, 0.3], [0.1, 0.9], [0.2, 0.8]])
+    train_labels = np.array([1, 0, 0, 1, 1])
+    valid_soft = np.array([[0.9, 0.1], [0.3, 0.7]])
+    valid_labels = np.array([0, 1])
+    test_soft, test_labels = np.array([[0.8, 0.2], [0.1, 0.9]]), np.array([0, 1])
+    on_train = score_clustering(train_soft, train_labels, test_soft, test_labels, 2)
+    on_valid = score_clustering(train_soft, train_labels, test_soft, test_labels, 2, valid_soft, valid_labels)
+    assert on_train.error_paper == pytest.approx(50.0) and on_valid.error_paper == 0.0
+    assert on_train.error_majority == on_valid.error_majority == 0.0
+    assert on_train.error_hungarian == on_valid.error_hungarian == 0.0
+    with pytest.raises(ValueError, match="together"):
+        score_clustering(train_soft, train_labels, test_soft, test_labels, 2, valid_soft, None)
+    with pytest.raises(ValueError, match="do not fit"):
+        score_clustering(train_soft, train_labels, test_soft, test_labels, 2, valid_soft[:, :1], valid_labels)

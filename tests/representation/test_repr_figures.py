@@ -8,7 +8,7 @@ from latentbench.publish import publish
 from latentbench.registry import get_task
 from latentbench.reports import report_for
 from latentbench.reports.representation import family_figures
-from latentbench.reports.representation_gains import gains_table
+from latentbench.reports.representation_gains import UNMEASURED, gains_table
 from latentbench.results import ResultsStore
 from latentbench.runner import run
 
@@ -100,7 +100,8 @@ def test_gains_verdict_separates_real_gaps_from_seed_noise():
     assert g.loc["aae", "verdict"] == "yes" and g.loc["aae", "note"] == ""
     assert g.loc["iae", "verdict"].startswith("tie") and "within" in g.loc["iae", "note"]
     assert g.loc["m1m2", "verdict"] == "NO" and not g.loc["m1m2", "beats_floor"]
-    assert "3,000 minibatches of 100" in g.loc["m1m2", "note"]  # the budget the method actually trained for
+    steps = get_task("representation/semisup/mnist-100").tiers["quick"]["steps"]
+    assert f"{steps:,} minibatches of 100" in g.loc["m1m2", "note"]  # the budget the method actually trained for
     assert g.loc["wta-fc", "verdict"].startswith("NO (unconfirmed") and "only 1 seed" in g.loc["wta-fc", "note"]
     assert g.loc["supervised-mlp", "verdict"] == "(floor)"
     # every row that does not beat its floor says why
@@ -121,6 +122,19 @@ def test_gains_note_names_the_measured_reason():
     assert "collapsed onto 9.0 of 16 clusters" in pix and "1,000 minibatches" in pix  # pixelgan's stated cap
     assert "collapsed" not in g.loc[("representation/cluster/mnist-16", "aae"), "note"]
     assert "no unlabelled images" in g.loc[("representation/semisup/mnist-all", "m1m2"), "note"]
+    assert "far too short" not in pix and UNMEASURED in pix and "50,000 training images" in pix
+
+
+def test_gains_cluster_note_cites_a_longer_run_only_when_one_was_measured():
+    """A cluster row's note blames its budget only when a longer run of the same method did better."""
+    rows = _synthetic("representation/cluster/mnist-30", "quick",
+                      {"kmeans": [23.0, 23.5, 24.0], "iae": [60.0, 62.0, 64.0]}, "cluster_error_paper")
+    longer = _synthetic("representation/cluster/mnist-30", "quick", {"iae": [40.0, 41.0]}, "cluster_error_paper")
+    longer["params"] = '{"steps": 9000}'
+    note = gains_table(rows).set_index("method").loc["iae", "note"]
+    assert UNMEASURED in note and "budget effect" not in note
+    note = gains_table(pd.concat([rows, longer])).set_index("method").loc["iae", "note"]
+    assert "more training helps (a budget effect, measured" in note and "9,000 steps 40.50" in note
 
 
 def test_gains_note_cites_other_measured_parameters_of_the_method():
@@ -143,15 +157,17 @@ def test_gains_note_says_when_more_training_made_it_worse():
     early["params"] = '{"steps": 100}'
     g = gains_table(pd.concat([rows, early])).set_index("method")
     note = g.loc["iae", "note"]
-    assert "more training made it worse" in note and "100 steps 15.20" in note and "3,000 steps" in note
+    steps = get_task("representation/semisup/mnist-100").tiers["quick"]["steps"]
+    assert "more training made it worse" in note and "100 steps 15.20" in note and f"{steps:,} steps" in note
     assert "budget effect" not in note
-    assert "budget effect is the likely cause" in g.loc["m1m2", "note"]  # fewer steps did worse: budget stands
+    assert UNMEASURED in g.loc["m1m2", "note"]  # fewer steps did worse: no run isolates a cause, none is claimed
+    assert "budget effect" not in g.loc["m1m2", "note"]
     longer = _synthetic("representation/semisup/mnist-100", "quick", {"m1m2": [25.0, 26.0]}, "test_error")
     longer["params"] = '{"steps": 9000}'
     g = gains_table(pd.concat([rows, early, longer])).set_index("method")
     assert "more training helps (a budget effect, measured" in g.loc["m1m2", "note"] and "9,000 steps 25.50" in \
         g.loc["m1m2", "note"]
-    assert "not isolated by an ablation" not in g.loc["m1m2", "note"]
+    assert UNMEASURED not in g.loc["m1m2", "note"]
 
 
 def test_gains_an_unstable_method_worse_in_every_seed_is_a_no():
@@ -182,7 +198,7 @@ def test_gains_note_compares_a_paper_row_with_the_quick_tier_of_the_same_data():
     assert "1000 hidden units there, 2000 hidden units here" in note and "100,000 steps" in note
     assert "budget effect" not in note
     aae = g.loc["aae", "note"]  # quick did worse, smoke is other data: the budget note stands
-    assert "smoke" not in aae and "budget effect is the likely cause" in aae
+    assert "smoke" not in aae and UNMEASURED in aae and "budget effect" not in aae
 
 
 def test_error_vs_labels_keeps_one_colour_per_method_and_one_marker_per_variant():

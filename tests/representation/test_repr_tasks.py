@@ -107,6 +107,32 @@ def test_fit_without_setting_parameter_is_accepted():
     assert "test_error" in evaluate("representation/semisup/mnist-all", Minimal())
 
 
+def test_cluster_paper_rule_labels_clusters_from_validation_images_the_method_never_fitted():
+    """The cluster task fits the method on the training split only and takes the paper rule's cluster labels from
+    the validation split. Every image falls in cluster 0; one validation image (of another class than the first
+    training image, the training split's tie-broken most confident one) is the most confident of cluster 0, so the
+    paper error is that image's class against the test labels, not the training split's."""
+    task = get_task("representation/cluster/mnist-16")
+    data = task.data("smoke", 0)
+    j = int(np.flatnonzero(data.valid_y != data.train_y[0])[0])
+    chosen = data.valid_x[j].tobytes()
+
+    def out(x):
+        soft = np.full((len(x), 16), 0.01)
+        soft[:, 0] = [0.9 if a.tobytes() == chosen else 0.5 for a in x]
+        return soft / soft.sum(1, keepdims=True)
+
+    m = Recorder(out)
+    scores = evaluate("representation/cluster/mnist-16", m)
+    assert m.labelled is None and len(m.unlabelled) == len(data.train_y)
+    assert not {x.tobytes() for x in data.valid_x} & {x.tobytes() for x in m.unlabelled}  # held out of fit
+    from_valid = 100.0 * float(np.mean(data.test_y != data.valid_y[j]))
+    from_train = 100.0 * float(np.mean(data.test_y != data.train_y[0]))
+    assert from_valid != from_train and scores["cluster_error_paper"] == pytest.approx(from_valid)
+    assert scores["cluster_error_majority"] == pytest.approx(100.0 * float(np.mean(
+        data.test_y != np.bincount(data.train_y).argmax())))
+
+
 def test_cluster_and_probe_protocols():
     m = Recorder()
     out = evaluate("representation/cluster/mnist-16", m)
@@ -217,4 +243,4 @@ def test_quick_tier_mnist_split():
     assert (len(d.train_y), len(d.valid_y), len(d.test_y)) == (50000, 10000, 10000)
     assert d.train_x.shape[1:] == (1, 28, 28)
     c = get_task("representation/cluster/mnist-30").data("quick", 0)
-    assert len(c.train_y) == 60000 and len(c.valid_y) == 0
+    assert len(c.train_y) == 50000 and len(c.valid_y) == 10000  # the validation split labels the paper rule
