@@ -113,7 +113,8 @@ def _interleaved(fns: dict, repeat: int) -> tuple[dict, dict]:
     return best, ratios
 
 
-def compare(n: int = 18, steps: int = 8, repeat: int = 3, devices: tuple[str, ...] = ("default.qubit", "lightning.qubit")
+def compare(n: int = 18, steps: int = 8, repeat: int = 3,
+            devices: tuple[str, ...] = ("default.qubit", "lightning.qubit"),
             ) -> tuple[dict[str, float], dict[str, float]]:
     """Seconds per objective + gradient (best of `repeat`) for ours and each PennyLane device, after checking that
     they agree to 1e-9, and the median per-round speed ratios."""

@@ -218,12 +218,12 @@ def load_reference(root: str) -> tuple[dict, list[str]]:
 def compare_with_reference(argv: list[str] | None = None) -> dict:
     """Script mode: one AIS-HMC transition of ours vs the paper's public code, same decoder/data/β/chains/steps."""
     import argparse
-
-    from latentbench.provenance import git_commit
     import time
     import types
 
     import torch
+
+    from latentbench.provenance import git_commit
 
     ap = argparse.ArgumentParser(description=compare_with_reference.__doc__)
     ap.add_argument("--reference", required=True, help="checkout of github.com/BorealisAI/rate_distortion")

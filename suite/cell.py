@@ -28,7 +28,8 @@ class Cell:
     method_version: str = "1"
     data: dict = field(default_factory=dict)  # DataInfo.as_dict()
     suite_version: str = __version__
-    # where this run keeps the cell's phase checkpoints (`latentbench.checkpoint`): a run setting, not part of its identity
+    # where this run keeps the cell's phase checkpoints (`latentbench.checkpoint`): a run setting, not part of its
+    # identity
     scratch: str = field(default="", compare=False)
     # the run's thread count (`latentbench.threads`; None: not set): a run setting, recorded in the row's provenance
     threads: int | None = field(default=None, compare=False)

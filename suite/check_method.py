@@ -49,8 +49,9 @@ def _missing(cls: Factory, protocol: type) -> str:
 
 def pick_task(cls: Factory, spec, family: str) -> Task | None:
     """The task `check-method` runs without `--task`: the first task of the family that the class declares
-    (`tasks`, in the order of its patterns) and whose own protocol it implements (a `predict` learner gets a semisup task, an `encode` one a probe
-    task); else the first declared task (the run then names what is missing); None if it declares none."""
+    (`tasks`, in the order of its patterns) and whose own protocol it implements (a `predict` learner gets a semisup
+    task, an `encode` one a probe task); else the first declared task (the run then names what is missing); None if it
+    declares none."""
     import fnmatch
 
     declared = [t for t in select_tasks(family) if spec.applies_to(t.name)]

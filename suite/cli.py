@@ -88,7 +88,8 @@ def cmd_list(args) -> int:
         print(f"{family}")
         for t in fam:
             head = t.headline
-            print(f"  {t.name:<42} headline: {head.name} ({head.unit}, {head.direction} is better)  tiers: {', '.join(t.tiers)}")
+            print(f"  {t.name:<42} headline: {head.name} ({head.unit}, {head.direction} is better)  tiers: "
+                  f"{', '.join(t.tiers)}")
             if args.methods:
                 for m in methods_for(t):
                     print(f"      {m.name:<28} {m.description}")
@@ -123,7 +124,8 @@ def cmd_run(args) -> int:
 
     def on_result(res):
         mark = "ok" if res.status == "ok" else "ERROR"
-        progress.update(TaskID(bar["id"]), advance=1, current=f"{res.cell.task} × {res.cell.method} s{res.cell.seed}: {mark}")
+        progress.update(TaskID(bar["id"]), advance=1, current=f"{res.cell.task} × {res.cell.method} "
+                                                              f"s{res.cell.seed}: {mark}")
         bar["done"] += 1
         if not live:  # a log file (nohup, CI, a batch job): one plain line per finished cell
             wall = getattr(res, "wall_s", None)
@@ -272,7 +274,8 @@ def cmd_merge(args) -> int:
     target = ResultsStore(args.into)
     for src in args.sources:
         counts = target.merge_from(src)
-        print(f"{src}: {counts['added']} cells added, {counts['replaced']} errors replaced, {counts['skipped']} already present")
+        print(f"{src}: {counts['added']} cells added, {counts['replaced']} errors replaced, {counts['skipped']} "
+              "already present")
     return 0
 
 
@@ -297,7 +300,8 @@ def _add_run_parser(sub, store_help: str) -> None:
                    "paper)")
     s.add_argument("--seeds", type=int, default=1)
     s.add_argument("--jobs", type=int, default=1)
-    s.add_argument("--executor", default="local", help="local, process, dask://HOST:PORT, slurm://PARTITION?timeout_min=60&mem_gb=16 "
+    s.add_argument("--executor", default="local", help="local, process, dask://HOST:PORT, "
+                                                       "slurm://PARTITION?timeout_min=60&mem_gb=16 "
                    "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)")
     s.add_argument("--threads", type=int, help="torch/BLAS threads per cell, set by the runner around each cell and "
                    "recorded in its provenance (default: a pool's cores // jobs; else the tier's setting or all cores)")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from urllib.parse import parse_qsl, urlsplit
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterator, Sequence
+from urllib.parse import parse_qsl, urlsplit
 
 from .cell import Cell
 from .errors import LatentBenchError
@@ -45,7 +45,8 @@ def run_dask(cells: Sequence[Cell], address: str) -> Iterator[CellResult]:
     workers as a plugin package and named by its registered name. A scheduler without a worker fails within
     `dask_worker_wait()` seconds instead of waiting forever."""
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover
         raise LatentBenchError("the dask executor needs dask.distributed: pip install 'dask[distributed]'") from exc
     try:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from pathlib import Path
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np

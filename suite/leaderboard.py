@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from .board_intervals import LEGEND, headline_intervals
-from .paired_board import paired_table, rank_ranges
 from .contracts import TIERS, Task
 from .escape import markdown_table
+from .paired_board import paired_table, rank_ranges
 from .registry import get_task
 from .results import ResultsStore, params_label
 
@@ -196,9 +196,10 @@ def render(board: pd.DataFrame, task: Task, fmt: str = "markdown") -> str:
         text = markdown_table(table)  # store text (methods, params, tiers, notes) escaped for a table cell
         notes = [LEGEND] if "95 % interval" in table else []
         if "rank_group" in board and board["rank_group"].astype(str).str.len().gt(0).any():
-            notes.append("Ranks are ranges: a method's places given the Holm-corrected paired tests between the methods "
-                         "of its tier that share its seeds (\"1–3\": not told apart from the methods around it); "
-                         "\"(k)\": a place by mean alone, for a row whose seeds differ from its tier's common set.")
+            notes.append("Ranks are ranges: a method's places given the Holm-corrected paired tests between the "
+                         "methods of its tier that share its seeds (\"1–3\": not told apart from the methods around "
+                         "it); \"(k)\": a place by mean alone, for a row whose seeds differ from its tier's common "
+                         "set.")
         return "\n\n".join([text, *notes])
     if fmt == "csv":
         return board.to_csv(index=False)

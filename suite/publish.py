@@ -6,6 +6,7 @@ registered report draws.
 """
 from __future__ import annotations
 
+import functools
 import html
 import os
 import time
@@ -97,14 +98,16 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         md.parent.mkdir(parents=True, exist_ok=True)
         text = render(board, task, "markdown")
         head = task.headline
-        header = f"# {name}\n\n{task.description}\n\nHeadline: **{head.name}** ({head.unit}, {('lower' if head.direction == 'lower' else 'higher')} is better).\n"
+        better = "lower" if head.direction == "lower" else "higher"
+        header = f"# {name}\n\n{task.description}\n\nHeadline: **{head.name}** ({head.unit}, {better} is better).\n"
         if task.paper:
             header += f"Paper: {task.paper}\n"
         fig_rel = None
         if figures:
             ok = rows[rows["status"] == "ok"]
             tiers = figure_tiers(ok, task.figure_tier)
-            fig = (literal_on_mathtext_error(lambda: report_for(task.family).task_figure(task, ok[ok["tier"] == tiers[0]]))
+            shown = ok[ok["tier"] == tiers[0]] if tiers else None
+            fig = (literal_on_mathtext_error(functools.partial(report_for(task.family).task_figure, task, shown))
                    if tiers else None)  # figures hold store text: see figure_text
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
@@ -121,7 +124,8 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         sections.append(
             f"<h2 id='{_safe(name)}'>{html.escape(name)}</h2><p>{html.escape(task.description)}</p>"
             + render(board, task, "html")
-            + (f"<p><img src='{html_attr(fig_rel)}' alt='{html_attr(name)}' style='max-width:720px'></p>" if fig_rel else "")
+            + (f"<p><img src='{html_attr(fig_rel)}' alt='{html_attr(name)}' "
+               "style='max-width:720px'></p>" if fig_rel else "")
         )
     families = list(dict.fromkeys([t.family for t in tasks().values()] + registered_families()))
     for family in families:
@@ -130,7 +134,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             continue
         report = report_for(family)
         if figures:
-            for fname, fig in literal_on_mathtext_error(lambda: report.figures(rows)).items():
+            for fname, fig in literal_on_mathtext_error(functools.partial(report.figures, rows)).items():
                 fname = file_name(fname)  # may hold store text (a task, a tier)
                 path = save_literal_on_error(save, fig, inside(out, out / "figures" / f"{fname}.png"))
                 written.append(path)
@@ -145,7 +149,8 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             written += [md, md.with_suffix(".csv")]
             label = title if title.startswith(f"{family}:") else f"{family}: {title}"
             index_md.append(f"- [{md_text(label)}]({md.relative_to(out)})")
-            sections.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(index=False, classes="leaderboard", border=0))
+            sections.append(f"<h2>{html.escape(title)}</h2>"
+                            + frame.to_html(index=False, classes="leaderboard", border=0))
     for family in families:
         def rank_png(s: Any, family: str = family) -> str | None:
             from .reports.rank_figure import rank_figure

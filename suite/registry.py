@@ -280,7 +280,8 @@ def get_method(name: str) -> MethodSpec:
     all_methods = methods()
     if name in all_methods:
         return all_methods[name]
-    raise UnknownNameError(f"unknown method {name!r}{_suggest(name, list(all_methods))} (see `latentbench list --methods`)")
+    raise UnknownNameError(f"unknown method {name!r}{_suggest(name, list(all_methods))} "
+                           "(see `latentbench list --methods`)")
 
 
 def methods_for(task: Task) -> list[MethodSpec]:
@@ -309,7 +310,8 @@ def load_file_method(ref: str, family: str | None = None) -> MethodSpec:
         if not hasattr(module, attr):
             classes = [n for n, o in vars(module).items() if inspect.isclass(o) and o.__module__ == module.__name__]
             raise PluginError(
-                f"{path_text} defines no {attr!r}{_suggest(attr, classes)} (classes defined: {', '.join(classes) or 'none'})"
+                f"{path_text} defines no {attr!r}{_suggest(attr, classes)} (classes defined: "
+                f"{', '.join(classes) or 'none'})"
             )
         obj = getattr(module, attr)
     else:
@@ -357,7 +359,8 @@ def declared_scope(obj: Any, where: str = "") -> tuple[tuple[str, ...], str | No
         try:
             patterns = tuple(raw)
         except TypeError:
-            raise PluginError(f"{where}: `tasks` must be a tuple of task names or globs, got {type(raw).__name__}") from None
+            raise PluginError(f"{where}: `tasks` must be a tuple of task names or globs, got "
+                              f"{type(raw).__name__}") from None
         if not patterns or not all(isinstance(p, str) and p for p in patterns):
             raise PluginError(f"{where}: `tasks` must be a non-empty tuple of task names or globs, got {raw!r}")
     family = getattr(obj, "family", None)

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from .cell import Cell, canonical_json
-from .itemstore import items_path_for, pack, read_npz, unpack, write_npz
-from .errors import StoreError
 from .cell_result import CellResult
+from .errors import StoreError
+from .itemstore import items_path_for, pack, read_npz, unpack, write_npz
 from .rowfile import check_tiers
-from .store_open import SCHEMA_VERSION as STORE_SCHEMA_VERSION, check_latentbench, open_read_only, store_error
+from .store_open import SCHEMA_VERSION as STORE_SCHEMA_VERSION
+from .store_open import check_latentbench, open_read_only, store_error
 
 SCHEMA_VERSION = STORE_SCHEMA_VERSION  # 2: per-item values (table items); a version-1 store is migrated on open
 DEFAULT_STORE = "results/latentbench.sqlite"

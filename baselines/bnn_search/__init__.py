@@ -18,14 +18,16 @@ DEPTHS = (0, 1, 2, 3, 4)
 def register() -> None:
     for depth in DEPTHS:
         register_method(
-            f"qhn-L{depth}", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN", params={"depth": depth, "mode": "exact"},
+            f"qhn-L{depth}", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN",
+            params={"depth": depth, "mode": "exact"},
             description=f"quantum hypernetwork, {depth} paper layer(s) ({max(1, 2 * depth)} steps), exact "
                         "expectation over all 2^n losses, L-BFGS",
             meta={"series": "qhn"},  # one curve against depth in the report's figure
         )
     register_method(
         "qhn-shots-L2", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN", params={"depth": 2, "mode": "shots"},
-        description="quantum hypernetwork, 2 paper layers, loss queried only at sampled bitstrings (matched budget), Adam",
+        description="quantum hypernetwork, 2 paper layers, loss queried only at sampled bitstrings "
+                    "(matched budget), Adam",
     )
     register_method(
         "qhn-noisy-L2", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN",
@@ -39,5 +41,7 @@ def register() -> None:
                     description="best of query_budget uniformly random configurations per run")
     register_method("simulated-annealing", FAMILY, "latentbench.baselines.bnn_search.classical:SimulatedAnnealing",
                     description="single-bit-flip Metropolis, geometric cooling, query_budget per run")
-    register_method("autoregressive", FAMILY, "latentbench.baselines.bnn_search.autoregressive:AutoregressiveHypernetwork",
-                    description="classical autoregressive hypernetwork (MADE), trained from samples at the matched budget")
+    register_method("autoregressive", FAMILY,
+                    "latentbench.baselines.bnn_search.autoregressive:AutoregressiveHypernetwork",
+                    description="classical autoregressive hypernetwork (MADE), trained from samples at "
+                                "the matched budget")

@@ -19,8 +19,8 @@ n near 2^22), so residuals are coded in parts that are small or powers of two (`
 """
 from __future__ import annotations
 
-import numpy as np
 import constriction
+import numpy as np
 
 from ..errors import CodecError
 

@@ -90,17 +90,21 @@ METRICS = (
            description="fraction of runs whose most likely (or returned) configuration is optimal", tolerance=0.34),
     Metric("expected_loss", "loss", "lower", description="final expected training loss (mean over runs)"),
     Metric("gap_to_optimum", "loss", "lower", description="expected_loss - L*", tolerance=1e-3),
-    Metric("train_accuracy", "fraction", "higher", description="train accuracy of the most likely network (mean over runs)",
+    Metric("train_accuracy", "fraction", "higher", description="train accuracy of the most likely network "
+                                                               "(mean over runs)",
            tolerance=0.01),
-    Metric("test_accuracy", "fraction", "higher", description="test accuracy of the most likely network (mean over runs)",
+    Metric("test_accuracy", "fraction", "higher", description="test accuracy of the most likely network "
+                                                              "(mean over runs)",
            tolerance=0.01),
     Metric("queries", "queries", "lower", description="loss-oracle queries of the cell, all runs together",
            rel_tolerance=0.0),
     Metric("iterations", "iterations", "lower", description="optimizer iterations reported by the method (all runs)",
            rel_tolerance=0.5),
     Metric("success_std", "prob", "lower", summary=False, description="std over runs of success_optimal"),
-    Metric("success_vs_depth", "prob", "higher", summary=False, description="success_optimal at circuit depth L (point)"),
-    Metric("success_vs_noise", "prob", "higher", summary=False, description="success_optimal at noise strength lambda (point)"),
+    Metric("success_vs_depth", "prob", "higher", summary=False, description="success_optimal at circuit "
+                                                                            "depth L (point)"),
+    Metric("success_vs_noise", "prob", "higher", summary=False, description="success_optimal at noise "
+                                                                            "strength lambda (point)"),
     Metric("success_vs_queries", "prob", "higher", summary=False,
            description="success_optimal at the cell's total number of queries (point)"),
 )
@@ -394,7 +398,8 @@ class Gaussian18(_BnnSearchTask):
 
     def spec_payload(self, tier: str) -> dict:
         spec, sizes = self._shape(tier)
-        return {"task": self.name, "tier_shape": "smoke" if tier == "smoke" else "full", "mlp": [spec.d_in, spec.hidden],
+        return {"task": self.name, "tier_shape": "smoke" if tier == "smoke" else "full",
+                "mlp": [spec.d_in, spec.hidden],
                 "sizes": sizes, "means": GAUSS_MEANS, "var": GAUSS_VAR, "weights": GAUSS_WEIGHTS, "seed": DATA_SEED,
                 "loss": "mse", "version": self.version}
 

@@ -1,15 +1,15 @@
 """The `rd-curve` family: rate–distortion curves of generative models by AIS, checked against analytic curves and BDMC.
 
 From Huang, Makhzani, Cao & Grosse, "Evaluating Lossy Compression Rates of Deep Generative Models" (ICML 2020).
-A method is a generative model — a prior p(z) and a decoder f(z) (protocol and optional members: `latentbench.rd_model`);
-the task runs the suite's estimator (`latentbench.rd_ais`): AIS with HMC along q_β(z|x) ∝ p(z) exp(−β ‖x − f(z)‖²),
-the whole curve from one run, one curve point per schedule segment; rate in nats, distortion = the sum of squared
-errors over all pixels of an image, both averaged over the test images.
+A method is a generative model — a prior p(z) and a decoder f(z) (protocol and optional members:
+`latentbench.rd_model`); the task runs the suite's estimator (`latentbench.rd_ais`): AIS with HMC along q_β(z|x) ∝ p(z)
+exp(−β ‖x − f(z)‖²), the whole curve from one run, one curve point per schedule segment; rate in nats, distortion = the
+sum of squared errors over all pixels of an image, both averaged over the test images.
 
 Tasks
 * `rd-curve/linear-vae`: the method must be a linear-Gaussian decoder f(z) = W z + b with a N(0, I) prior (the task
-  reads W and b off the decoder and checks it is affine); its curve is analytic (`latentbench.linear_vae`, via the SVD of
-  W) and the headline is the worst relative gap of the AIS curve to it: at every AIS point (D̂, R̂) the analytic
+  reads W and b off the decoder and checks it is affine); its curve is analytic (`latentbench.linear_vae`, via the SVD
+  of W) and the headline is the worst relative gap of the AIS curve to it: at every AIS point (D̂, R̂) the analytic
   rate at that distortion R*(D̂), gap = |R̂ − R*(D̂)| / max(R*(D̂), 5 nats): relative, with a floor of
   RATE_FLOOR = 5 nats because at small β the rate is near 0 while the distortion's sampling noise, amplified by the
   curve's slope −β, leaves an absolute error that a pure ratio would blow up (0.1 nat counts as 2%).
@@ -145,7 +145,8 @@ _PAPER = {
     "points": 2000, "leapfrog": 20, "init_step": 0.01, "accept_window": None, "two_rounds": True,
     "bdmc_at": [20 / 1999, 48 / 1999, 1990 / 1999], "bdmc_images": 50, "bdmc_chains": 40, "collapse_threshold": 0.05,
     "time_limit_s": 0,
-    "floor_restarts": 16, "floor_steps": 5000,  # the suite's floor check (`latentbench.rd_floor`), not part of the paper
+    # the suite's floor check (`latentbench.rd_floor`), not part of the paper
+    "floor_restarts": 16, "floor_steps": 5000,
 }
 _PAPER_LATENT100 = {"beta_max": 3333.0, "steps": 1600000, "bdmc_at": [20 / 1999, 200 / 1999, 1990 / 1999]}
 
