@@ -3,13 +3,16 @@
 asv: one QHN objective + gradient (the torch statevector simulator, adjoint), the exact enumeration of a landscape,
 and a whole smoke-tier task. As a script::
 
-    python benchmarks/bench_bnn_search.py              # n = 18, 8 steps (4 paper layers): ours vs PennyLane
+    python benchmarks/bench_bnn_search.py              # n = 18, 8 steps (4 paper layers), 1 and 2 threads
     python benchmarks/bench_bnn_search.py --curve      # cost vs n = 10 ... 22 for every simulator
-    python benchmarks/bench_bnn_search.py --threads 1  # pin the thread count (torch and lightning's OpenMP)
+    python benchmarks/bench_bnn_search.py --threads 1  # one thread count only
 
-The comparison runs all simulators in one process on the same parameters and cost, after checking that they agree,
-in interleaved rounds (one call of each per round); it prints the best-of-k seconds per objective + gradient, the
-ratio of the bests and the median of the per-round ratios.
+Peers: PennyLane's default.qubit and lightning.qubit (adjoint, device_vjp) and qulacs (optional extra `qulacs`),
+each in its own worker process started with OMP_NUM_THREADS / MKL / OpenBLAS / torch threads set to the run's
+thread count (`benchmarks/bnn_peers.py`), all on the same parameters and cost; every peer's objective and gradient
+are checked against ours (1e-9) before timing, then interleaved rounds (one call of each per round); it prints the
+best-of-k seconds per objective + gradient, the ratio of the bests, the median of the per-round ratios and the
+load average before and after.
 """
 from __future__ import annotations
 
@@ -96,84 +99,42 @@ class SmokeTask:
 
 
 # ====================================================================== side-by-side script
-def _interleaved(fns: dict, repeat: int) -> tuple[dict, dict]:
-    """Best-of-`repeat` seconds per callable, timed in interleaved rounds (one call of each per round, after one
-    warm-up call each), so a noisy spell on a shared machine hits every simulator alike; also each callable's
-    per-round time divided by ours, as a median over the rounds."""
-    for f in fns.values():
-        f()
-    times: dict = {k: [] for k in fns}
-    for _ in range(repeat):
-        for k, f in fns.items():
-            t = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t)
-    best = {k: min(v) for k, v in times.items()}
-    ratios = {k: float(np.median(np.array(v) / np.array(times["ours"]))) for k, v in times.items() if k != "ours"}
-    return best, ratios
-
-
-def compare(n: int = 18, steps: int = 8, repeat: int = 3,
-            devices: tuple[str, ...] = ("default.qubit", "lightning.qubit"),
-            ) -> tuple[dict[str, float], dict[str, float]]:
-    """Seconds per objective + gradient (best of `repeat`) for ours and each PennyLane device, after checking that
-    they agree to 1e-9, and the median per-round speed ratios."""
-    from latentbench.statevector import BrickAnsatz, lightning_available, pennylane_objective, pennylane_value_and_grad
-
-    rng = np.random.default_rng(0)
-    cost = rng.random(1 << n)
-    ans = BrickAnsatz(n, steps)
-    x = ans.random_params(1, rng)
-    v, g = ans.value_and_grad(x, cost)
-    fns = {"ours": lambda: ans.value_and_grad(x, cost)}
-    for dev in devices:
-        if dev == "lightning.qubit" and not lightning_available():
-            continue
-        f = pennylane_objective(n, steps, cost, dev)
-        v2, g2 = pennylane_value_and_grad(n, steps, cost, x[0], dev, objective=f)
-        err = max(abs(v2 - v[0]), float(np.abs(g2 - g[0]).max()))
-        if err > 1e-9:
-            raise AssertionError(f"{dev} disagrees with the torch simulator by {err:.3g}")
-        fns[dev] = (lambda f=f, dev=dev: pennylane_value_and_grad(n, steps, cost, x[0], dev, objective=f))
-    return _interleaved(fns, repeat)
-
-
 def main(argv: list[str]) -> None:
+    """Fair ratios: every peer in its own worker process pinned to the same thread count (OpenMP included), agreement
+    checked before timing, interleaved rounds (`benchmarks/bnn_peers.py`)."""
     import argparse
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks.bnn_peers import PEERS, compare
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=18)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--curve", action="store_true", help="cost vs n = 10 ... 22")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts, one comparison each")
+    ap.add_argument("--peers", nargs="+", default=list(PEERS[1:]), help="peers besides ours")
+    ap.add_argument("--curve", action="store_true", help="cost vs n = 10 ... curve-max")
     ap.add_argument("--curve-max", type=int, default=22)
     ap.add_argument("--dq-max", type=int, default=20, help="largest n for default.qubit (memory: see the curve)")
     args = ap.parse_args(argv)
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, OMP_NUM_THREADS="
-          f"{os.environ.get('OMP_NUM_THREADS', '(unset)')}, cpus {os.cpu_count()}")
-    if args.curve:
-        print(f"{'n':>3} {'ours':>9} {'default.qubit':>14} {'lightning':>10}   (seconds per objective + gradient; "
-              f"default.qubit not run above n = {args.dq_max}: its backprop tape would not fit in memory)")
-        for n in range(10, args.curve_max + 1, 2):
+    load = os.getloadavg()
+    print(f"cpus {os.cpu_count()}, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min) at "
+          f"the start; peers in pinned worker processes (OMP/MKL/OpenBLAS/torch threads = the run's thread count)")
+    sizes = range(10, args.curve_max + 1, 2) if args.curve else [args.n]
+    for threads in args.threads:
+        for n in sizes:
             # default.qubit's backprop keeps every intermediate 2^n state of the ~(3 n) gates per step: about
-            # 16 MiB x 60 x 8 = 7.5 GiB at n = 20, and 4x that (30 GiB) at n = 22, more than this 24 GiB machine
-            devs = ("default.qubit", "lightning.qubit") if n <= args.dq_max else ("lightning.qubit",)
-            r, ratio = compare(n, args.steps, 2 if n >= 20 else args.repeat, devs)
-            print(f"{n:>3} {r['ours']:9.4f} {r.get('default.qubit', float('nan')):14.4f} "
-                  f"{r.get('lightning.qubit', float('nan')):10.4f}   ratios (median per round): "
-                  + ", ".join(f"{k} {v:.1f}x" for k, v in ratio.items()), flush=True)
-        return
-    r, ratio = compare(args.n, args.steps, args.repeat)
-    print(f"n={args.n}, {args.steps} steps, objective + gradient over {2 * args.steps * args.n} angles (best of "
-          f"{args.repeat} interleaved rounds):")
-    for k, v in r.items():
-        print(f"  {k:16s} {v:8.4f} s" + ("" if k == "ours" else
-                                        f"   best/best {v / r['ours']:.1f}x, median per-round ratio {ratio[k]:.1f}x"))
+            # 16 MiB x 60 x 8 = 7.5 GiB at n = 20, and 4x that (30 GiB) at n = 22
+            peers = [p for p in args.peers if p != "default.qubit" or n <= args.dq_max]
+            r = compare(n, args.steps, threads, 2 if n >= 20 else args.repeat, ["ours", *peers])
+            print(f"n={n}, {args.steps} steps, {threads} thread(s), objective + gradient over "
+                  f"{2 * args.steps * n} angles, best of {len(r['times']['ours'])} interleaved rounds:", flush=True)
+            for k, v in r["best"].items():
+                extra = "" if k == "ours" else (f"   best/best {v / r['best']['ours']:.2f}x, median per-round ratio "
+                                                f"{r['ratio'][k]:.2f}x, agreement {r['agree'][k]:.1e}")
+                print(f"  {k:16s} {v:8.4f} s{extra}", flush=True)
+    load = os.getloadavg()
+    print(f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
 
 
 if __name__ == "__main__":

@@ -346,8 +346,160 @@ def compare_with_reference(argv: list[str] | None = None) -> dict:
     return {"best_s": best, "times_s": times, "checks": checks, "stubs": stubs}
 
 
+# ============================================================================ script mode: does the public loop stall?
+def _reference_segments(steps: int, num_betas: int, max_beta: float, rad: float) -> list[np.ndarray]:
+    """The public code's schedule, split as it splits it: utils/anneal_schedules.py sigmoid_schedule (`steps`
+    temperatures from 0 to 1) times max_beta, cut by utils/experiment_utils.py tempreture_scheduler_beta into
+    `num_betas` segments sharing their end points (re-typed here: that module imports matplotlib/tensorboardX)."""
+    t = np.linspace(-rad, rad, steps)
+    sigm = 1.0 / (1.0 + np.exp(-t))
+    full = (sigm - sigm.min()) / (sigm.max() - sigm.min()) * max_beta
+    num_temp = len(full)
+    starts = np.linspace(0, num_temp - np.floor(num_temp / num_betas), num_betas, dtype=int)
+    ends = np.append(starts[1:], [len(full) - 1])
+    if ends[-1] == starts[-1]:
+        starts, ends = starts[:-1], ends[:-1]
+    return [full[a:b + 1].copy() for a, b in zip(starts, ends)]
+
+
+def reference_stall_check(argv: list[str] | None = None) -> dict:
+    """Script mode `--stall-check`: the public code's own AIS loop (algorithms/ais.py run_ais_chain, called segment by
+    segment exactly as algorithms/rate_distortion.py run_ais_rd_oneshot does, carrying states, weights, step sizes,
+    acceptance history and trajectory length) on the suite's paper-tier linear VAE (rd-curve/linear-vae, method
+    linear-vae), with the paper's settings (hparams/vae_icml.py icml_linear_vae100: target joint_xz with unit
+    variance, max β 200 = 100 on the squared error, 5,000 sigmoid steps, 50 β segments, 20 leapfrog steps, float64),
+    on the first `--images` test images with `--chains` chains (the paper: 50 x 40; the step rule is per chain, so
+    fewer chains change no chain's dynamics). Prints each segment's mean HMC acceptance, the segments below 0.05 and
+    the curve's worst relative gap to the analytic curve (the task's definition). The loop's per-transition
+    gc.collect() is replaced by a no-op (no numerical effect); everything else is the public code as it stands."""
+    import argparse
+    import tempfile
+    import time
+    import types
+
+    import torch
+
+    from latentbench.linear_vae import LinearGaussianRD
+    from latentbench.registry import get_method, get_task
+    from latentbench.tasks.rd_curve import RATE_FLOOR, linear_map_of
+    from latentbench.rd_model import ModelAdapter
+
+    ap = argparse.ArgumentParser(description=reference_stall_check.__doc__)
+    ap.add_argument("--stall-check", action="store_true")
+    ap.add_argument("--reference", required=True, help="checkout of github.com/BorealisAI/rate_distortion")
+    ap.add_argument("--images", type=int, default=10)
+    ap.add_argument("--chains", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--segments", type=int, default=50)
+    ap.add_argument("--leapfrog", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=6, help="the public code's random_seed of its first round")
+    ap.add_argument("--ours", default="", help="also run the suite's estimator (one round, same images, chains, "
+                    "schedule, leapfrog) with these step rules: comma-separated 'cumulative' or a window length")
+    ap.add_argument("--skip-reference", action="store_true", help="only the suite's runs (--ours)")
+    a = ap.parse_args(argv)
+    ref, _ = load_reference(a.reference)
+    # the loop's gc.collect() after every transition (memory housekeeping; 88 % of this check's time on a shared
+    # 2-core CPU) is made a no-op: it changes no number
+    ref["ais"].gc = types.SimpleNamespace(collect=lambda: 0)
+    torch.set_num_threads(1)
+    torch.manual_seed(a.seed)
+    torch.set_default_dtype(torch.float64)  # the public code's double_precision (set_default_tensor_type)
+    task = get_task("rd-curve/linear-vae")
+    data = task.data("paper", 0)
+    model = get_method("linear-vae").build()
+    model.setup(data.spec)
+    W, b = linear_map_of(ModelAdapter(model, data.spec.data_shape, task=task.name))
+    lin = LinearGaussianRD(W, b)
+    x = torch.as_tensor(data.x[:a.images])
+    B, C, k, n = x.shape[0], a.chains, W.shape[1], x.shape[1]
+
+    class RefModel:  # joint_xz reads decode(z) -> (mean, logvar); unit variance as vae_linear_fixed_var
+        def decode(self, z):
+            return model.decode(z), torch.zeros(())
+
+    messenger = types.SimpleNamespace(fix_data_simulation=False, save_post_images=False, beta=0.0)
+    hparams = types.SimpleNamespace(
+        dtype=torch.float64, tensor_type=torch.float64, device="cpu", monitor_hmc=False, step_sizes_target=None,
+        verify_z=False, plot_rd_curve=True, messenger=messenger, model_train=types.SimpleNamespace(z_size=k),
+        dataset=types.SimpleNamespace(input_vector_length=n), rd=types.SimpleNamespace(n_batch=1))
+    task_params = types.SimpleNamespace(leap_steps=a.leapfrog, acceptance_prob=0.65, num_total_chains=C * B,
+                                        n_chains=C, batch_size=B, target_dist="joint_xz")
+    segments = _reference_segments(a.steps, a.segments, 200.0, 10.0)
+    result = {"ours": {rule: _suite_rule_run(model, data, lin, x, segments, a, rule)
+                       for rule in filter(None, a.ours.split(","))}}
+    if a.skip_reference:
+        return result
+    run_ais_chain = ref["ais"].run_ais_chain
+    rows, state, t0 = [], None, time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        loader = [(x, None)]
+        for i, sched in enumerate(segments):
+            before = None if state is None else state["hist"].clone()
+            kw = {} if state is None else dict(start_state=state["z"], init_weights=state["w"],
+                                               init_step_size=state["eps"], init_history=state["hist"],
+                                               init_traj_length=state["len"])
+            out = run_ais_chain(RefModel(), loader, "forward", sched, hparams, task_params,
+                                step_sizes_dir=os.path.join(tmp, "eps_"), **kw)
+            _, zs, used, weights, eps, hist, length = out
+            if i == 0:
+                loader = used
+                hparams.messenger.fix_data_simulation = True
+            state = {"z": zs, "w": weights, "eps": eps, "hist": hist, "len": length}
+            seg = (hist - (0 if before is None else before)) / (len(sched) - 1)  # (C*B,) chain-major
+            t_nll = float(sched[-1])  # β on the unit-variance NLL; β = t / 2 on the squared error
+            with torch.no_grad():
+                logw = weights[0].reshape(C, B)
+                z = zs[0].detach().reshape(C, B, k)
+                sse = ((model.decode(z) - x) ** 2).sum(-1)
+                w = torch.softmax(logw, 0)
+                dist = (w * sse).sum(0)
+                log_z = torch.logsumexp(logw, 0) - np.log(C) + t_nll * 0.5 * n * np.log(2 * np.pi)
+            beta = t_nll / 2
+            rate = -log_z - beta * dist
+            rows.append((beta, float(seg.mean()), float(seg.reshape(C, B).mean(0).min()), float(dist.mean()),
+                         float(rate.mean())))
+            print(f"segment {i + 1:2d} beta(SSE) <= {beta:9.4g}: acceptance {rows[-1][1]:.3f} (worst image "
+                  f"{rows[-1][2]:.3f}), mean step {float(eps.mean()):.3g}, D {rows[-1][3]:.4g}, R {rows[-1][4]:.4g}",
+                  flush=True)
+    r = np.array(rows)
+    gaps = lin.relative_gap(x.numpy(), r[:, 3], r[:, 4], floor=RATE_FLOOR)
+    stalled = [(float(r[j - 1, 0]) if j else 0.0, float(r[j, 0])) for j in range(len(r)) if r[j, 1] < 0.05]
+    print(f"public loop (BorealisAI/rate_distortion), {B} images x {C} chains, {a.steps} steps, {a.leapfrog} "
+          f"leapfrog, {time.perf_counter() - t0:.0f} s: {len(stalled)} of {len(r)} segments with acceptance < 0.05 "
+          f"(beta ranges on the squared error: {', '.join(f'({lo:.3g}, {hi:.3g}]' for lo, hi in stalled) or 'none'}); "
+          f"worst relative gap to the analytic curve {gaps.max():.4f}, mean {gaps.mean():.4f}")
+    result.update(rows=r, gaps=gaps, stalled=stalled)
+    return result
+
+
+def _suite_rule_run(model, data, lin, x, segments, a, rule: str) -> dict:
+    """The suite's estimator (`estimate_rd_curve`, one round) on the same images, chains, schedule (the public
+    code's, halved onto the squared error) and leapfrog steps, with the public cumulative step rule or a window."""
+    import time
+
+    from latentbench.rd_ais import HMCSettings, estimate_rd_curve
+    from latentbench.rd_model import ModelAdapter
+    from latentbench.tasks.rd_curve import RATE_FLOOR
+
+    sched = np.concatenate([segments[0]] + [s[1:] for s in segments[1:]]) / 2.0
+    idx = np.cumsum([len(s) - 1 for s in segments])
+    window = None if rule == "cumulative" else int(rule)
+    hmc = HMCSettings(n_leapfrog=a.leapfrog, init_step=0.01, accept_window=window, on_collapse="flag")
+    adapter = ModelAdapter(model, data.spec.data_shape, task="rd-curve/linear-vae")
+    t0 = time.perf_counter()
+    curve = estimate_rd_curve(adapter, x.numpy(), sched, idx, a.chains, np.random.default_rng(a.seed), hmc)
+    gaps = lin.relative_gap(x.numpy(), curve.distortion, curve.rate, floor=RATE_FLOOR)
+    print(f"suite estimator, step rule {rule}: {curve.collapsed_segments} of {len(idx)} segments with acceptance < "
+          f"0.05, min acceptance {curve.accept_min.min():.3f}, worst relative gap {gaps.max():.4f}, mean "
+          f"{gaps.mean():.4f} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    return {"gaps": gaps, "collapsed": curve.collapsed_segments}
+
+
 if __name__ == "__main__":
     import sys
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    compare_with_reference()
+    if "--stall-check" in sys.argv[1:]:
+        reference_stall_check()
+    else:
+        compare_with_reference()

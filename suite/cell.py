@@ -31,6 +31,9 @@ class Cell:
     # where this run keeps the cell's phase checkpoints (`latentbench.checkpoint`): a run setting, not part of its
     # identity
     scratch: str = field(default="", compare=False)
+    # run a registered method inside the referee's process (no isolation; recorded in the row's provenance): a run
+    # setting, not part of its identity. A method given as a file is always isolated.
+    trusted: bool = field(default=False, compare=False)
     # the run's thread count (`latentbench.threads`; None: not set): a run setting, recorded in the row's provenance
     threads: int | None = field(default=None, compare=False)
 

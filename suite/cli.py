@@ -138,7 +138,7 @@ def cmd_run(args) -> int:
     with progress:
         summary = run(args.target, methods=args.method or None, tier=args.tier, seeds=args.seeds, store=store,
                       executor=args.executor, jobs=args.jobs, params=params, threads=args.threads,
-                      on_result=on_result, on_plan=on_plan)
+                      on_result=on_result, on_plan=on_plan, trusted=args.trusted)
     console.print(f"{summary.planned} cells: {summary.ok} ran ok, {len(summary.errors)} errors, "
                   f"{summary.skipped} already in {store.path} (skipped)")
     if not args.no_leaderboard:
@@ -305,6 +305,9 @@ def _add_run_parser(sub, store_help: str) -> None:
                    "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)")
     s.add_argument("--threads", type=int, help="torch/BLAS threads per cell, set by the runner around each cell and "
                    "recorded in its provenance (default: a pool's cores // jobs; else the tier's setting or all cores)")
+    s.add_argument("--trusted", action="store_true",
+                   help="run registered methods inside the runner's process, without isolation (recorded in each "
+                        "row's provenance); method files always run isolated")
     s.add_argument("--store", help=store_help)
     s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
     s.add_argument("--no-leaderboard", action="store_true")

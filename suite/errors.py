@@ -34,3 +34,8 @@ class StoreError(LatentBenchError):
 
 class CodecError(LatentBenchError):
     """A bitstream that is corrupt, truncated, or produced by another codec or model."""
+
+
+class IntegrityError(MethodError):
+    """A result the referee can show to be impossible (a rate below the source's entropy, borrowed bits beyond the
+    stream): the cell is an error row, never a ranked one (`latentbench.isolation`)."""

@@ -155,35 +155,43 @@ def checked_items(metric: str, items: Any) -> np.ndarray:
 
 
 def run_cell(cell: Cell) -> CellResult:
-    """Evaluate `cell`; a method that raises, returns NaN or overruns its budget yields status 'error'."""
+    """Evaluate `cell`; a method that raises, exits, dies, returns NaN or overruns its budget yields status 'error'.
+
+    The method runs in a contestant process of its own (`latentbench.isolation`) unless the cell asks for a trusted
+    in-process run of a registered method; the row's provenance says which."""
+    from .isolation.cell_method import build_method, start_clock
+    from .isolation.file_methods import spec_factory
+    from .isolation.handle import is_isolated
     from .registry import get_task, resolve_method
 
     result = CellResult(cell=cell, status="ok")
     scratch = Path(cell.scratch) / cell.key if cell.scratch else None  # phase checkpoints (latentbench.checkpoint)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     limit = 0.0
+    method = None
+    origin: dict = {}
     env: dict | None = None
     try:
         # registry loading (imports) is the process's cost, not the cell's: resolve before the clocks start
         task = get_task(cell.task)
         spec = resolve_method(cell.method_ref, task.family)
         budget = task.budget(cell.tier)
-        factory = spec.resolve_factory()
+        factory = spec_factory(spec)  # a method file's stand-in: the file is imported only in a contestant
         kwargs, options = task.method_options(factory, {**spec.params, **cell.params})
         if options:  # parameters the task takes for itself (lossless: the bits-back coder around a user's model)
             budget = budget.replace(**options)
         limit = float(budget.time_limit_s or 0)
-        reset_peak_mem()
-        wall0, cpu0 = time.perf_counter(), time.process_time()
+        label = f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"
         with cell_threads(cell.threads):
+            # so is starting the method's process (a fork); its construction counts against the time limit
+            method, origin = build_method(cell, spec, kwargs, limit, scratch, label)
+            reset_peak_mem()
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            start_clock(method, limit)
             data = _cached_data(cell.task, cell.tier, cell.seed, cell.task_version)
-            seed_everything(cell.seed)
-            try:
-                method = factory(**kwargs)
-            except Exception as exc:
-                raise MethodError(f"constructing {cell.method} failed: {type(exc).__name__}: {exc}") from exc
-            with _time_limit(limit), cell_label(f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"), \
-                    cell_scratch(scratch):
+            if is_isolated(method):  # the referee's own generators; a trusted method's went on from its constructor
+                seed_everything(cell.seed)
+            with _time_limit(limit), cell_label(label), cell_scratch(scratch):
                 measurements = list(task.evaluate(method, data, budget, cell.seed))
             env = environment()  # inside the cell's thread setting: torch's pool as the cell ran
         wall = time.perf_counter() - wall0
@@ -208,21 +216,45 @@ def run_cell(cell: Cell) -> CellResult:
         result.error = f"MethodError: ran past the {cell.tier} wall-time budget of {limit:g} s"
         result.measurements = []
         result.items = []
-    except Exception as exc:  # the run goes on: the error becomes a row
+    except SystemExit as exc:  # a trusted in-process method that exits: its cell's error, not the run's end
         result.status = "error"
-        name = type(exc).__name__
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        if not isinstance(exc, MethodError):
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            msg = f"{msg} (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
-        result.error = f"{name}: {msg}"
+        result.error = f"MethodError: {cell.method} called sys.exit({exc.code!r}): a method must return, not exit"
         result.measurements = []
         result.items = []
+    except Exception as exc:  # the run goes on: the error becomes a row
+        result.status = "error"
+        result.error = one_line(exc)
+        result.measurements = []
+        result.items = []
+    result.wall_s = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    contestant = _close(method)
     if result.status == "ok" and scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)  # an errored cell keeps its finished phases for the re-run
-    result.wall_s = time.perf_counter() - wall0
-    result.cpu_s = time.process_time() - cpu0
-    result.peak_mem_mb = peak_mem_mb()
-    result.provenance = {**(env or environment()), "threads": cell.threads, "versions": cell.versions}
+    result.cpu_s = cpu + contestant.get("cpu_s", 0.0)
+    result.peak_mem_mb = max(peak_mem_mb(), contestant.get("peak_mem_mb", 0.0))
+    result.provenance = {**(env or environment()), "threads": cell.threads, "versions": cell.versions, **origin}
     result.finished_at = time.time()
     return result
+
+
+def one_line(exc: BaseException) -> str:
+    """`Type: first line`, with where it was raised when it is not the suite's own error."""
+    name = type(exc).__name__
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if not isinstance(exc, MethodError):
+        frames = traceback.extract_tb(exc.__traceback__)
+        if frames:
+            msg = f"{msg} (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})"
+    return f"{name}: {msg}"
+
+
+def _close(method: Any) -> dict:
+    """End the cell's contestant processes (if any); their CPU seconds and peak memory."""
+    close = getattr(type(method), "close", None) if method is not None else None
+    if close is None or not getattr(type(method), "isolated", False):
+        return {}
+    try:
+        return method.close()
+    except Exception:  # noqa: BLE001 - the process is gone: nothing to add
+        return {}

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,15 +21,37 @@ def run_local(cells: Sequence[Cell]) -> Iterator[CellResult]:
 
 
 def run_process(cells: Sequence[Cell], jobs: int) -> Iterator[CellResult]:
+    """Cells on a pool of `jobs` worker processes. A worker that dies (a trusted method's `os._exit`, the kernel's
+    out-of-memory kill) breaks the pool: the cells it left unfinished are then re-run one per fresh worker, so only
+    the cell that kills its worker again becomes an error row, and the rest of the grid runs."""
     ctx = multiprocessing.get_context("spawn")  # no fork-after-threads hazards with torch / BLAS
+    pending = {c.key: c for c in cells}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         futures = {pool.submit(run_cell, cell): cell for cell in cells}
         for fut in as_completed(futures):
             try:
-                yield fut.result()
-            except Exception as exc:  # a worker died (e.g. killed by the OOM killer)
-                res = CellResult(cell=futures[fut], status="error", error=f"WorkerError: {type(exc).__name__}: {exc}")
-                yield res
+                result = fut.result()
+            except BrokenProcessPool:
+                continue  # re-run below, alone
+            except Exception as exc:  # noqa: BLE001 - the result could not come back
+                result = CellResult(cell=futures[fut], status="error", error=f"WorkerError: {type(exc).__name__}: {exc}")
+            pending.pop(futures[fut].key, None)
+            yield result
+    for cell in pending.values():
+        yield _run_alone(cell, ctx)
+
+
+def _run_alone(cell: Cell, ctx) -> CellResult:
+    """One cell on a worker of its own: if that worker dies, this cell (and no other) is the error row."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        try:
+            return pool.submit(run_cell, cell).result()
+        except BrokenProcessPool:
+            return CellResult(cell=cell, status="error",
+                              error="WorkerError: the worker process running this cell died (an exit, a signal or "
+                                    "the out-of-memory killer)")
+        except Exception as exc:  # noqa: BLE001
+            return CellResult(cell=cell, status="error", error=f"WorkerError: {type(exc).__name__}: {exc}")
 
 
 def dask_worker_wait() -> float:

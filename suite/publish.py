@@ -116,8 +116,9 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
                 written.append(fig_path)
                 fig_rel = fig_path.relative_to(out)
         link = os.path.relpath(out / fig_rel, md.parent) if fig_rel else None
-        md.write_text(header + "\n" + text + "\n" + (f"\n![{name}]({link})\n" if link else "")
-                      + paired_section(task, st))
+        note = report_for(task.family).task_note(task, rows[rows["status"] == "ok"])
+        md.write_text(header + "\n" + text + "\n" + (f"\n{note.strip()}\n" if note else "")
+                      + (f"\n![{name}]({link})\n" if link else "") + paired_section(task, st))
         board.to_csv(csv, index=False)
         written += [md, csv]
         index_md.append(f"- [{name}]({md.relative_to(out)}) — {task.description.split('. ')[0].split('; ')[0]}")

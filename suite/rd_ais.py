@@ -21,7 +21,11 @@ adds on top of it:
 * `StepSizeController`: per-chain HMC step sizes adapted as in the paper's public code (×1.02 when the chain's
   acceptance is above the target 0.65, ×0.98 below, clipped to [1e-4, 0.5], starting at 0.01), on the cumulative
   acceptance history (the public code) or an exponential moving average over a window (short schedules, where
-  the cumulative history lags); it records the step size used at every β so that a second, unbiased round with a
+  the cumulative history lags; the linear VAE's paper tier too, a labelled departure: on the public code's own
+  5,000-step sigmoid schedule to β = 100 its cumulative rule, run as the public code itself (algorithms/ais.py
+  run_ais_chain), keeps ε at its 0.5 cap while the chains accept nothing for β in about (1.8, 3.9], because the
+  history of the many accepted small-β steps keeps the cumulative rate above 0.65); it records the step size used
+  at every β so that a second, unbiased round with a
   fresh seed can replay them fixed (the paper's "tuning round then unbiased round"). It also keeps per-image
   acceptance per segment, so an HMC whose acceptance collapses is reported, never silently trusted.
 * segment-wise running of `latentbench.ais.ais` (one call per curve segment, partial log-weights carried over), so

@@ -16,7 +16,6 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
-import inspect
 import os
 import sys
 import threading
@@ -305,25 +304,13 @@ def load_file_method(ref: str, family: str | None = None) -> MethodSpec:
         raise PluginError(f"method file not found: {path_text}")
     source = path.read_bytes()
     digest = hashlib.sha256(source).hexdigest()[:16]
-    module = _import_file(path, digest)
-    if attr:
-        if not hasattr(module, attr):
-            classes = [n for n, o in vars(module).items() if inspect.isclass(o) and o.__module__ == module.__name__]
-            raise PluginError(
-                f"{path_text} defines no {attr!r}{_suggest(attr, classes)} (classes defined: "
-                f"{', '.join(classes) or 'none'})"
-            )
-        obj = getattr(module, attr)
-    else:
-        candidates = [
-            o for o in vars(module).values() if inspect.isclass(o) and o.__module__ == module.__name__
-        ]
-        if len(candidates) != 1:
-            names = ", ".join(c.__name__ for c in candidates) or "none"
-            raise PluginError(f"{path_text}: name the class as FILE:CLASS (classes defined: {names})")
-        obj = candidates[0]
-        attr = obj.__name__
-    name = getattr(obj, "method_name", None) or attr
+    from .isolation.file_methods import check_name, describe_file, stand_in
+
+    info = describe_file(path, attr, digest)  # imported in a throwaway contestant process, never here
+    obj = stand_in(info)  # its class as that process described it: declared attributes and stubs, no code
+    attr = info["attr"]
+    name = info["name"] or attr
+    check_name(name, path_text, methods())
     declared_tasks, declared_family = declared_scope(obj, f"{path_text}:{attr}")
     fam = declared_family or family or _guess_family(obj)
     if fam is None:
@@ -338,7 +325,7 @@ def load_file_method(ref: str, family: str | None = None) -> MethodSpec:
         params={},
         tasks=declared_tasks,
         declared_version=digest,
-        description=(inspect.getdoc(obj) or "").split("\n")[0],
+        description=info["description"],
         reference=False,
         source=f"file:{path}",
     )

@@ -88,8 +88,11 @@ def run(
     threads: int | None = None,
     on_result: Callable[[CellResult], None] | None = None,
     on_plan: Callable[[list[Cell]], None] | None = None,
+    trusted: bool = False,
 ) -> RunSummary:
-    """Run a grid and store each finished cell at once (one transaction), so an interrupted run resumes exactly."""
+    """Run a grid and store each finished cell at once (one transaction), so an interrupted run resumes exactly.
+    Each cell's method runs in a contestant process of its own unless `trusted` (registered methods only: a method
+    file always runs isolated; `latentbench.isolation`)."""
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
     cells = build_cells(select_tasks(selector), methods, tier, seeds, params)
     summary = RunSummary(planned=len(cells))
@@ -97,7 +100,8 @@ def run(
     done = store.finished(c.key for c in unique)
     scratch = str(scratch_root(store.path))
     n_threads = default_threads(executor, jobs, threads)
-    todo = [dataclasses.replace(c, scratch=scratch, threads=n_threads) for c in unique if c.key not in done]
+    todo = [dataclasses.replace(c, scratch=scratch, threads=n_threads, trusted=trusted) for c in unique
+            if c.key not in done]
     summary.skipped = len(unique) - len(todo)
     if on_plan:
         on_plan(todo)

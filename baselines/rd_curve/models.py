@@ -35,7 +35,7 @@ class _Reference:
         net = getattr(self, "_net", None)
         if net is None:
             raise RuntimeError(f"{type(self).__name__}: call setup(spec) first (the rd-curve task does)")
-        return T.squash(net(z), self._range).reshape(len(z), -1)
+        return T.squash(net(z), self._range).reshape(z.shape[0], -1)  # shape, not len(): traceable
 
     @property
     def x_var(self) -> float | None:

@@ -11,6 +11,8 @@ class Report:
       tier), or None. By default the task's own `figure(rows)`, so a plugin task that draws its figure keeps it.
     - `figures(rows)`: figures across the family's tasks, {file stem: Figure} (rows: the family's finished cells).
     - `tables(rows)`: tables across the family's tasks, {file stem: (title, DataFrame)}.
+    - `task_note(task, rows)`: markdown written under one task's leaderboard table (rows: that task's finished
+      cells, every tier), or "".
     """
 
     def task_figure(self, task: Any, rows: Any) -> Any:
@@ -22,3 +24,6 @@ class Report:
 
     def tables(self, rows: Any) -> dict[str, tuple[str, Any]]:
         return {}
+
+    def task_note(self, task: Any, rows: Any) -> str:
+        return ""

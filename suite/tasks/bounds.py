@@ -151,6 +151,17 @@ class LogPartitionProblem:
     def fingerprint(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def __public__(self) -> "LogPartitionProblem":
+        """The copy an isolated method receives (`latentbench.isolation`): the same target, proposal and kernel,
+        without `log_z` — the answer stays with the referee."""
+        view = object.__new__(_PUBLIC.get(type(self), type(self)))
+        view.__dict__.update(self.__dict__)
+        return view
+
+
+def _no_answer(self):
+    raise AttributeError("log_z is the referee's answer: a method is not handed it")
+
 
 class GaussianLatentProblem(LogPartitionProblem):
     """z ~ N(0, I_d), x | z ~ N(W z + b, σ² I) at one observed x; target = p(x, z), log Z = log p(x) (exact).
@@ -247,6 +258,21 @@ def _digest(*arrays: Any) -> str:
     for arr in arrays:
         h.update(np.ascontiguousarray(np.asarray(arr, dtype=np.float64)).tobytes())
     return h.hexdigest()[:16]
+
+
+class PublicGaussianLatentProblem(GaussianLatentProblem):
+    """A `GaussianLatentProblem` as a method sees it: no `log_z`."""
+
+    log_z = property(_no_answer)
+
+
+class PublicRBMProblem(RBMProblem):
+    """An `RBMProblem` as a method sees it: no `log_z`."""
+
+    log_z = property(_no_answer)
+
+
+_PUBLIC = {GaussianLatentProblem: PublicGaussianLatentProblem, RBMProblem: PublicRBMProblem}
 
 
 # ================================================================================================ validation

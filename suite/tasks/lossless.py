@@ -45,7 +45,9 @@ from ..bitsback.coders import BitsBackBase, BitsBackCoder
 from ..bitsback.exact_models import HiddenMarkovModel, MixtureOfBernoullis
 from ..bitsback.sequential import SMCCoder, is_sequential_model
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
-from ..errors import CodecError, MethodError
+from ..errors import CodecError, IntegrityError, MethodError
+from ..isolation.handle import fresh, helper, is_isolated
+from ..isolation.lossless_integrity import check_entropy_floor, check_initial_bits, initial_bits_of
 from ..protocols import Codec, LatentVariableModel, LosslessContext, SequentialLatentModel
 from ..registry import register_task
 
@@ -187,7 +189,9 @@ def suite_coder(method: Any) -> BitsBackBase | None:
     return inner if isinstance(inner, BitsBackBase) else None
 
 
-def _round_trip(codec: Any, items: np.ndarray) -> tuple[bytes, float, float]:
+def _round_trip(codec: Any, decoder: Any, items: np.ndarray) -> tuple[bytes, float, float]:
+    """Encode with `codec`, decode with `decoder` (for an isolated method a fresh process that gets only the bytes),
+    and compare with the referee's own copy of the items."""
     t0 = time.perf_counter()
     blob = codec.encode(items)
     t1 = time.perf_counter()
@@ -196,7 +200,8 @@ def _round_trip(codec: Any, items: np.ndarray) -> tuple[bytes, float, float]:
     blob = bytes(blob)
     if not blob:
         raise MethodError("encode() returned an empty bitstream")
-    out = codec.decode(blob)
+    t1b = time.perf_counter()
+    out = decoder.decode(blob)
     t2 = time.perf_counter()
     if hasattr(out, "detach"):
         out = out.detach().cpu().numpy()
@@ -208,7 +213,7 @@ def _round_trip(codec: Any, items: np.ndarray) -> tuple[bytes, float, float]:
     if not np.array_equal(out, items):
         bad = np.flatnonzero((out != items).reshape(items.shape[0], -1).any(axis=1))
         raise CodecError(f"round trip failed: {bad.size} of {items.shape[0]} items differ (first: item {bad[0]})")
-    return blob, t1 - t0, t2 - t1
+    return blob, t1 - t0, t2 - t1b
 
 
 def _prefix_curve(codec: Any, items: np.ndarray, dims_per_item: int) -> list[tuple[int, float]]:
@@ -249,39 +254,35 @@ class LosslessTask(Task[LosslessBudget]):
 
     def evaluate(self, method: Any, data: LosslessData, budget: LosslessBudget, seed: int) -> Iterator[Measurement]:
         items = data.items
-        codec = method
-        if not is_codec(method):
-            if is_lvm(method) or is_sequential_model(method):
-                codec = wrap_model(method, coder=budget.lvm_coder, K=budget.lvm_K, seed=seed,
-                                   resample=budget.lvm_resample)
-            else:
-                raise MethodError(
-                    f"{type(method).__name__} is neither a codec (encode/decode) nor a latent-variable model "
-                    "(posterior/likelihood/prior, or initial/transition/emission/proposal for sequences)"
-                )
-        setup = getattr(method, "setup", None)
-        if callable(setup):
-            setup(data.context)
-        blob, t_enc, t_dec = _round_trip(codec, items)
+        codec = self._prepared(method, data, budget, seed)
+        decoder = codec if not is_isolated(method) else self._prepared(fresh(method), data, budget, seed)
+        blob, t_enc, t_dec = _round_trip(codec, decoder, items)
         n, dims = items.shape[0], data.dims
-        engine = suite_coder(codec)
+        report = helper(codec, "latentbench.isolation.lossless_side:engine_report")
+        engine = report is not None
         initial = 0
-        if engine is not None:
-            initial = engine.initial_bits(blob)
+        if engine:
+            try:
+                initial = initial_bits_of(blob, report["codec_name"])
+            except CodecError as exc:
+                raise IntegrityError(f"the codec names a suite bits-back coder that did not write its stream: {exc}") \
+                    from None
         elif callable(getattr(codec, "initial_bits", None)):
-            initial = int(codec.initial_bits(blob))
-            if not 0 <= initial <= 8 * len(blob):
-                raise MethodError(f"initial_bits() = {initial} is outside [0, {8 * len(blob)}]")
+            initial = codec.initial_bits(blob)
+            if isinstance(initial, bool) or not isinstance(initial, (int, np.integer)):
+                raise MethodError(f"initial_bits() returned {type(initial).__name__}, not an int")
+        initial = check_initial_bits(int(initial), blob)
+        check_entropy_floor(8.0 * len(blob), 8.0 * len(blob) - initial, data.exact_bits, data.dims)
         total = 8 * len(blob)
         net = (total - initial) / dims
         yield Measurement("net_bits_per_dim", net)
         yield Measurement("total_bits_per_dim", total / dims)
         yield Measurement("initial_bits_per_dim", initial / dims)
-        if engine is not None:
-            ideal = engine.stats.ideal_bits / dims
+        if engine:
+            ideal = report["ideal_bits"] / dims
             yield Measurement("ideal_bits_per_dim", ideal)
             yield Measurement("net_minus_ideal", net - ideal)
-            yield Measurement("particles", float(getattr(engine, "K", 1)))
+            yield Measurement("particles", report["K"])
         if data.exact_bits is not None:
             exact = data.exact_bits / dims
             yield Measurement("exact_bits_per_dim", exact)
@@ -293,14 +294,36 @@ class LosslessTask(Task[LosslessBudget]):
         yield Measurement("compressed_bytes", float(len(blob)))
         if budget.curve:
             per_item = dims // n
-            if engine is not None:
-                curve = [(k, b / (k * per_item)) for k, b in engine.stats.curve if k < n]
+            if engine:
+                curve = [(k, b / (k * per_item)) for k, b in report["curve"] if k < n]
                 curve = _thin(curve)
             else:
                 curve = _prefix_curve(codec, items, per_item)
             for k, v in curve:
                 yield Measurement("total_bits_per_dim", v, point=float(k))
             yield Measurement("total_bits_per_dim", total / dims, point=float(n))
+
+    def _prepared(self, method: Any, data: LosslessData, budget: LosslessBudget, seed: int) -> Any:
+        """The codec of `method` after its `setup(context)`: the method itself, or the suite's bits-back coder
+        around a latent-variable model (built where the model lives: `latentbench.isolation.lossless_side`)."""
+        setup = getattr(method, "setup", None)
+        if callable(setup):
+            setup(data.context)
+        codec = method
+        if not is_codec(method):
+            if not (is_lvm(method) or is_sequential_model(method)):
+                raise MethodError(
+                    f"{type(method).__name__} is neither a codec (encode/decode) nor a latent-variable model "
+                    "(posterior/likelihood/prior, or initial/transition/emission/proposal for sequences)"
+                )
+            if is_isolated(method):
+                helper(method, "latentbench.isolation.lossless_side:wrap_lvm", budget.lvm_coder, budget.lvm_K, seed,
+                       budget.lvm_resample)
+            else:
+                codec = wrap_model(method, coder=budget.lvm_coder, K=budget.lvm_K, seed=seed,
+                                   resample=budget.lvm_resample)
+        return codec
+
 
 def _thin(curve: list[tuple[int, float]], max_points: int = 24) -> list[tuple[int, float]]:
     """At most ~max_points curve points, log-spaced in the number of items."""

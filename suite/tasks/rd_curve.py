@@ -32,13 +32,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import MethodError
+from ..isolation.handle import is_isolated
+from ..isolation.rd_handoff import referee_model
 from ..linear_vae import LinearGaussianRD, likelihood_beta
 from ..protocols import GenerativeModel
 from ..rd_ais import (
@@ -75,7 +77,9 @@ class RDBudget(Budget):
     images with `bdmc_chains` chains. torch_threads: torch's thread count inside `evaluate` (None: the run's).
     floor_*: the optimised distortion floor (`latentbench.rd_floor`: restarts × steps of Adam from the nearest of
     `floor_screen` prior draws; 0 restarts: none). by_latent: [(min latent size, {key: value}), ...] overrides for
-    larger models, applied in increasing order.
+    larger models, applied in increasing order. public_rule_ablation (rd-curve/linear-vae): also run one round with
+    the public code's cumulative-acceptance step rule (`accept_window=None`) and report its gap to the analytic curve
+    beside the tier's own rule (`*_public_rule` rows), on its own random stream.
     """
 
     dataset: str | None = None
@@ -104,6 +108,7 @@ class RDBudget(Budget):
     floor_steps: int = 0
     floor_screen: int = 0
     by_latent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    public_rule_ablation: bool = False
 
     def hmc(self) -> HMCSettings:
         return HMCSettings(n_leapfrog=int(self.leapfrog), target_accept=float(self.target_accept),
@@ -365,9 +370,12 @@ class _RDTask(Task[RDBudget]):
 
     # --- protocol ------------------------------------------------------------------------------------------
     def _prepare(self, method: Any, data: RDData, rng: np.random.Generator) -> ModelAdapter:
-        setup = getattr(method, "setup", None)
-        if callable(setup):
-            _call("setup(spec)", setup, data.spec)
+        if is_isolated(method):  # the decoder is handed over as a trace: no Python of the method runs here
+            method = referee_model(method, data.spec)
+        else:
+            setup = getattr(method, "setup", None)
+            if callable(setup):
+                _call("setup(spec)", setup, data.spec)
         adapter = ModelAdapter(method, data.spec.data_shape, task=self.name)
         adapter.validate(rng)
         return adapter
@@ -531,6 +539,13 @@ LINEAR_METRICS = (
                        "simulated images); one draw per cell, so its mean over seeds is a frequency"),
     Metric("log_likelihood_gap", "nats", "lower", tolerance=0.5, rel_tolerance=0.25,
            description="|AIS log p̂(x) − exact log p(x)| per image at β* = 1/(2σ²), when the model has σ²"),
+    Metric("worst_rel_gap_public_rule", "fraction", "lower", tolerance=0.01, rel_tolerance=0.25,
+           description="worst_rel_gap of one more round with the public code's cumulative step rule (the ablation "
+                       "of a tier whose `public_rule_ablation` is set)"),
+    Metric("collapsed_segments_public_rule", "segments", "lower", tolerance=0.5, rel_tolerance=0.0,
+           description="curve segments of that round whose mean HMC acceptance fell below the collapse threshold"),
+    Metric("min_accept_public_rule", "", "higher", tolerance=0.1, rel_tolerance=0.0,
+           description="lowest per-segment HMC acceptance (worst image) of that round"),
     Metric("analytic_rate", "nats", "none", summary=False, description="analytic R(β) at point = β"),
     Metric("analytic_distortion", "SSE", "none", summary=False, description="analytic D(β) at point = β"),
     Metric("rel_gap", "fraction", "lower", summary=False, description="the headline's relative gap at point = β"),
@@ -555,15 +570,16 @@ class LinearVAE(_RDTask):
     # path p(z) exp(−β ‖x − Wz − b‖² / 2); other settings from default_rd(), see _PAPER).
     tiers = _tiers(
         quick=_quick("mnist", chains=16, beta_max=100.0, points=40),
-        # paper: the public code's cumulative-acceptance step rule can let ε outgrow stability here (CHANGELOG.md,
-        # 2026-11-26), so the paper tier flags collapsed segments and goes on: the analytic gaps measure what the
-        # protocol's stall costs. No BDMC at the paper tier: the public code runs BDMC only for its nonlinear models
-        # (hparams/vae_icml.py BDMC_* sets; none for icml_linear_vae100), whose log Z is unknown; here the exact
-        # log Z is known, so `worst_log_z_gap` measures the AIS error itself. The quick tier keeps BDMC and its
-        # sandwich check against the exact log Z.
-        paper={"steps": 5000, "points": 50, "beta_max": 100.0, "bdmc_at": [], "on_collapse": "flag"},
+        # paper: a labelled departure from the public code's step rule, which stalls on this model in the public
+        # code's own AIS loop too (benchmarks/bench_rd_curve.py --stall-check; CHANGELOG.md): the same x1.02 / x0.98
+        # adapted on an EMA of each chain's acceptance over ~50 transitions (1 % of the schedule), the public rule
+        # run once more as an ablation (`*_public_rule` rows). No BDMC here: the public code runs it only for its
+        # nonlinear models (hparams/vae_icml.py BDMC_* sets), and the exact log Z is known (`worst_log_z_gap`).
+        paper={"steps": 5000, "points": 50, "beta_max": 100.0, "bdmc_at": [], "on_collapse": "flag",
+               "accept_window": 50, "public_rule_ablation": True},
         smoke={"beta_max": 100.0},
     )
+    version = "3"  # CHANGELOG.md: torch threads pinned at quick; windowed step rule at paper
 
     def _measure(self, method: Any, data: RDData, budget: RDBudget, seed: int) -> Iterator[Measurement]:
         rng = np.random.default_rng([int(seed), 0x52442D])
@@ -600,7 +616,24 @@ class LinearVAE(_RDTask):
             holds = all(np.mean(r.lower) <= np.mean(r.log_z_true) <= np.mean(r.upper) for _, r in results)
             yield Measurement("bdmc_sandwich_holds", float(holds))
         yield from self._floor_rows(adapter, data, budget, seed, float(curve.distortion[-1]))
+        yield from self._public_rule_rows(adapter, data, budget, seed, lin, include)
         yield from self._cost_rows(curve, budget)
+
+    def _public_rule_rows(self, adapter: ModelAdapter, data: RDData, budget: RDBudget, seed: int,
+                          lin: LinearGaussianRD, include: tuple[float, ...]) -> Iterator[Measurement]:
+        """The ablation: one round with the public code's cumulative step rule, on its own random stream (the
+        tier's own rows do not move), its curve's gap to the analytic curve and its collapsed segments."""
+        if not budget.public_rule_ablation:
+            return
+        sched, idx = self._schedule(budget, include)
+        hmc = replace(budget.hmc(), accept_window=None, on_collapse="flag")
+        curve = estimate_rd_curve(adapter, data.x, sched, idx, int(budget.chains),
+                                  np.random.default_rng([int(seed), 0x505542]), hmc, include=include,
+                                  checkpoint="ais-curve-public-rule")
+        gaps = lin.relative_gap(data.x, curve.distortion, curve.rate, floor=RATE_FLOOR)
+        yield Measurement("worst_rel_gap_public_rule", float(np.max(gaps)))
+        yield Measurement("collapsed_segments_public_rule", float(curve.collapsed_segments))
+        yield Measurement("min_accept_public_rule", float(np.min(curve.accept_min)))
 
 
 # ================================================================================================ MNIST, CIFAR-10
@@ -614,7 +647,8 @@ class MNIST(_RDTask):
     pixel_range = (0.0, 1.0)
     metrics = _ranking_metrics(_rate_name(10.0)) + _curve_metrics() + _cost_metrics()
     # 3: the floor's Adam starts from the nearest of 4,096 shared prior draws (`floor_screen`; CHANGELOG.md)
-    version = "3"
+    # 4: the quick tier's torch threads are pinned (CHANGELOG.md)
+    version = "4"
     tiers = _tiers(
         quick=_quick("mnist", floor_screen=4096),
         paper={"by_latent": [(100, _PAPER_LATENT100)], "floor_screen": 4096},  # 100-latent runs: see _PAPER

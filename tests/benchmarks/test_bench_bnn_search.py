@@ -46,3 +46,23 @@ def test_smoke_task_all_methods(benchmark):
 
     out = benchmark(run_all)
     assert len(out) == len(methods) >= 10
+
+
+def test_side_by_side_peers_agree_and_run_pinned():
+    """The speed comparison's peers: each in a worker process pinned to the run's threads, agreeing with ours
+    before any timing (qulacs / lightning only where installed)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from benchmarks.bnn_peers import Peer, available, compare
+
+    peers = ["ours", "default.qubit"] + [p for p in ("lightning.qubit", "qulacs") if available(p)]
+    r = compare(8, 2, 1, repeat=1, peers=peers)
+    assert set(r["best"]) == set(peers) and all(v > 0 for v in r["best"].values())
+    assert all(err < 1e-9 for err in r["agree"].values()), r["agree"]
+    w = Peer("ours", 6, 2, 2)
+    try:
+        assert w.torch_threads == 2
+    finally:
+        w.close()

@@ -15,8 +15,9 @@ from latentbench.registry import get_task, select_tasks
 from latentbench.reports import report_for
 from latentbench.tasks.bnn_search import LossOracle, score
 
-NAMES = ["bnn-search/gaussian-18bit", "bnn-search/mnist4x4-0v1-17bit", "bnn-search/mnist4x4-3v7-encoding-19bit"]
-SMOKE_BITS = {NAMES[0]: 10, NAMES[1]: 10, NAMES[2]: 12}
+NAMES = ["bnn-search/gaussian-18bit", "bnn-search/mnist4x4-0v1-17bit", "bnn-search/mnist4x4-3v7-encoding-19bit",
+         "bnn-search/mnist4x4-0v1-reference-17bit"]
+SMOKE_BITS = {NAMES[0]: 10, NAMES[1]: 10, NAMES[2]: 12, NAMES[3]: 10}
 
 
 @pytest.fixture(autouse=True)
@@ -49,13 +50,14 @@ def values(ms: list[Measurement]) -> dict:
     return {m.metric: m.value for m in ms if m.point is None}
 
 
-def test_three_tasks_registered_with_tiers() -> None:
-    assert [t.name for t in select_tasks("bnn-search")] == NAMES
+def test_tasks_registered_with_tiers() -> None:
+    assert sorted(t.name for t in select_tasks("bnn-search")) == sorted(NAMES)
     for name in NAMES:
         task = get_task(name)
         assert set(task.tiers) == {"smoke", "quick", "paper"} and task.protocol is SearchMethod
         assert task.headline.name == "success_optimal"
-        assert task.budget("paper")["runs"] == 10 and task.budget("paper")["max_iter"] == 500
+        assert task.budget("paper")["max_iter"] == 500
+        assert task.budget("paper")["runs"] == (300 if "reference" in name else 10)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -77,7 +79,10 @@ def test_exhaustive_scores_success_one(name: str) -> None:
     v = values(list(task.evaluate(Exhaustive(), data, budget, 0)))
     assert v["success_optimal"] == 1.0 and v["success_argmin"] == 1.0 and v["restarts_optimal"] == 1.0
     assert v["gap_to_optimum"] == 0.0 and v["queries"] == 2 ** data.n_bits
-    assert v["test_accuracy"] == data.landscape.test_accuracy[data.landscape.argmin]
+    if data.landscape.n_test:
+        assert v["test_accuracy"] == data.landscape.test_accuracy[data.landscape.argmin]
+    else:  # a landscape of losses only (the reference's): no accuracy rows
+        assert "test_accuracy" not in v and "train_accuracy" not in v
 
 
 def test_distribution_scoring() -> None:

@@ -49,6 +49,12 @@ def test_submitit_job_array_rows_identical_and_a_dead_task_is_an_error_row(tmp_p
         executor=f"submitit-local://?folder={tmp_path / 'logs2'}")
     cells = ResultsStore(tmp_path / "die.sqlite").cells().set_index("method")
     assert cells.loc["toy-exact", "status"] == "ok"
+    # isolated (the default): the method's own process dies, and the row says how
+    assert cells.loc["toy-die", "status"] == "error" and "exited with code 3" in cells.loc["toy-die", "error"]
+    run("bounds/toy-mean", tier="smoke", seeds=1, methods=["toy-die", "toy-exact"], store=tmp_path / "die2.sqlite",
+        executor=f"submitit-local://?folder={tmp_path / 'logs3'}", trusted=True)
+    cells = ResultsStore(tmp_path / "die2.sqlite").cells().set_index("method")  # trusted: the array task dies
+    assert cells.loc["toy-exact", "status"] == "ok"
     assert cells.loc["toy-die", "status"] == "error" and "WorkerError" in cells.loc["toy-die", "error"]
 
 

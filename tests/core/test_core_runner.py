@@ -39,7 +39,7 @@ def test_bad_methods_become_error_rows_and_the_run_goes_on(store_path):
     assert summary.ok == 1 and len(summary.errors) == 3
     errors = {r.cell.method: r.error for r in summary.errors}
     assert "NaN" in errors["toy-nan"] and "abs_error" in errors["toy-nan"]
-    assert errors["toy-raise"].startswith("RuntimeError: boom")
+    assert "raised RuntimeError: boom (at toy_plugin.py" in errors["toy-raise"]
     assert "wall-time budget" in errors["toy-sleep"]
     rows = ResultsStore(store_path).rows()
     err = rows[rows["status"] == "error"]

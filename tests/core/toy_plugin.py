@@ -103,10 +103,25 @@ class Dies:
         os._exit(3)
 
 
+class Zeroes:
+    """Zeroes the sample it is handed, in place, then estimates its mean (an honest bug)."""
+
+    def estimate(self, problem, budget, rng):
+        problem[...] = 0.0
+        return Estimate(value=float(np.mean(problem)))
+
+
+class Exits:
+    """Calls sys.exit (a clean exit: in a trusted run it would end the runner if the cell did not catch it)."""
+
+    def estimate(self, problem, budget, rng):
+        raise SystemExit(4)
+
+
 def register() -> None:
     register_task(ToyMean)
     for name, cls in [("toy-exact", "Exact"), ("toy-noisy", "Noisy")]:
         register_method(name, "bounds", globals()[cls], tasks=("toy-mean",), description=f"toy {cls}")
     for name, cls in [("toy-nan", ReturnsNaN), ("toy-raise", Raises), ("toy-sleep", Sleeps), ("toy-die", Dies),
-                      ("toy-spin", Spins)]:
+                      ("toy-exit", Exits), ("toy-zero", Zeroes), ("toy-spin", Spins)]:
         register_method(name, "bounds", cls, tasks=("toy-mean",), reference=False)

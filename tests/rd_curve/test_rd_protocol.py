@@ -106,15 +106,15 @@ class TinyDecoder:
     def __init__(self, scale=0.3, bad=False):
         self.scale = scale
         self.bad = bad
+        g = torch.Generator().manual_seed(0)  # drawn once: the decoder is handed over as a trace of decode
+        self.W1 = torch.randn(2, 16, generator=g)
+        self.W2 = torch.randn(16, 64, generator=g) * scale
 
     def prior(self):
         return 2
 
     def decode(self, z):
-        g = torch.Generator().manual_seed(0)
-        W1 = torch.randn(2, 16, generator=g)
-        W2 = torch.randn(16, 64, generator=g) * self.scale
-        out = torch.sigmoid(torch.tanh(z @ W1) @ W2)
+        out = torch.sigmoid(torch.tanh(z @ self.W1) @ self.W2)
         return out * float("nan") if self.bad else out
 '''
 

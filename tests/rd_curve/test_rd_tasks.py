@@ -279,3 +279,38 @@ def test_rd_paper_tier_matches_public_code_and_latent100_override():
         (5000, 50, 100.0, True, [])
     q = mnist.budget("quick")
     assert q["beta_max"] == 3333.0 and q.for_latent(100) is q
+
+
+def test_rd_linear_vae_paper_tier_windowed_rule_with_public_rule_ablation():
+    """The linear VAE's paper tier departs from the public step rule (an EMA over 50 transitions) and keeps the
+    public cumulative rule as an ablation; the nonlinear models' paper tiers keep the public rule."""
+    from latentbench.registry import get_task
+
+    lin = get_task("rd-curve/linear-vae").budget("paper")
+    assert lin["accept_window"] == 50 and lin["public_rule_ablation"] and lin["on_collapse"] == "flag"
+    assert (lin["step_up"], lin["step_down"], lin["init_step"]) == (1.02, 0.98, 0.01)  # the public rule's factors
+    for name in ("rd-curve/mnist", "rd-curve/cifar10"):
+        p = get_task(name).budget("paper")
+        assert p["accept_window"] is None and not p["public_rule_ablation"]
+
+
+def test_rd_public_rule_ablation_rows(tmp_path, monkeypatch):
+    """With `public_rule_ablation` the linear-VAE cell adds the public rule's gap, collapsed segments and lowest
+    acceptance from one more round on its own random stream; the tier's own rows do not move."""
+    from latentbench.registry import get_method, get_task
+
+    monkeypatch.setenv("LATENTBENCH_RD_WEIGHTS", str(tmp_path))
+    task = get_task("rd-curve/linear-vae")
+    data = task.data("smoke", 0)
+    base = task.budget("smoke")
+
+    def rows(budget):
+        return {(m.metric, m.point): m.value for m in task.evaluate(get_method("linear-vae").build(), data, budget, 0)
+                if not task.metric(m.metric).timing}
+
+    plain, ablated = rows(base), rows(base.replace(public_rule_ablation=True))
+    extra = {k: v for k, v in ablated.items() if k not in plain}
+    assert set(k[0] for k in extra) == {"worst_rel_gap_public_rule", "collapsed_segments_public_rule",
+                                         "min_accept_public_rule"}
+    assert {k: v for k, v in ablated.items() if k in plain} == plain
+    assert extra[("worst_rel_gap_public_rule", None)] >= 0 and extra[("collapsed_segments_public_rule", None)] >= 0

@@ -45,18 +45,18 @@ def test_an_interrupted_training_resumes_to_the_same_numbers(tmp_path, monkeypat
 
     monkeypatch.setattr(TorchLearner, "checkpoint_every", 7)  # not a multiple of a shuffle's length
     whole = tmp_path / "whole.sqlite"
-    run(task, methods=[method], tier="smoke", seeds=1, store=whole)
+    run(task, methods=[method], tier="smoke", seeds=1, store=whole, trusted=True)
     cls = type(get_method(method).build())
     resumed = tmp_path / "resumed.sqlite"
     real = _interrupt_at(monkeypatch, cls, at)
     with pytest.raises(KeyboardInterrupt):
-        run(task, methods=[method], tier="smoke", seeds=1, store=resumed)
+        run(task, methods=[method], tier="smoke", seeds=1, store=resumed, trusted=True)
     saved = list((tmp_path / "resumed.sqlite.cells").rglob("training.json"))
     assert len(saved) == 1 and f'"done": {7 * ((at - 1) // 7)}' in saved[0].read_text()
     monkeypatch.setattr(cls, "_train_step", real)
     steps = {"n": 0}
     monkeypatch.setattr(cls, "_train_step", lambda self: (steps.__setitem__("n", steps["n"] + 1), real(self)))
-    assert run(task, methods=[method], tier="smoke", seeds=1, store=resumed).ok == 1
+    assert run(task, methods=[method], tier="smoke", seeds=1, store=resumed, trusted=True).ok == 1
     assert steps["n"] == 100 - 7 * ((at - 1) // 7)  # only the steps after the checkpoint ran again
     pd.testing.assert_frame_equal(_rows(whole), _rows(resumed))
     assert not list((tmp_path / "resumed.sqlite.cells").rglob("training.*"))  # gone once the cell is stored
@@ -67,17 +67,17 @@ def test_a_damaged_training_checkpoint_means_training_from_the_start(tmp_path, m
 
     monkeypatch.setattr(TorchLearner, "checkpoint_every", 10)
     whole = tmp_path / "whole.sqlite"
-    run("semisup/mnist-100", methods=["aae"], tier="smoke", seeds=1, store=whole)
+    run("semisup/mnist-100", methods=["aae"], tier="smoke", seeds=1, store=whole, trusted=True)
     cls = type(get_method("aae").build())
     resumed = tmp_path / "resumed.sqlite"
     real = _interrupt_at(monkeypatch, cls, 25)
     with pytest.raises(KeyboardInterrupt):
-        run("semisup/mnist-100", methods=["aae"], tier="smoke", seeds=1, store=resumed)
+        run("semisup/mnist-100", methods=["aae"], tier="smoke", seeds=1, store=resumed, trusted=True)
     pt = next((tmp_path / "resumed.sqlite.cells").rglob("training.pt"))
     blob = bytearray(pt.read_bytes())
     blob[len(blob) // 2] ^= 0xFF
     pt.write_bytes(bytes(blob))
     monkeypatch.setattr(cls, "_train_step", real)
-    assert run("semisup/mnist-100", methods=["aae"], tier="smoke", seeds=1, store=resumed).ok == 1
+    assert run("semisup/mnist-100", methods=["aae"], tier="smoke", seeds=1, store=resumed, trusted=True).ok == 1
     assert "unusable" in capsys.readouterr().err
     pd.testing.assert_frame_equal(_rows(whole), _rows(resumed))

@@ -1,0 +1,251 @@
+"""The referee's handle on one contestant process: start it, send it requests, serve its proxy calls, stop it.
+
+A contestant is forked from a fork server that has the suite, numpy and torch imported (so a cell pays a fork,
+not an interpreter start, and no thread pool of the referee is copied into it), in a session of its own (so the
+referee's kill reaches the method's own children too). Every wait on its pipe is bounded by the cell's deadline:
+past it the referee kills the process group — a method that ignores SIGALRM, swallows `BaseException` or sits in a
+long C call stops all the same. A process that dies (an exit, `os._exit`, a signal, the kernel's out-of-memory
+kill) ends the request with a one-line `MethodError` naming the call and how it died.
+"""
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from ..errors import MethodError
+from . import wire
+
+PRELOAD = ["latentbench.isolation.preload"]
+_context = None
+
+
+def context():
+    """The multiprocessing context contestants start from (a fork server with the suite preloaded)."""
+    global _context
+    if _context is None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        _start_server()
+        _context = ctx
+    return _context
+
+
+def _start_server() -> None:
+    """Start the fork server and wait until its preloading is done (one throwaway child), so that no cell's
+    clock or deadline pays for it."""
+    from multiprocessing import forkserver
+
+    from . import contestant
+
+    with _without_main():
+        forkserver.ensure_running()
+        ctx = multiprocessing.get_context("forkserver")
+        warm = ctx.Process(target=contestant.noop, daemon=True)
+        warm.start()
+    warm.join(600)
+
+
+@contextlib.contextmanager
+def _without_main():
+    """Start a process the way a contestant needs: without the referee's `__main__` (multiprocessing would import
+    it again in the fork server and in each child, and a script without a main guard would run again; contestants
+    never import methods from `__main__`), and also from a daemonic process (a dask or pool worker: the
+    contestant is a child of the fork server, and the referee kills it itself)."""
+    main = sys.modules.get("__main__")
+    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if main is not None and hasattr(main, k)}
+    config = multiprocessing.current_process()._config
+    daemon = config.get("daemon")
+    try:
+        for key in saved:
+            setattr(main, key, None) if key == "__spec__" else delattr(main, key)
+        config["daemon"] = False
+        yield
+    finally:
+        config["daemon"] = daemon
+        for key, value in saved.items():
+            setattr(main, key, value)
+
+
+def _suite_error(name: str) -> type:
+    """The suite error class a contestant named (a `latentbench.errors` class only; else `MethodError`)."""
+    from .. import errors
+
+    cls = getattr(errors, name, None)
+    return cls if isinstance(cls, type) and issubclass(cls, errors.LatentBenchError) else MethodError
+
+
+class Deadline(Exception):
+    """Raised when a request ran past the cell's wall-time limit (the process is killed first)."""
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "stopped answering"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = " (the out-of-memory killer, or another process, ended it)" if -exitcode == signal.SIGKILL else ""
+        return f"was killed by {name}{hint}"
+    return f"exited with code {exitcode}"
+
+
+def _proc_stats(pid: int) -> dict:
+    """CPU seconds (its own and its reaped children's) and peak resident memory of a live process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        cpu = sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks  # utime stime cutime cstime
+        peak = 0.0
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    peak = int(line.split()[1]) / 1024.0
+        return {"cpu_s": cpu, "peak_mem_mb": peak}
+    except (OSError, ValueError, IndexError):
+        return {}
+
+
+class ContestantProcess:
+    """One contestant process holding one method object (built from `init` inside it)."""
+
+    def __init__(self, init: dict, deadline: float | None = None):
+        from . import contestant
+
+        self.deadline = deadline  # time.monotonic() value, or None
+        self._proxies: dict[int, Any] = {}
+        self.stats: dict = {}
+        ctx = context()
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=contestant.main, args=(child,), daemon=True, name="latentbench-contestant")
+        with _without_main():
+            self._proc.start()
+        child.close()
+        self.alive = True
+        self.info = self.request(("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path)}), what="constructing the method")
+
+    # --------------------------------------------------------------------------------------------- proxies
+    def _serve(self, obj: Any) -> tuple:
+        pid = len(self._proxies) + 1
+        self._proxies[pid] = obj
+        methods = getattr(type(obj), "__referee_proxy__", None)
+        if methods is None:
+            return ("proxy", pid, "callable", (), (), {})
+        constants = {n: getattr(obj, n) for n in getattr(type(obj), "__referee_constants__", ())}
+        attrs = tuple(getattr(type(obj), "__referee_attrs__", ()))
+        return ("proxy", pid, type(obj).__name__, tuple(methods), attrs, constants)
+
+    def _answer_callback(self, msg: tuple) -> None:
+        _, pid, name, args, kwargs = msg
+        obj = self._proxies.get(pid)
+        try:
+            if obj is None:
+                raise MethodError(f"no such referee object #{pid}")
+            methods = getattr(type(obj), "__referee_proxy__", None) or ()
+            attrs = getattr(type(obj), "__referee_attrs__", ())
+            if name == "__call__" and (callable(obj) and (not methods or "__call__" in methods)):
+                value = obj(*args, **kwargs)
+            elif name in methods:
+                value = getattr(obj, name)(*args, **kwargs)
+            elif name in attrs:
+                value = getattr(obj, name)
+            else:
+                raise AttributeError(f"{type(obj).__name__} has no public {name!r}")
+            reply = ("cbok", value)
+        except Exception as exc:  # noqa: BLE001 - the contestant sees the referee's refusal as an exception
+            reply = ("cberr", type(exc).__name__, str(exc))
+        self._send(reply)
+
+    # --------------------------------------------------------------------------------------------- transport
+    def _send(self, msg: tuple) -> None:
+        try:
+            self._conn.send_bytes(wire.dumps_request(msg, self._serve))
+        except (BrokenPipeError, ConnectionError, EOFError, OSError):
+            pass  # the process is gone: the next receive says how
+
+    def _receive(self, what: str) -> tuple:
+        while True:
+            wait = 1.0
+            if self.deadline is not None:
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    self.kill()
+                    raise Deadline(what)
+                wait = min(wait, left)
+            try:
+                ready = self._conn.poll(wait)
+            except (EOFError, OSError):
+                ready = True
+            if not ready:
+                if not self._proc.is_alive():
+                    self._died(what)
+                continue
+            try:
+                blob = self._conn.recv_bytes()
+            except (EOFError, OSError):
+                self._died(what)
+            return wire.loads_untrusted(blob)
+
+    def _died(self, what: str) -> None:
+        self._proc.join(2.0)
+        code = self._proc.exitcode
+        self.kill()
+        raise MethodError(f"the method's process {_death(code)} while {what}")
+
+    def request(self, msg: tuple, what: str) -> Any:
+        """Send `msg`, serve proxy calls until the answer comes, return it (or raise the method's error)."""
+        if not self.alive:
+            raise MethodError(f"the method's process is gone ({what})")
+        self._send(msg)
+        while True:
+            reply = self._receive(what)
+            if not isinstance(reply, tuple) or not reply:
+                self.kill()
+                raise MethodError(f"the method's process sent a malformed reply while {what}")
+            kind = reply[0]
+            if kind == "cb" and len(reply) == 5:
+                self._answer_callback(reply)
+            elif kind == "ok" and len(reply) == 2:
+                return reply[1]
+            elif kind == "err" and len(reply) == 2:
+                raise MethodError(str(reply[1]))
+            elif kind == "err" and len(reply) == 3:
+                raise _suite_error(str(reply[2]))(str(reply[1]))
+            elif kind == "log" and len(reply) == 2:
+                sys.stderr.write(str(reply[1]))
+                sys.stderr.flush()
+            else:
+                self.kill()
+                raise MethodError(f"the method's process sent a malformed reply while {what}")
+
+    # --------------------------------------------------------------------------------------------- ending
+    def close(self) -> dict:
+        """End the process and return its resource figures (CPU seconds, peak memory; {} when it cannot say)."""
+        if self.alive and self._proc.pid is not None:
+            self.stats = _proc_stats(self._proc.pid)
+        self.kill()
+        return self.stats if isinstance(self.stats, dict) else {}
+
+    def kill(self) -> None:
+        """Kill the contestant's process group (the method's own children included) and reap it."""
+        if self._proc.pid is not None and self._proc.exitcode is None:
+            for target in (lambda: os.killpg(self._proc.pid, signal.SIGKILL), lambda: os.kill(self._proc.pid, signal.SIGKILL)):
+                try:
+                    target()
+                    break
+                except (ProcessLookupError, PermissionError, OSError):
+                    continue
+            self._proc.join(5.0)
+        if self.alive:
+            self.alive = False
+            try:
+                self._conn.close()
+            except OSError:
+                pass
