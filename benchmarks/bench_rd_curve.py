@@ -380,9 +380,9 @@ def reference_stall_check(argv: list[str] | None = None) -> dict:
     import torch
 
     from latentbench.linear_vae import LinearGaussianRD
+    from latentbench.rd_model import ModelAdapter
     from latentbench.registry import get_method, get_task
     from latentbench.tasks.rd_curve import RATE_FLOOR, linear_map_of
-    from latentbench.rd_model import ModelAdapter
 
     ap = argparse.ArgumentParser(description=reference_stall_check.__doc__)
     ap.add_argument("--stall-check", action="store_true")

@@ -34,7 +34,8 @@ def run_process(cells: Sequence[Cell], jobs: int) -> Iterator[CellResult]:
             except BrokenProcessPool:
                 continue  # re-run below, alone
             except Exception as exc:  # noqa: BLE001 - the result could not come back
-                result = CellResult(cell=futures[fut], status="error", error=f"WorkerError: {type(exc).__name__}: {exc}")
+                result = CellResult(cell=futures[fut], status="error", error="WorkerError: "
+                                                                             f"{type(exc).__name__}: {exc}")
             pending.pop(futures[fut].key, None)
             yield result
     for cell in pending.values():

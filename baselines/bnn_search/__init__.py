@@ -18,7 +18,8 @@ DEPTHS = (0, 1, 2, 3, 4)
 def register() -> None:
     for depth in DEPTHS:
         register_method(
-            f"qhn-L{depth}", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN", params={"depth": depth, "mode": "exact"},
+            f"qhn-L{depth}", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN",
+            params={"depth": depth, "mode": "exact"},
             description=f"quantum hypernetwork, {depth} paper layer(s) ({max(1, 2 * depth)} circuit steps"
                         + (": a product state, no counterpart in the reference code" if depth == 0 else "")
                         + "), exact expectation over all 2^n losses, L-BFGS",

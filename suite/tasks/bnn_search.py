@@ -52,9 +52,9 @@ import numpy as np
 from ..bnn_landscape import Landscape, LogisticSpec, MLPSpec, cached_landscape, config_bits, resize_exact
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import DataError, MethodError
-from ..stats.intervals import Interval, bootstrap_mean, wilson
 from ..protocols import SearchMethod, SearchResult
 from ..registry import register_task
+from ..stats.intervals import Interval, bootstrap_mean, wilson
 
 PAPER = ("J. Carrasquilla, M. Hibat-Allah, E. Inack, A. Makhzani, K. Neklyudov, G. W. Taylor, G. Torlai, "
          "Quantum HyperNetworks: Training Binary Neural Networks in Quantum Superposition, arXiv:2301.08292 (2023)")
@@ -123,11 +123,13 @@ METRICS = (
     Metric("runs_within_1e-5", "fraction", "higher", tolerance=0.34,
            description="fraction of runs whose final expected loss (sum_x p(x) L(x), or the returned "
                        "configuration's loss) is within 1e-5 of L*: the reference code's figure for its stored runs"),
-    Metric("runs_within_1e-5_low", "fraction", "higher", tolerance=0.34, description="its Wilson 95 % interval: lower end"),
+    Metric("runs_within_1e-5_low", "fraction", "higher", tolerance=0.34, description="its Wilson 95 % "
+                                                                                     "interval: lower end"),
     Metric("runs_within_1e-5_high", "fraction", "higher", tolerance=0.34, description="... upper end"),
     Metric("runs_within_1e-4", "fraction", "higher", tolerance=0.34,
            description="the same within 1e-4 of L*"),
-    Metric("runs_within_1e-4_low", "fraction", "higher", tolerance=0.34, description="its Wilson 95 % interval: lower end"),
+    Metric("runs_within_1e-4_low", "fraction", "higher", tolerance=0.34, description="its Wilson 95 % "
+                                                                                     "interval: lower end"),
     Metric("runs_within_1e-4_high", "fraction", "higher", tolerance=0.34, description="... upper end"),
     Metric("runs", "runs", "none", rel_tolerance=0.0, description="runs (restarts) the cell scored"),
     Metric("success_std", "prob", "lower", summary=False, description="std over runs of success_optimal"),
@@ -587,7 +589,8 @@ class Mnist0v1Reference(_BnnSearchTask):
         from .. import bnn_reference as ref
 
         if tier == "smoke":
-            return {"task": self.name, "file": ref.SLICE_FILE.name, "sha256": ref.SLICE_SHA256, "version": self.data_version}
+            return {"task": self.name, "file": ref.SLICE_FILE.name, "sha256": ref.SLICE_SHA256,
+                    "version": self.data_version}
         return {"task": self.name, "file": ref.LOSS_FILE, "sha256": ref.SHA256[ref.LOSS_FILE], "source": ref.SOURCE,
                 "version": self.data_version}
 

@@ -154,7 +154,7 @@ class LogPartitionProblem:
     def __public__(self) -> "LogPartitionProblem":
         """The copy an isolated method receives (`latentbench.isolation`): the same target, proposal and kernel,
         without `log_z` — the answer stays with the referee."""
-        view = object.__new__(_PUBLIC.get(type(self), type(self)))
+        view: LogPartitionProblem = object.__new__(_PUBLIC.get(type(self), type(self)))
         view.__dict__.update(self.__dict__)
         return view
 
