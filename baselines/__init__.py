@@ -1,7 +1,7 @@
 """Reference implementations, one subpackage per family; each registers its methods through the public registry.
 
-The suite finds them through the `latentbench.plugins` entry point (`latentbench.baselines:register`), exactly as it finds a
-third-party plugin.
+The suite finds them through the `latentbench.plugins` entry point (`latentbench.baselines:register`), exactly as it
+finds a third-party plugin.
 """
 from __future__ import annotations
 

@@ -67,7 +67,7 @@ class SmokeRun:
         try:
             select_tasks(family)
         except Exception:
-            raise NotImplementedError(f"family {family} not registered")  # asv skips the benchmark
+            raise NotImplementedError(f"family {family} not registered") from None  # asv skips the benchmark
         self.tmp = tempfile.TemporaryDirectory()
 
     def teardown(self, family):

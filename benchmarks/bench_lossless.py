@@ -7,7 +7,8 @@ Coders run on 500 fixed-binarization MNIST test images with the reference IWAE-a
 Script mode `ramp` (`python benchmarks/bench_lossless.py ramp --images 2000`): doubling batches against the
 coders' probed batch ramp, initial bits, rates and throughput.
 
-Script mode (the coding speed against a reference implementation): the McBits reference coder (github.com/ryoungj/mcbits) side by side,
+Script mode (the coding speed against a reference implementation): the McBits reference coder
+(github.com/ryoungj/mcbits) side by side,
 
     OMP_NUM_THREADS=1 python benchmarks/bench_lossless.py --reference /path/to/mcbits-checkout \
         [--coder elbo|is --particles 50 --images 100 --suite-images 1000 --threads 1 --seed 0]
@@ -440,7 +441,8 @@ def compare_with_mcbits(argv: list[str] | None = None) -> dict:
         back = ours.decode(blob)
         t2 = time.perf_counter()
         st = ours.stats
-        rows.append((f"suite ({ours.lanes} lane{'s' if ours.lanes > 1 else ''})", n_ours, n_ours / (t1 - t0), n_ours / (t2 - t1),
+        label = f"suite ({ours.lanes} lane{'s' if ours.lanes > 1 else ''})"
+        rows.append((label, n_ours, n_ours / (t1 - t0), n_ours / (t2 - t1),
                      st.net_bits / items.size, st.total_bits / items.size, bool(np.array_equal(back, items))))
 
     gz = Gzip()
@@ -462,7 +464,8 @@ def compare_with_mcbits(argv: list[str] | None = None) -> dict:
     print(f"  {'coder':<34} {'images':>6} {'enc img/s':>10} {'dec img/s':>10} {'net b/dim':>10} {'total b/dim':>11}"
           f"  round trip")
     for r in rows:
-        print(f"  {r[0]:<34} {r[1]:>6} {r[2]:>10.2f} {r[3]:>10.2f} {r[4]:>10.4f} {r[5]:>11.4f}  {'ok' if r[6] else 'FAILED'}")
+        print(f"  {r[0]:<34} {r[1]:>6} {r[2]:>10.2f} {r[3]:>10.2f} {r[4]:>10.4f} {r[5]:>11.4f}  "
+              f"{'ok' if r[6] else 'FAILED'}")
     mc = rows[0]
     for r in rows[1:3]:
         print(f"  speed-up {r[0]} / McBits: encode {r[2] / mc[2]:.1f}x, decode {r[3] / mc[3]:.1f}x")

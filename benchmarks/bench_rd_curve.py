@@ -218,12 +218,12 @@ def load_reference(root: str) -> tuple[dict, list[str]]:
 def compare_with_reference(argv: list[str] | None = None) -> dict:
     """Script mode: one AIS-HMC transition of ours vs the paper's public code, same decoder/data/β/chains/steps."""
     import argparse
-
-    from latentbench.provenance import git_commit
     import time
     import types
 
     import torch
+
+    from latentbench.provenance import git_commit
 
     ap = argparse.ArgumentParser(description=compare_with_reference.__doc__)
     ap.add_argument("--reference", required=True, help="checkout of github.com/BorealisAI/rate_distortion")
@@ -380,9 +380,9 @@ def reference_stall_check(argv: list[str] | None = None) -> dict:
     import torch
 
     from latentbench.linear_vae import LinearGaussianRD
+    from latentbench.rd_model import ModelAdapter
     from latentbench.registry import get_method, get_task
     from latentbench.tasks.rd_curve import RATE_FLOOR, linear_map_of
-    from latentbench.rd_model import ModelAdapter
 
     ap = argparse.ArgumentParser(description=reference_stall_check.__doc__)
     ap.add_argument("--stall-check", action="store_true")

@@ -112,7 +112,7 @@ def make(name: str, n: int, steps: int, cost: np.ndarray, threads: int):
 
         return ours
     if name == "default.qubit":
-        from latentbench.statevector import pennylane_value_and_grad, pennylane_objective
+        from latentbench.statevector import pennylane_objective, pennylane_value_and_grad
 
         f = pennylane_objective(n, steps, cost, "default.qubit")
         return lambda x: pennylane_value_and_grad(n, steps, cost, x, "default.qubit", objective=f)

@@ -39,7 +39,7 @@ class IteratedLocalSearch:
         for _ in range(runs):
             seen: dict[int, float] = {}
 
-            def loss(cands: np.ndarray) -> np.ndarray:
+            def loss(cands: np.ndarray, seen: dict[int, float] = seen) -> np.ndarray:  # this run's queries
                 new = [int(c) for c in cands if int(c) not in seen]
                 room = per_run - len(seen)
                 new = list(dict.fromkeys(new))[:max(room, 0)]

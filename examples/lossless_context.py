@@ -2,9 +2,9 @@
 
 Each bit is coded with a Bernoulli probability read from counts of the bits seen so far in the same *context*, the
 values of five already-coded neighbours (JBIG's idea): left, two-left, up-left, up and up-right for images, the two
-previous bits for 1-D items. For 1-D items the position is part of the context too. The counts start empty and adapt as coding goes
-(Krichevsky–Trofimov estimate (ones + ½) / (seen + 1)), so nothing about the model is stored: the bitstream is a
-small header (the items' shape) and constriction's range coder. Items are coded in batches that double in size
+previous bits for 1-D items. For 1-D items the position is part of the context too. The counts start empty and adapt as
+coding goes (Krichevsky–Trofimov estimate (ones + ½) / (seen + 1)), so nothing about the model is stored: the bitstream
+is a small header (the items' shape) and constriction's range coder. Items are coded in batches that double in size
 (1, 1, 2, 4, ...), each position by position for all its items at once (the counts learn after each position), so
 the decoder needs one vectorised step per pixel and batch, not per pixel and item.
 

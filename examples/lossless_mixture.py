@@ -3,9 +3,9 @@
 p(z) = Cat(π) over `components` clusters, p(x | z) = Π_d Bernoulli(x_d; θ_zd). It is not a codec: the task wraps it
 in one of the suite's bits-back coders on a real ANS stack, chosen by parameters the task takes for itself:
 
-    latentbench run lossless/binarized-mnist --method examples/lossless_mixture.py:BernoulliMixture              # BB-ELBO
+    latentbench run lossless/binarized-mnist --method examples/lossless_mixture.py:BernoulliMixture        # BB-ELBO
     latentbench run lossless/binarized-mnist --method examples/lossless_mixture.py:BernoulliMixture \\
-        --params '{"coder": "is", "particles": 50}'                                                              # BB-IS(50)
+        --params '{"coder": "is", "particles": 50}'                                                        # BB-IS(50)
     ... --params '{"coder": "cis", "particles": 50}'   # BB-CIS(50);  '{"coder": "naive"}': no bits back
 
 The posterior is amortised on purpose, as an encoder network's would be: q(z | x) is the exact posterior of the

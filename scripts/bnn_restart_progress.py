@@ -37,9 +37,9 @@ def load_restarts(folder: Path) -> list[np.ndarray]:
 
 def main(argv: list[str] | None = None) -> None:
     from latentbench.bnn_reference import stored_runs_summary, within_tolerance
-    from latentbench.stats.intervals import bootstrap_mean, wilson
     from latentbench.registry import get_task
     from latentbench.statevector import BrickAnsatz, steps_for_depth
+    from latentbench.stats.intervals import bootstrap_mean, wilson
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", type=Path)

@@ -272,7 +272,7 @@ class RandomWalkMetropolis(_StepScaleControl):
     def __call__(self, z: Array, beta: float, path: GeometricPath, rng: np.random.Generator) -> Array:
         eps = self.step.at(beta, z, self.event_ndim)
         logp = path.log_density(z, beta)
-        acc_total = 0.0
+        acc_total: float | np.ndarray = 0.0
         for _ in range(self.n_steps):
             prop = z + eps * _normal_like(rng, z)
             logp_prop = path.log_density(prop, beta)
@@ -307,7 +307,7 @@ class HMC(_StepScaleControl):
         eps = self.step.at(beta, z, self.event_ndim)
         mass = _as_like(np.asarray(self.mass, dtype=float), z) if np.ndim(self.mass) else float(self.mass)
         sqrt_mass = mass**0.5
-        acc_total = 0.0
+        acc_total: float | np.ndarray = 0.0
         for _ in range(self.n_steps):
             p0 = _normal_like(rng, z) * sqrt_mass
             logp0 = path.log_density(z, beta)
@@ -350,7 +350,7 @@ class FlipMetropolis:
         z = _copy(z)
         logp = path.log_density(z, beta)
         n_sites = z.shape[-1]
-        acc_total = 0.0
+        acc_total: float | np.ndarray = 0.0
         for _ in range(self.sweeps):
             sites = rng.permutation(n_sites) if self.order == "random" else range(n_sites)
             for i in sites:
@@ -444,7 +444,7 @@ def ais(
         rate = getattr(kernel, "last_accept", None)
         if rate is not None:
             accept[t - 1] = float(np.mean(rate))
-        if records is not None:
+        if records is not None and record is not None:  # (records is a list exactly when record is given)
             records.append(record(z, float(betas[t])))
         if t < len(betas) - 1:
             ratio = _detached(path.log_ratio(z))

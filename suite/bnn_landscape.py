@@ -75,7 +75,8 @@ class Landscape:
 
     def __post_init__(self) -> None:
         size = 1 << self.n_bits
-        for label, arr in (("loss", self.loss), ("train_correct", self.train_correct), ("test_correct", self.test_correct)):
+        for label, arr in (("loss", self.loss), ("train_correct", self.train_correct),
+                           ("test_correct", self.test_correct)):
             if np.shape(arr) != (size,):
                 raise ValueError(f"landscape {self.name}: {label} has shape {np.shape(arr)}, expected ({size},)")
         self._opt: np.ndarray | None = None
@@ -118,7 +119,8 @@ class Landscape:
             "name": self.name, "n_bits": self.n_bits, "l_star": self.l_star, "argmin": a,
             "argmin_bits": "".join(map(str, config_bits(a, self.n_bits)[0])),
             "n_optimal": int(self.optimal_mask.sum()), "n_argmin": int(self.argmin_mask.sum()),
-            "train_accuracy_at_argmin": float(self.train_accuracy[a]), "test_accuracy_at_argmin": float(self.test_accuracy[a]),
+            "train_accuracy_at_argmin": float(self.train_accuracy[a]),
+            "test_accuracy_at_argmin": float(self.test_accuracy[a]),
             "loss_mean": float(self.loss.mean()), "loss_max": float(self.loss.max()),
         }
 
@@ -241,8 +243,8 @@ def _multiset_rank(sorted_types: np.ndarray, n_types: int) -> np.ndarray:
     h = sorted_types.shape[1]
     # number of non-decreasing h-tuples over {a..T-1}: C(T - a + h - 1, h)
     def count(first_min: np.ndarray, length: int) -> np.ndarray:
-        return np.array([math.comb(n_types - int(a) + length - 1, length) if a < n_types else 0 for a in range(n_types + 1)],
-                        dtype=np.int64)[first_min]
+        return np.array([math.comb(n_types - int(a) + length - 1, length) if a < n_types else 0
+                         for a in range(n_types + 1)], dtype=np.int64)[first_min]
 
     rank = np.zeros(sorted_types.shape[0], dtype=np.int64)
     prev = np.zeros(sorted_types.shape[0], dtype=np.int64)

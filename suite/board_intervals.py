@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from .itemstore import all_stored
 from .stats.intervals import Interval, bootstrap_mean, wilson
 
 METHOD_CODES = {
@@ -70,8 +71,7 @@ def headline_intervals(ok: pd.DataFrame, metric: str, items: dict, unit: str = "
     for (tier, label), grp in head.groupby(["tier", "label"], sort=False):
         per_seed = grp.groupby("seed")["value"].mean()
         cells = grp.drop_duplicates("seed")["cell_hash"].tolist()
-        arrays = [items.get((c, metric, None)) for c in cells]
-        have = arrays if arrays and all(a is not None for a in arrays) else None
+        have = all_stored(items, [(c, metric, None) for c in cells]) or None
         iv = interval_for(per_seed, have, rng)
         records.append({"tier": tier, "label": label,
                         "lo": max(iv.low, low_bound) if iv else math.nan,

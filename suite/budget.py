@@ -15,9 +15,11 @@ import dataclasses
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar
 
 from .errors import LatentBenchError
+
+_B = TypeVar("_B", bound="Budget")
 
 
 class BudgetKeyError(LatentBenchError, KeyError):
@@ -36,6 +38,16 @@ class Budget(Mapping[str, Any]):
 
     time_limit_s: float = 600.0  # wall-time limit of one cell; 0: none
     tier: str = field(default="", compare=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a field named like one of the budget's methods (`items`, `keys`, `get`, `replace`, ...): the field
+        would hide the method, and a method reading the budget as a mapping (`budget.items()`) would break."""
+        super().__init_subclass__(**kwargs)
+        methods = {name for name in dir(Budget) if not name.startswith("_") and callable(getattr(Budget, name))}
+        clash = sorted(set(cls.__dict__.get("__annotations__", {})) & methods)
+        if clash:
+            raise TypeError(f"budget class {cls.__name__}: field(s) {', '.join(clash)} would hide the Budget "
+                            "method(s) of the same name; name the field otherwise (e.g. `n_items`)")
 
     @classmethod
     def keys_declared(cls) -> tuple[str, ...]:
@@ -72,14 +84,14 @@ class Budget(Mapping[str, Any]):
             raise AttributeError(key)
         raise AttributeError(str(self._unknown(key)))
 
-    def replace(self, **changes: Any) -> "Budget":
+    def replace(self: _B, **changes: Any) -> _B:
         """A copy with `changes` applied; an undeclared key raises `BudgetKeyError`."""
         for key in changes:
             if key != "tier" and key not in self.keys_declared():
                 raise self._unknown(key)
         return dataclasses.replace(self, **changes)
 
-    def for_tier(self, tier: str) -> "Budget":
+    def for_tier(self: _B, tier: str) -> _B:
         return dataclasses.replace(self, tier=tier)
 
     def as_dict(self) -> dict[str, Any]:

@@ -28,7 +28,8 @@ class Cell:
     method_version: str = "1"
     data: dict = field(default_factory=dict)  # DataInfo.as_dict()
     suite_version: str = __version__
-    # where this run keeps the cell's phase checkpoints (`latentbench.checkpoint`): a run setting, not part of its identity
+    # where this run keeps the cell's phase checkpoints (`latentbench.checkpoint`): a run setting, not part of its
+    # identity
     scratch: str = field(default="", compare=False)
     # run a registered method inside the referee's process (no isolation; recorded in the row's provenance): a run
     # setting, not part of its identity. A method given as a file is always isolated.

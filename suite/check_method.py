@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from .cell import Cell
+from .contracts import Task
 from .errors import LatentBenchError
 from .execute import run_cell
 from .protocols import protocol_members
@@ -26,7 +28,10 @@ class Check:
         return f"{'PASS' if self.ok else 'FAIL'}  {self.name}" + (f": {self.message}" if self.message else "")
 
 
-def _implements(cls: type, protocol: type) -> bool:
+Factory = Callable[..., Any]  # what a method spec resolves to: its class (or a function that builds it)
+
+
+def _implements(cls: Factory, protocol: type) -> bool:
     return all(callable(getattr(cls, m, None)) for m in protocol_members(protocol))
 
 
@@ -35,18 +40,19 @@ def task_protocols(task) -> tuple[type, ...]:
     return tuple(getattr(task, "protocols", None) or (task.protocol,))
 
 
-def runs_on(cls: type, task) -> bool:
+def runs_on(cls: Factory, task) -> bool:
     return any(_implements(cls, p) for p in task_protocols(task))
 
 
-def _missing(cls: type, protocol: type) -> str:
+def _missing(cls: Factory, protocol: type) -> str:
     return ", ".join(m for m in protocol_members(protocol) if not callable(getattr(cls, m, None)))
 
 
-def pick_task(cls: type, spec, family: str):
+def pick_task(cls: Factory, spec, family: str) -> Task | None:
     """The task `check-method` runs without `--task`: the first task of the family that the class declares
-    (`tasks`, in the order of its patterns) and whose own protocol it implements (a `predict` learner gets a semisup task, an `encode` one a probe
-    task); else the first declared task (the run then names what is missing); None if it declares none."""
+    (`tasks`, in the order of its patterns) and whose own protocol it implements (a `predict` learner gets a semisup
+    task, an `encode` one a probe task); else the first declared task (the run then names what is missing); None if it
+    declares none."""
     import fnmatch
 
     declared = [t for t in select_tasks(family) if spec.applies_to(t.name)]
@@ -58,10 +64,11 @@ def pick_task(cls: type, spec, family: str):
 
     declared.sort(key=order)  # stable: within a pattern, the registry's (alphabetical) order
     fitting = [t for t in declared if runs_on(cls, t)]
-    return (fitting or declared or [None])[0]
+    candidates = fitting or declared
+    return candidates[0] if candidates else None
 
 
-def _protocol_check(cls: type, family: str | None) -> Check:
+def _protocol_check(cls: Factory, family: str | None) -> Check:
     """Whether `cls` implements one of its family's protocols, naming the members it misses when it does not."""
     protocols = family_protocols(family) if family else ()
     satisfied = [p for p in protocols if _implements(cls, p)]
@@ -93,7 +100,7 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
         checks.append(Check("task", False, f"{cls.__name__} declares family {spec.family!r}; {task_name} is {family}"))
         return checks
     checks.append(_protocol_check(cls, family))
-    if not checks[-1].ok:
+    if not checks[-1].ok or family is None:  # (no family fails the protocol check)
         return checks
 
     if info["constructs"]:
@@ -102,6 +109,7 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
         return checks
     checks.append(Check("constructor", True, "constructs with no arguments"))
 
+    task: Task | None
     if task_name:
         task = get_task(task_name)
         if not spec.applies_to(task.name):

@@ -64,7 +64,7 @@ def _paths(folder: Path, name: str) -> tuple[Path, Path]:
 def _save(folder: Path, name: str, out: dict[str, Any], rngs: Sequence[np.random.Generator]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v) for k, v in out.items()})
+    np.savez(buf, **{k: np.asarray(v) for k, v in out.items()})  # type: ignore[arg-type]  # (stub: as allow_pickle)
     data = buf.getvalue()
     npz_path, meta_path = _paths(folder, name)
     meta = {"format": FORMAT, "phase": name, "sha256": hashlib.sha256(data).hexdigest(),

@@ -1,4 +1,5 @@
 """The `latentbench` command: list, run, leaderboard, publish, check-method, compare, merge, export."""
+
 from __future__ import annotations
 
 import argparse
@@ -88,7 +89,10 @@ def cmd_list(args) -> int:
         print(f"{family}")
         for t in fam:
             head = t.headline
-            print(f"  {t.name:<42} headline: {head.name} ({head.unit}, {head.direction} is better)  tiers: {', '.join(t.tiers)}")
+            print(
+                f"  {t.name:<42} headline: {head.name} ({head.unit}, {head.direction} is better)  tiers: "
+                f"{', '.join(t.tiers)}"
+            )
             if args.methods:
                 for m in methods_for(t):
                     print(f"      {m.name:<28} {m.description}")
@@ -101,7 +105,7 @@ def cmd_list(args) -> int:
 
 def cmd_run(args) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from .leaderboard import leaderboard, render
     from .registry import select_tasks
@@ -113,8 +117,15 @@ def cmd_run(args) -> int:
     if args.dry_run:
         return _print_plan(args, store, params)
     live = console.is_terminal or bool(os.environ.get("LATENTBENCH_PROGRESS"))
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("{task.fields[current]}"), console=console, disable=not live)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=console,
+        disable=not live,
+    )
     bar = {"done": 0, "total": 0}
 
     def on_plan(cells):
@@ -123,22 +134,41 @@ def cmd_run(args) -> int:
 
     def on_result(res):
         mark = "ok" if res.status == "ok" else "ERROR"
-        progress.update(bar["id"], advance=1, current=f"{res.cell.task} × {res.cell.method} s{res.cell.seed}: {mark}")
+        progress.update(
+            TaskID(bar["id"]), advance=1, current=f"{res.cell.task} × {res.cell.method} s{res.cell.seed}: {mark}"
+        )
         bar["done"] += 1
         if not live:  # a log file (nohup, CI, a batch job): one plain line per finished cell
             wall = getattr(res, "wall_s", None)
             took = f" in {wall:.1f} s" if isinstance(wall, (int, float)) else ""
-            console.print(f"[{bar['done']}/{bar['total']}] {res.cell.task} × {res.cell.method} seed {res.cell.seed} "
-                          f"({res.cell.tier}): {mark}{took}", highlight=False, markup=False)
+            console.print(
+                f"[{bar['done']}/{bar['total']}] {res.cell.task} × {res.cell.method} seed {res.cell.seed} "
+                f"({res.cell.tier}): {mark}{took}",
+                highlight=False,
+                markup=False,
+            )
         if res.status != "ok":
             console.print(f"[red]error[/red] {res.cell}: {res.error}")
 
     with progress:
-        summary = run(args.target, methods=args.method or None, tier=args.tier, seeds=args.seeds, store=store,
-                      executor=args.executor, jobs=args.jobs, params=params, threads=args.threads,
-                      on_result=on_result, on_plan=on_plan, trusted=args.trusted)
-    console.print(f"{summary.planned} cells: {summary.ok} ran ok, {len(summary.errors)} errors, "
-                  f"{summary.skipped} already in {store.path} (skipped)")
+        summary = run(
+            args.target,
+            methods=args.method or None,
+            tier=args.tier,
+            seeds=args.seeds,
+            store=store,
+            executor=args.executor,
+            jobs=args.jobs,
+            params=params,
+            threads=args.threads,
+            on_result=on_result,
+            on_plan=on_plan,
+            trusted=args.trusted,
+        )
+    console.print(
+        f"{summary.planned} cells: {summary.ok} ran ok, {len(summary.errors)} errors, "
+        f"{summary.skipped} already in {store.path} (skipped)"
+    )
     if not args.no_leaderboard:
         out_dir = Path(args.out) if args.out else None
         for task in select_tasks(args.target):
@@ -161,17 +191,18 @@ def _print_plan(args, store, params) -> int:
     """`run --dry-run`: the grid, one line per cell with what a run would do, then the counts; nothing runs."""
     from .runner import plan
 
-    cells = plan(args.target, methods=args.method or None, tier=args.tier, seeds=args.seeds, store=store,
-                 params=params)
+    cells = plan(args.target, methods=args.method or None, tier=args.tier, seeds=args.seeds, store=store, params=params)
     for cell, status, error in cells:
         label = cell.method + (f"({cell.params_json})" if cell.params else "")
         why = f"  [{error}]" if error else ""
         print(f"{status:<7} {cell.task} × {label} seed {cell.seed} ({cell.tier})  {cell.key}{why}")
     counts = {s: sum(1 for _, st, _ in cells if st == s) for s in ("to run", "error", "stored")}
     invalidated = sum(1 for _, st, note in cells if st == "to run" and note and "invalidated (" in note)
-    print(f"{len(cells)} cells: {counts['to run']} to run ({invalidated} invalidated by a change), "
-          f"{counts['error']} stored as errors (re-run), {counts['stored']} already in {store.path} (skipped); "
-          "nothing was run (--dry-run)")
+    print(
+        f"{len(cells)} cells: {counts['to run']} to run ({invalidated} invalidated by a change), "
+        f"{counts['error']} stored as errors (re-run), {counts['stored']} already in {store.path} (skipped); "
+        "nothing was run (--dry-run)"
+    )
     return 0
 
 
@@ -199,8 +230,10 @@ def cmd_leaderboard(args) -> int:
             if args.format == "csv":
                 print(table.to_csv(index=False))
             else:
-                print(f"### paired differences in {task.headline.name} against "
-                      f"{args.against or 'the best of each tier'}\n\n{render_paired(table)}\n")
+                print(
+                    f"### paired differences in {task.headline.name} against "
+                    f"{args.against or 'the best of each tier'}\n\n{render_paired(table)}\n"
+                )
     if not shown:
         print(f"no results for {args.task} in {store.path}", file=sys.stderr)
         return 1
@@ -211,8 +244,9 @@ def cmd_publish(args) -> int:
     from .publish import publish
 
     command = "latentbench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if args.record_command else ""
-    files = publish(_store(args, read_only=True), args.out, figures=not args.no_figures, command=command,
-                    html=args.html)
+    files = publish(
+        _store(args, read_only=True), args.out, figures=not args.no_figures, command=command, html=args.html
+    )
     if not files:
         print(f"nothing to publish: {args.store or 'the store'} has no results", file=sys.stderr)
         return 1
@@ -239,8 +273,10 @@ def cmd_compare(args) -> int:
     if args.write_noise:
         noise = calibrate_noise(baseline, current, min_seconds=args.min_seconds)
         Path(args.write_noise).write_text(json.dumps(noise, indent=1, sort_keys=True) + "\n")
-        print(f"noise floor of {len(noise)} timing measures written to {args.write_noise}: "
-              + ", ".join(f"{k} {v:.2f}x" for k, v in noise.items()))
+        print(
+            f"noise floor of {len(noise)} timing measures written to {args.write_noise}: "
+            + ", ".join(f"{k} {v:.2f}x" for k, v in noise.items())
+        )
         return 0
     pairs, changes = label_pairs(baseline, current)
     cover = coverage(baseline, current, renames={k: v for k, v in pairs.items() if k[2] != v})
@@ -248,10 +284,16 @@ def cmd_compare(args) -> int:
         print(line)
     for change in changes:
         print(f"CHANGED {change}")
-    flags = compare(baseline, current, time_ratio=args.time_ratio, min_seconds=args.min_seconds,
-                    noise=read_noise(args.noise) if args.noise else None,
-                    items_baseline=load_items(args.baseline), items_current=load_items(args.current),
-                    alpha=args.alpha)
+    flags = compare(
+        baseline,
+        current,
+        time_ratio=args.time_ratio,
+        min_seconds=args.min_seconds,
+        noise=read_noise(args.noise) if args.noise else None,
+        items_baseline=load_items(args.baseline),
+        items_current=load_items(args.current),
+        alpha=args.alpha,
+    )
     for f in flags:
         print(f"REGRESSION {f}")
     if cover.failed:
@@ -273,7 +315,10 @@ def cmd_merge(args) -> int:
     target = ResultsStore(args.into)
     for src in args.sources:
         counts = target.merge_from(src)
-        print(f"{src}: {counts['added']} cells added, {counts['replaced']} errors replaced, {counts['skipped']} already present")
+        print(
+            f"{src}: {counts['added']} cells added, {counts['replaced']} errors replaced, {counts['skipped']} "
+            "already present"
+        )
     return 0
 
 
@@ -285,32 +330,58 @@ def cmd_export(args) -> int:
 
 def _add_run_parser(sub, store_help: str) -> None:
     """The `run` verb's options: the grid (target, methods, params, tier, seeds), where and how it runs, output."""
-    s = sub.add_parser("run", help="run tasks × methods × seeds at a tier",
-                       description="Run tasks × methods × seeds at a tier; each finished cell is stored at once.",
-                       epilog=TARGET_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s = sub.add_parser(
+        "run",
+        help="run tasks × methods × seeds at a tier",
+        description="Run tasks × methods × seeds at a tier; each finished cell is stored at once.",
+        epilog=TARGET_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     s.add_argument("target", help="all, a family, family/task, a short name, a sub-family or a glob (below)")
-    s.add_argument("--method", action="append",
-                   help="a registered method or path/to/file.py:Class (repeatable); a file method runs only on the "
-                        "tasks its class declares (`family`, `tasks`)")
-    s.add_argument("--params", help="JSON keyword arguments for the method constructors (lossless: `coder`, "
-                                    "`particles`, `resample` pick the bits-back coder around a latent-variable model)")
-    s.add_argument("--tier", default="smoke", help="a tier of the selected tasks' families (standard: smoke, quick, "
-                   "paper)")
+    s.add_argument(
+        "--method",
+        action="append",
+        help="a registered method or path/to/file.py:Class (repeatable); a file method runs only on the "
+        "tasks its class declares (`family`, `tasks`)",
+    )
+    s.add_argument(
+        "--params",
+        help="JSON keyword arguments for the method constructors (lossless: `coder`, "
+        "`particles`, `resample` pick the bits-back coder around a latent-variable model)",
+    )
+    s.add_argument(
+        "--tier", default="smoke", help="a tier of the selected tasks' families (standard: smoke, quick, paper)"
+    )
     s.add_argument("--seeds", type=int, default=1)
     s.add_argument("--jobs", type=int, default=1)
-    s.add_argument("--executor", default="local", help="local, process, dask://HOST:PORT, slurm://PARTITION?timeout_min=60&mem_gb=16 "
-                   "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)")
-    s.add_argument("--threads", type=int, help="torch/BLAS threads per cell, set by the runner around each cell and "
-                   "recorded in its provenance (default: a pool's cores // jobs; else the tier's setting or all cores)")
-    s.add_argument("--trusted", action="store_true",
-                   help="run registered methods inside the runner's process, without isolation (recorded in each "
-                        "row's provenance); method files always run isolated")
+    s.add_argument(
+        "--executor",
+        default="local",
+        help="local, process, dask://HOST:PORT, "
+        "slurm://PARTITION?timeout_min=60&mem_gb=16 "
+        "(a SLURM job array via submitit) or submitit-local:// (the same, as local subprocesses)",
+    )
+    s.add_argument(
+        "--threads",
+        type=int,
+        help="torch/BLAS threads per cell, set by the runner around each cell and "
+        "recorded in its provenance (default: a pool's cores // jobs; else the tier's setting or all cores)",
+    )
+    s.add_argument(
+        "--trusted",
+        action="store_true",
+        help="run registered methods inside the runner's process, without isolation (recorded in each "
+        "row's provenance); method files always run isolated",
+    )
     s.add_argument("--store", help=store_help)
     s.add_argument("--out", help="also write each task's leaderboard (markdown + CSV) into this folder")
     s.add_argument("--no-leaderboard", action="store_true")
     s.add_argument("--strict", action="store_true", help="exit 1 if any cell errored")
-    s.add_argument("--dry-run", action="store_true",
-                   help="list the grid's cells and whether each is stored, errored (re-run) or to run; run nothing")
+    s.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the grid's cells and whether each is stored, errored (re-run) or to run; run nothing",
+    )
     s.set_defaults(func=cmd_run)
 
 
@@ -329,8 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("list", help="list the tasks by family (or their budgets)")
     s.add_argument("target", nargs="?", help="only these tasks (the selectors of `run`); default all")
     s.add_argument("--methods", action="store_true", help="also list each task's reference methods")
-    s.add_argument("--budgets", action="store_true",
-                   help="print each tier's budget (keys and values: what a method receives as `budget`)")
+    s.add_argument(
+        "--budgets",
+        action="store_true",
+        help="print each tier's budget (keys and values: what a method receives as `budget`)",
+    )
     s.add_argument("--markdown", action="store_true", help="with --budgets: markdown tables (key × tier)")
     s.set_defaults(func=cmd_list)
 
@@ -341,9 +415,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", default="markdown", choices=["markdown", "csv", "html"])
     s.add_argument("--tier")
     s.add_argument("--no-reference", action="store_true")
-    s.add_argument("--against", nargs="?", const="", metavar="METHOD",
-                   help="also print each method's paired difference in the headline to METHOD (a label such as "
-                        "'aae' or 'wta-fc(steps=10000)'), or to each tier's best when METHOD is left out")
+    s.add_argument(
+        "--against",
+        nargs="?",
+        const="",
+        metavar="METHOD",
+        help="also print each method's paired difference in the headline to METHOD (a label such as "
+        "'aae' or 'wta-fc(steps=10000)'), or to each tier's best when METHOD is left out",
+    )
     s.add_argument("--store", help=store_help)
     s.set_defaults(func=cmd_leaderboard)
 
@@ -351,8 +430,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", help=store_help)
     s.add_argument("--out", default="leaderboards")
     s.add_argument("--no-figures", action="store_true")
-    s.add_argument("--html", action=argparse.BooleanOptionalAction, default=True,
-                   help="write the static HTML site beside the markdown, CSV and figures (default; --no-html: without it)")
+    s.add_argument(
+        "--html",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write the static HTML site beside the markdown, CSV and figures (default; --no-html: without it)",
+    )
     s.add_argument("--no-record-command", dest="record_command", action="store_false")
     s.set_defaults(func=cmd_publish)
 
@@ -364,14 +447,21 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("compare", help="gate: coverage, significant quality regressions, slowdowns past the noise")
     s.add_argument("baseline", help="a store or an exported rows file (e.g. leaderboards/rows.csv.gz)")
     s.add_argument("current")
-    s.add_argument("--time-ratio", type=float, default=2.0,
-                   help="flag a timing measure (best of the seeds) slower than this ratio (default 2.0)")
+    s.add_argument(
+        "--time-ratio",
+        type=float,
+        default=2.0,
+        help="flag a timing measure (best of the seeds) slower than this ratio (default 2.0)",
+    )
     s.add_argument("--min-seconds", type=float, default=0.1, help="skip the timing of cells shorter than this")
     s.add_argument("--alpha", type=float, default=0.05, help="significance level of the paired tests")
     s.add_argument("--noise", metavar="FILE", help="a noise floor written by --write-noise (widens the time limits)")
-    s.add_argument("--write-noise", metavar="FILE",
-                   help="treat BASELINE and CURRENT as two runs of the same code: write their timing noise floor "
-                        "to FILE and exit 0")
+    s.add_argument(
+        "--write-noise",
+        metavar="FILE",
+        help="treat BASELINE and CURRENT as two runs of the same code: write their timing noise floor "
+        "to FILE and exit 0",
+    )
     s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("merge", help="merge result stores by cell hash")

@@ -14,9 +14,9 @@ examples whose cluster's label is not their class:
   assigned to it (hard assignment argmax_k q(k|x)); a cluster no training example falls in takes the most frequent
   training class. (Ties: the smallest class.)
 - ``hungarian`` (on the training examples): a one-to-one matching of clusters to classes maximising the training
-  examples that agree (scipy's linear_sum_assignment on the K×C contingency table). With K = C this is the usual "unsupervised
-  accuracy"; with K > C only C clusters get a class and every example of an unmatched cluster counts as an error,
-  so the rule penalises over-clustering by design.
+  examples that agree (scipy's linear_sum_assignment on the K×C contingency table). With K = C this is the usual
+  "unsupervised accuracy"; with K > C only C clusters get a class and every example of an unmatched cluster counts as an
+  error, so the rule penalises over-clustering by design.
 
 NMI (arithmetic-mean normalisation, as scikit-learn's default) and ARI compare the hard test assignments with the
 test labels directly; they need no cluster-to-class rule.
@@ -163,13 +163,13 @@ def score_clustering(train_soft: np.ndarray, train_labels: np.ndarray, test_soft
         raise ValueError(f"train has {n_clusters} clusters, test {test_soft.shape[1]}")
     if (valid_soft is None) != (valid_labels is None):
         raise ValueError("valid_soft and valid_labels go together")
-    if valid_soft is not None:
+    if valid_soft is not None and valid_labels is not None:  # (given together: checked above)
         valid_soft = np.asarray(valid_soft, dtype=np.float64)
         if valid_soft.shape[1] != n_clusters or len(valid_soft) != len(valid_labels) or not len(valid_soft):
             raise ValueError(f"validation assignments {valid_soft.shape} do not fit {n_clusters} clusters and "
                              f"{len(valid_labels)} labels")
     train_assign, test_assign = hard_assignments(train_soft), hard_assignments(test_soft)
-    paper = (paper_rule_labels(train_soft, train_labels) if valid_soft is None
+    paper = (paper_rule_labels(train_soft, train_labels) if valid_soft is None or valid_labels is None
              else paper_rule_labels(valid_soft, valid_labels))
     majority = majority_labels(train_assign, train_labels, n_clusters, n_classes)
     hungarian = hungarian_labels(train_assign, train_labels, n_clusters, n_classes)

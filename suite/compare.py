@@ -11,10 +11,10 @@ Quality metrics (everything a task does not mark `timing`): a regression is a me
 tolerance AND, where the evidence allows, a significant paired difference (p < `alpha`): over items when both
 runs stored per-item values for their shared seeds (McNemar for 0/1 outcomes, else the paired t), else over the
 shared seeds (paired t, two or more); with one seed and no items, or too few 0/1 items for McNemar ever to reach
-`alpha` (fewer than 6 at 0.05), the tolerance alone decides (the smoke tier is deterministic). Timing metrics (throughput, seconds) and each cell's wall time are judged as times: the best of
-the seeds on each side (repeats absorb noise), flagged when slower by more than `time_ratio` or than the noise
-floor calibrated from two runs of the same code (`calibrate_noise`), whichever is larger; cells shorter than
-`min_seconds` are too noisy to time and are skipped.
+`alpha` (fewer than 6 at 0.05), the tolerance alone decides (the smoke tier is deterministic). Timing metrics
+(throughput, seconds) and each cell's wall time are judged as times: the best of the seeds on each side (repeats absorb
+noise), flagged when slower by more than `time_ratio` or than the noise floor calibrated from two runs of the same code
+(`calibrate_noise`), whichever is larger; cells shorter than `min_seconds` are too noisy to time and are skipped.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LatentBenchError
+from .itemstore import all_stored
 from .registry import get_task
 from .results import ResultsStore, params_label
 from .stats.paired import fast_paired_test, paired_t
@@ -45,7 +46,8 @@ class Flag:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.task} [{self.tier}] {self.method}: {self.what} {self.baseline:.6g} -> {self.current:.6g} ({self.reason})"
+        return (f"{self.task} [{self.tier}] {self.method}: {self.what} {self.baseline:.6g} -> {self.current:.6g} "
+                f"({self.reason})")
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,9 @@ def _significance(b: pd.DataFrame, c: pd.DataFrame, metric: str, items_b: dict, 
     seeds = sorted(set(b.index) & set(c.index))
     if not seeds:
         return math.nan, "no shared seed"
-    ib = [items_b.get((b.at[s, "cell"], metric, None)) for s in seeds]
-    ic = [items_c.get((c.at[s, "cell"], metric, None)) for s in seeds]
-    if all(x is not None for x in ib + ic) and all(x.size == y.size for x, y in zip(ib, ic)):
+    ib = all_stored(items_b, [(b.at[s, "cell"], metric, None) for s in seeds])
+    ic = all_stored(items_c, [(c.at[s, "cell"], metric, None) for s in seeds])
+    if ib is not None and ic is not None and all(x.size == y.size for x, y in zip(ib, ic)):
         xb, xc = np.concatenate(ib), np.concatenate(ic)
         res = fast_paired_test(xb, xc)
         if res.test.startswith("McNemar") and 2.0 * 0.5 ** xb.size >= alpha:

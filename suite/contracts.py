@@ -4,13 +4,14 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Literal, Mapping
+from typing import Any, ClassVar, Generic, Iterable, Literal, Mapping, TypeVar, cast
 
 from .budget import Budget
 
 Direction = Literal["lower", "higher", "none"]
 TIERS: tuple[str, ...] = ("smoke", "quick", "paper")  # the standard tiers; a plugin family may declare others
 TIER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # what any tier's name must be (shown, and used in file names)
+BudgetT = TypeVar("BudgetT", bound=Budget)  # a task's budget class: `class MyTask(Task[MyBudget])`
 DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better", "none": "a diagnostic, neither is better"}
 
 
@@ -30,7 +31,8 @@ class Metric:
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTION_TEXT:
-            raise ValueError(f"metric {self.name!r}: direction must be 'lower', 'higher' or 'none', not {self.direction!r}")
+            raise ValueError(f"metric {self.name!r}: direction must be 'lower', 'higher' or 'none', not "
+                             f"{self.direction!r}")
         if self.headline and self.direction == "none":
             raise ValueError(f"metric {self.name!r}: a headline metric needs a direction")
 
@@ -76,10 +78,12 @@ class DataInfo:
         return {"copy": self.copy, "checksums": dict(sorted(self.checksums.items()))}
 
 
-class Task(ABC):
+class Task(ABC, Generic[BudgetT]):
     """A standard task: it owns its data, its protocol, its metrics and the evaluation; methods never score themselves.
 
-    Subclasses set the class attributes and implement `data` and `evaluate`. A tier changes budgets only.
+    Subclasses set the class attributes and implement `data` and `evaluate`. A tier changes budgets only. The type
+    parameter is the task's budget class (`class MyTask(Task[MyBudget])`): what `budget(tier)` returns and `evaluate`
+    receives.
     """
 
     name: ClassVar[str]  # "family/task"
@@ -106,14 +110,16 @@ class Task(ABC):
                 return m
         raise KeyError(f"task {self.name} has no metric {name!r}")
 
-    def budget(self, tier: str) -> Budget:
+    def budget(self, tier: str) -> BudgetT:
         if tier not in self.tiers:
             raise ValueError(f"task {self.name} has no tier {tier!r} (tiers: {', '.join(self.tiers)})")
         budget = self.tiers[tier]
         if not isinstance(budget, Budget):
             raise TypeError(f"task {self.name}: tier {tier!r} must be a Budget (a dataclass subclass of "
                             f"latentbench.budget.Budget), not {type(budget).__name__}")
-        return budget.for_tier(tier)
+        # `tiers` is a ClassVar, which cannot name the type parameter: that its budgets are of the task's budget
+        # class is the subclass's declaration, not checked here
+        return cast(BudgetT, budget.for_tier(tier))
 
     def method_options(self, factory: Any, params: Mapping[str, Any]) -> tuple[dict, dict]:
         """Split a cell's parameters into the method constructor's keyword arguments and the options this task
@@ -130,7 +136,7 @@ class Task(ABC):
         """Load (checksummed) and split the data of `tier`."""
 
     @abstractmethod
-    def evaluate(self, method: Any, data: Any, budget: Budget, seed: int) -> Iterable[Measurement]:
+    def evaluate(self, method: Any, data: Any, budget: BudgetT, seed: int) -> Iterable[Measurement]:
         """Run the protocol on `method` and yield measurements of this task's metrics."""
 
     def figure(self, rows: Any) -> Any:

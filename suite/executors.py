@@ -5,10 +5,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from urllib.parse import parse_qsl, urlsplit
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator, Sequence
+from urllib.parse import parse_qsl, urlsplit
 
 from .cell import Cell
 from .errors import LatentBenchError
@@ -34,7 +34,8 @@ def run_process(cells: Sequence[Cell], jobs: int) -> Iterator[CellResult]:
             except BrokenProcessPool:
                 continue  # re-run below, alone
             except Exception as exc:  # noqa: BLE001 - the result could not come back
-                result = CellResult(cell=futures[fut], status="error", error=f"WorkerError: {type(exc).__name__}: {exc}")
+                result = CellResult(cell=futures[fut], status="error", error="WorkerError: "
+                                                                             f"{type(exc).__name__}: {exc}")
             pending.pop(futures[fut].key, None)
             yield result
     for cell in pending.values():
@@ -68,7 +69,8 @@ def run_dask(cells: Sequence[Cell], address: str) -> Iterator[CellResult]:
     workers as a plugin package and named by its registered name. A scheduler without a worker fails within
     `dask_worker_wait()` seconds instead of waiting forever."""
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover
         raise LatentBenchError("the dask executor needs dask.distributed: pip install 'dask[distributed]'") from exc
     try:

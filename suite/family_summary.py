@@ -123,7 +123,8 @@ def render_summary(s: FamilySummary) -> str:
             f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi in zip(r["mean_rank"], r["lo"], r["hi"])]
         r["measured / paper"] = ["" if math.isnan(v) else f"{v:.3g} ({n} task{'s' if n != 1 else ''})"
                                  for v, n in zip(r["normalised"], r["n_reference"])]
-        lines.append(markdown_table(r[["method", "mean rank (95 % interval, bootstrap over tasks)", "measured / paper"]]))
+        columns = ["method", "mean rank (95 % interval, bootstrap over tasks)", "measured / paper"]
+        lines.append(markdown_table(r[columns]))
     if not s.unranked.empty:
         lines += ["", "Not ranked (ran only some of the tasks): " + ", ".join(
             f"{m} ({k} of {n})" for m, k, n in zip(s.unranked["method"], s.unranked["tasks_run"], s.unranked["of"]))]
@@ -158,6 +159,7 @@ def family_values(store, family: str) -> tuple[pd.DataFrame, dict[str, bool], pd
         if not ref.empty:
             ref = ref[ref["metric"] == head.name]
             refs.append(pd.DataFrame({"task": name, "method": ref["method"], "value": ref["value"]}))
-    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["task", "tier", "method", "value"])
+    values = (pd.concat(frames, ignore_index=True) if frames
+              else pd.DataFrame(columns=["task", "tier", "method", "value"]))
     reference = pd.concat(refs, ignore_index=True) if refs else pd.DataFrame(columns=["task", "method", "value"])
     return values, lower, reference

@@ -15,7 +15,7 @@ def is_mathtext_error(exc: BaseException) -> bool:
     last = None
     while tb is not None:
         last, tb = tb.tb_frame.f_code.co_filename, tb.tb_next
-    return isinstance(exc, ValueError) and bool(last) and last.replace("\\", "/").endswith("mathtext.py")
+    return isinstance(exc, ValueError) and last is not None and last.replace("\\", "/").endswith("mathtext.py")
 
 
 def literal_on_mathtext_error(make):

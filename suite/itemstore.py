@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,13 @@ def parse_point(text: str) -> Any:
     return value
 
 
+def all_stored(items: Mapping[Any, np.ndarray], keys: Iterable[Any]) -> list[np.ndarray] | None:
+    """The per-item arrays stored under `keys` ((cell, metric, point) each), in order; None unless every one is."""
+    arrays = [items.get(k) for k in keys]
+    found = [a for a in arrays if a is not None]
+    return found if len(found) == len(arrays) else None
+
+
 def items_path_for(rows_path: str | os.PathLike) -> Path:
     """The per-item file that goes with an exported rows file: `rows.csv.gz` -> `rows.items.npz`."""
     p = Path(rows_path)
@@ -63,7 +71,7 @@ def write_npz(path: str | os.PathLike, arrays: dict[tuple[str, str, Any], np.nda
     named = {f"{key}|{metric}|{point_text(point)}": np.asarray(a, dtype=np.float32)
              for (key, metric, point), a in sorted(arrays.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2])))}
     with open(path, "wb") as fh:
-        np.savez_compressed(fh, **named)
+        np.savez_compressed(fh, **named)  # type: ignore[arg-type]  # (numpy's stub checks **named against allow_pickle)
     return path
 
 

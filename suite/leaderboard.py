@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from .board_intervals import LEGEND, headline_intervals
-from .paired_board import paired_table, rank_ranges
 from .contracts import TIERS, Task
 from .escape import markdown_table
+from .paired_board import paired_table, rank_ranges
 from .registry import get_task
 from .results import ResultsStore, params_label
 

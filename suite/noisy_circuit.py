@@ -55,7 +55,7 @@ def noisy_probs_density(n: int, steps: int, params: np.ndarray, lam: float) -> n
     """diag(rho) of the noisy circuit, exactly (4^n memory: n <= 10 or so)."""
     if n > 11:
         raise ValueError(f"the exact density matrix of {n} qubits is too large; use trajectories")
-    rho = np.zeros((1 << n, 1 << n), dtype=np.complex128)
+    rho: np.ndarray = np.zeros((1 << n, 1 << n), dtype=np.complex128)
     rho[0, 0] = 1.0
     rho = rho.reshape((2,) * (2 * n))
     for kind, axes, m in gate_list(n, steps, params):

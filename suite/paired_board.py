@@ -10,10 +10,12 @@ Pairs without a common seed are not compared (said in the table). p-values are H
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .itemstore import all_stored
 from .stats.groups import rank_groups
 from .stats.paired import PairedResult, holm, paired_t, paired_test
 
@@ -30,9 +32,9 @@ def _pair(a: pd.DataFrame, b: pd.DataFrame, metric: str, items: dict) -> tuple[n
     seeds = sorted(set(a.index) & set(b.index))
     if not seeds:
         return None
-    ia = [items.get((a.at[s, "cell"], metric, None)) for s in seeds]
-    ib = [items.get((b.at[s, "cell"], metric, None)) for s in seeds]
-    if all(x is not None for x in ia + ib) and all(x.size == y.size for x, y in zip(ia, ib)):
+    ia = all_stored(items, [(a.at[s, "cell"], metric, None) for s in seeds])
+    ib = all_stored(items, [(b.at[s, "cell"], metric, None) for s in seeds])
+    if ia is not None and ib is not None and all(x.size == y.size for x, y in zip(ia, ib)):
         return np.concatenate(ia), np.concatenate(ib), "items"
     return a.loc[seeds, "value"].to_numpy(), b.loc[seeds, "value"].to_numpy(), "seeds"
 
@@ -59,7 +61,7 @@ def paired_table(ok: pd.DataFrame, metric: str, lower_is_better: bool, items: di
         labels = [lab for t, lab in groups if t == tier]
         means = {lab: groups[(tier, lab)]["value"].mean() for lab in labels}
         ref = against if against in labels else min(labels, key=lambda m: means[m] if lower_is_better else -means[m])
-        tier_records = []
+        tier_records: list[dict[str, Any]] = []
         for lab in labels:
             if lab == ref:
                 continue
@@ -74,7 +76,7 @@ def paired_table(ok: pd.DataFrame, metric: str, lower_is_better: bool, items: di
                                  "test": f"{test} over {level}" + (f"; {note}" if note else ""), "n": n})
         ps = [rec.get("p", math.nan) for rec in tier_records]
         finite = [i for i, p in enumerate(ps) if p == p]
-        adjusted = holm([ps[i] for i in finite]) if finite else []
+        adjusted: np.ndarray | list[float] = holm([ps[i] for i in finite]) if finite else []
         for i, adj in zip(finite, adjusted):
             tier_records[i]["p_holm"] = float(adj)
         records += tier_records
@@ -97,8 +99,8 @@ def rank_ranges(ok: pd.DataFrame, metric: str, lower_is_better: bool, items: dic
         vectors = {}
         for lab in members:
             g = groups[(tier, lab)]
-            arrays = [items.get((g.at[s, "cell"], metric, None)) for s in common]
-            vectors[lab] = np.concatenate(arrays) if all(a is not None for a in arrays) else g.loc[list(common), "value"].to_numpy()
+            arrays = all_stored(items, [(g.at[s, "cell"], metric, None) for s in common])
+            vectors[lab] = np.concatenate(arrays) if arrays is not None else g.loc[list(common), "value"].to_numpy()
         sizes = {v.size for v in vectors.values()}
         if len(members) < 2 or len(sizes) != 1 or next(iter(sizes)) < 2:
             continue

@@ -176,7 +176,8 @@ class RepresentationLearner(Protocol):
     probe tasks fit without labels). `setting` is passed only to a `fit` that accepts it (or **kwargs).
     """
 
-    def fit(self, unlabelled: Any, labelled: Any, rng: np.random.Generator | None = None) -> "RepresentationLearner": ...
+    def fit(self, unlabelled: Any, labelled: Any,
+            rng: np.random.Generator | None = None) -> "RepresentationLearner": ...
 
 
 @runtime_checkable

@@ -6,6 +6,7 @@ registered report draws. The HTML site (`latentbench.site`) is built from the sa
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -113,14 +114,16 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         md.parent.mkdir(parents=True, exist_ok=True)
         text = render(board, task, "markdown")
         head = task.headline
-        header = f"# {name}\n\n{task.description}\n\nHeadline: **{head.name}** ({head.unit}, {('lower' if head.direction == 'lower' else 'higher')} is better).\n"
+        better = "lower" if head.direction == "lower" else "higher"
+        header = f"# {name}\n\n{task.description}\n\nHeadline: **{head.name}** ({head.unit}, {better} is better).\n"
         if task.paper:
             header += f"Paper: {task.paper}\n"
         fig_rel, tiers = None, []
         if figures:
             ok = rows[rows["status"] == "ok"]
             tiers = figure_tiers(ok, task.figure_tier)
-            fig = (literal_on_mathtext_error(lambda: report_for(task.family).task_figure(task, ok[ok["tier"] == tiers[0]]))
+            shown = ok[ok["tier"] == tiers[0]] if tiers else None
+            fig = (literal_on_mathtext_error(functools.partial(report_for(task.family).task_figure, task, shown))
                    if tiers else None)  # figures hold store text: see figure_text
             if fig is not None and fig.axes:
                 fig.suptitle(f"{name} — {tiers[0]} tier", fontsize=10, y=1.02)
@@ -145,7 +148,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
             continue
         report = report_for(family)
         if figures:
-            for fname, fig in literal_on_mathtext_error(lambda: report.figures(rows)).items():
+            for fname, fig in literal_on_mathtext_error(functools.partial(report.figures, rows)).items():
                 fname = file_name(fname)  # may hold store text (a task, a tier)
                 path = save_literal_on_error(save, fig, inside(out, out / "figures" / f"{fname}.png"))
                 written.append(path)

@@ -36,12 +36,14 @@ adds on top of it:
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .ais import HMC, GeometricPath, ais, sigmoid_schedule
 from .checkpoint import pack_float_dict, phase, unpack_float_dict
@@ -68,7 +70,7 @@ class ScheduleError(LatentBenchError, ValueError):
 
 
 # ================================================================================================ schedules
-def check_curve_betas(betas: Sequence[float], name: str = "β grid") -> np.ndarray:
+def check_curve_betas(betas: ArrayLike, name: str = "β grid") -> np.ndarray:
     """A strictly increasing grid of finite β > 0 (the curve points), else ScheduleError naming the first offender."""
     b = np.asarray(betas, dtype=np.float64).reshape(-1)
     if b.size == 0:
@@ -172,10 +174,10 @@ class StepSizeController:
                 raise ScheduleError(f"no replayed step size for β = {beta:g}: the schedule differs from the "
                                     "tuning round's") from None
         else:
-            if self.eps is None:
+            if self.eps is None or self.hist is None:  # (the two are set, saved and restored together)
                 self.eps = np.full(shape, self.s.init_step)
                 self.hist = np.zeros(shape)
-            eps = self.eps
+            eps, hist = self.eps, self.hist
             self.record[beta] = np.exp(np.log(eps).mean(axis=0))  # per image: geometric mean over chains
         self.hmc.set_step_scale(eps)  # the shared kernel's public per-chain step hook (step_size=1.0 × eps)
         z = self.hmc(z, beta, path, rng)
@@ -185,13 +187,13 @@ class StepSizeController:
             self.t += 1
             if self.s.accept_window:
                 decay = 1.0 - 1.0 / float(self.s.accept_window)
-                self.hist = acc if self.t == 1 else decay * self.hist + (1.0 - decay) * acc
+                self.hist = acc if self.t == 1 else decay * hist + (1.0 - decay) * acc
                 rate = self.hist
             else:
-                self.hist = self.hist + acc
+                self.hist = hist + acc
                 rate = self.hist / self.t
             factor = np.where(rate > self.s.target_accept, self.s.up, self.s.down)
-            self.eps = np.clip(self.eps * factor, self.s.min_step, self.s.max_step)
+            self.eps = np.clip(eps * factor, self.s.min_step, self.s.max_step)
         per_image = acc.mean(axis=0)
         self.seg_accept = per_image if self.seg_accept is None else self.seg_accept + per_image
         self.seg_steps += 1
@@ -277,8 +279,9 @@ def _pack_curve(c: RDCurve) -> dict[str, Any]:
 
 
 def _unpack_curve(z: dict[str, Any]) -> RDCurve:
-    return RDCurve(**{k: np.asarray(z[k]) for k in _CURVE_ARRAYS},
-                   **{k: cast(np.asarray(z[k]).item()) for k, cast in _CURVE_SCALARS.items()},
+    arrays: dict[str, Any] = {k: np.asarray(z[k]) for k in _CURVE_ARRAYS}
+    scalars: dict[str, Any] = {k: cast(np.asarray(z[k]).item()) for k, cast in _CURVE_SCALARS.items()}
+    return RDCurve(**arrays, **scalars,
                    step_table=unpack_float_dict("step_table", z), extra_log_z=unpack_float_dict("extra_log_z", z))
 
 
@@ -369,7 +372,7 @@ def estimate_rd_curve(
     adapter: ModelAdapter,
     x: Any,
     schedule: np.ndarray,
-    curve_idx: Sequence[int],
+    curve_idx: ArrayLike,
     n_chains: int,
     rng: np.random.Generator,
     hmc: HMCSettings = HMCSettings(),
@@ -378,79 +381,127 @@ def estimate_rd_curve(
     include: Sequence[float] = (),
     what: str = "AIS curve",
     checkpoint: str | None = None,
-    _parts: str | None = None,
 ) -> RDCurve:
     """One forward AIS run over `schedule` for the images `x` (B, n), the curve read at `schedule[curve_idx]`.
 
     `step_table` replays fixed step sizes (an unbiased second round); otherwise they are adapted and returned in
     `RDCurve.step_table`. `include`: β values of the schedule where log Ẑ is also wanted (e.g. the likelihood's β*).
-    `checkpoint`: inside a cell, the phase name under which the finished curve is checkpointed (`latentbench.checkpoint`);
-    the round then runs as about `PARTS_PER_ROUND` phases of its own, each ending at a curve point and saving the
-    chains, their weights, the step-size controller and the rows so far, so an interrupted round resumes from its
-    last finished part with the same numbers.
+    `checkpoint`: inside a cell, the phase name under which the finished curve is checkpointed
+    (`latentbench.checkpoint`); the round then runs as about `PARTS_PER_ROUND` phases of its own, each ending at a
+    curve point and saving the chains, their weights, the step-size controller and the rows so far, so an interrupted
+    round resumes from its last finished part with the same numbers.
     """
-    if checkpoint is not None:
-        return _unpack_curve(phase(checkpoint, lambda: _pack_curve(estimate_rd_curve(
-            adapter, x, schedule, curve_idx, n_chains, rng, hmc, step_table=step_table, include=include,
-            what=what, _parts=checkpoint)), [rng]))
-    parts = _parts
-    import torch
 
+    def round_(parts: str | None) -> RDCurve:
+        return _CurveRound(adapter, x, schedule, curve_idx, n_chains, rng, hmc, step_table, include, what).run(parts)
+
+    if checkpoint is None:
+        return round_(None)
+    return _unpack_curve(phase(checkpoint, lambda: _pack_curve(round_(checkpoint)), [rng]))
+
+
+def _curve_stops(schedule: np.ndarray, curve_idx: ArrayLike,
+                 include: Sequence[float]) -> tuple[np.ndarray, set[int], dict[int, float], np.ndarray]:
+    """The checked schedule and where a forward round stops on it: (schedule, the curve points' indices, the
+    indices of the `include` β values -> β, all stops in order)."""
     schedule = np.asarray(schedule, dtype=np.float64)
     if schedule.ndim != 1 or len(schedule) < 2 or schedule[0] != 0.0:
         raise ScheduleError("an annealing schedule starts at β = 0 (the prior) and has at least two values")
     check_curve_betas(schedule[1:], "annealing schedule")
-    curve_idx = np.asarray(curve_idx, dtype=int)
-    check_curve_betas(schedule[curve_idx], "curve β grid")
+    curve_at = np.asarray(curve_idx, dtype=int)
+    check_curve_betas(schedule[curve_at], "curve β grid")
     extra_idx = [int(np.flatnonzero(np.isclose(schedule, b, rtol=1e-12, atol=0.0))[0]) for b in include
                  if np.isclose(schedule, b, rtol=1e-12, atol=0.0).any()]
-    stops = np.unique(np.concatenate([curve_idx, extra_idx]).astype(int))
-    curve_set = set(curve_idx.tolist())
-    extra_set = {i: schedule[i] for i in extra_idx}
+    stops = np.unique(np.concatenate([curve_at, extra_idx]).astype(int))
+    return schedule, set(curve_at.tolist()), {i: schedule[i] for i in extra_idx}, stops
 
-    x_t = _tensor(np.asarray(x).reshape(len(x), -1), adapter.dtype)
-    if x_t.shape[1] != adapter.n:
-        raise ValueError(f"images have {x_t.shape[1]} values, the model's data shape has {adapter.n}")
-    B = x_t.shape[0]
-    paths = _RDPath(adapter, x_t)
-    ctl = StepSizeController(hmc, table=step_table)
-    keys = ("beta", "logz", "dist", "accept", "accept_min", "ess")
-    rows: dict[str, list] = {k: [] for k in keys}
-    extra: dict[float, np.ndarray] = {}
-    tracker = progress(what, len(schedule) - 1)
-    # the round in parts, each ending at a curve point (there the segment's acceptance has just been taken)
+
+def _part_ends(curve_set: set[int], stops: np.ndarray, in_parts: bool) -> list[int]:
+    """Where the parts of a round end: each at a curve point (there the segment's acceptance has just been taken),
+    about `PARTS_PER_ROUND` of them for a checkpointed round, else one part."""
     curve_sorted = sorted(curve_set)
-    per = max(1, -(-len(curve_sorted) // PARTS_PER_ROUND)) if parts else len(curve_sorted)
+    per = max(1, -(-len(curve_sorted) // PARTS_PER_ROUND)) if in_parts else len(curve_sorted)
     ends = curve_sorted[per - 1::per]
     if ends[-1] != curve_sorted[-1]:
         ends.append(curve_sorted[-1])
     ends[-1] = max(ends[-1], int(stops[-1]))  # an `include` β past the last curve point belongs to the last part
-    carry: dict[str, Any] = {"z": None, "log_w": None, "prev_beta": 0.0, "collapsed": 0, "elapsed": 0.0}
+    return ends
 
-    def run_part(lo: int, hi: int) -> dict[str, Any]:
+
+class _CurveRound:
+    """One forward AIS round of `estimate_rd_curve`: run in parts (each a checkpointed phase when `parts` names
+    the round), the chains, weights and step-size controller carried from part to part, rows read at curve points."""
+
+    KEYS = ("beta", "logz", "dist", "accept", "accept_min", "ess")
+
+    def __init__(self, adapter: ModelAdapter, x: Any, schedule: np.ndarray, curve_idx: ArrayLike, n_chains: int,
+                 rng: np.random.Generator, hmc: HMCSettings, step_table: dict[float, np.ndarray] | None,
+                 include: Sequence[float], what: str):
+        self.schedule, self.curve_set, self.extra_set, self.stops = _curve_stops(schedule, curve_idx, include)
+        x_t = _tensor(np.asarray(x).reshape(len(x), -1), adapter.dtype)
+        if x_t.shape[1] != adapter.n:
+            raise ValueError(f"images have {x_t.shape[1]} values, the model's data shape has {adapter.n}")
+        self.adapter, self.n_chains, self.rng, self.hmc, self.step_table = adapter, n_chains, rng, hmc, step_table
+        self.n_images = x_t.shape[0]
+        self.paths = _RDPath(adapter, x_t)
+        self.ctl = StepSizeController(hmc, table=step_table)
+        self.tracker = progress(what, len(self.schedule) - 1)
+        self.carry: dict[str, Any] = {"z": None, "log_w": None, "prev_beta": 0.0, "collapsed": 0, "elapsed": 0.0}
+
+    def run(self, parts: str | None) -> RDCurve:
+        import torch
+
+        rows: dict[str, list] = {k: [] for k in self.KEYS}
+        extra: dict[float, np.ndarray] = {}
+        with torch.no_grad():
+            lo = 0
+            for i, hi in enumerate(_part_ends(self.curve_set, self.stops, bool(parts))):
+                if parts:
+                    out = phase(f"{parts}-part{i:03d}", functools.partial(self._part, lo, hi), [self.rng])
+                else:
+                    out = self._part(lo, hi)
+                for k in self.KEYS:
+                    rows[k].extend(list(out[f"rows.{k}"]))
+                extra.update(unpack_float_dict("extra", out))
+                _set_ctl_state(self.ctl, out)
+                self.carry.update(z=torch.as_tensor(np.asarray(out["z"]), dtype=self.adapter.dtype),
+                                  log_w=torch.as_tensor(np.asarray(out["log_w"]), dtype=torch.float64),
+                                  prev_beta=float(np.asarray(out["prev_beta"]).item()),
+                                  collapsed=int(np.asarray(out["collapsed"]).item()),
+                                  elapsed=float(np.asarray(out["elapsed"]).item()))
+                self.tracker.advance_to(hi)  # a part loaded from its checkpoint counts as done
+                lo = hi
+        return self._curve(rows, extra)
+
+    def _part(self, lo: int, hi: int) -> dict[str, Any]:
+        """The stops in (lo, hi]: the outputs of one part (its rows, the carried state), as npz-able entries."""
+        import torch
+
         t_part = time.perf_counter()
-        part = {k: [] for k in keys}
+        part: dict[str, list] = {k: [] for k in self.KEYS}
         part_extra: dict[float, np.ndarray] = {}
         seg_acc: list[np.ndarray] = []
-        prev_beta, collapsed = carry["prev_beta"], carry["collapsed"]
-        z, log_w = carry["z"], carry["log_w"]
-        part_stops = stops[(stops > lo) & (stops <= hi)]
-        for idx, log_w, d, z in _forward(paths, schedule, part_stops, int(n_chains), rng, ctl, init=z, start=lo,
-                                         log_w0=log_w, tracker=tracker):
-            beta = float(schedule[idx])
+        prev_beta, collapsed = self.carry["prev_beta"], self.carry["collapsed"]
+        z0, log_w0 = self.carry["z"], self.carry["log_w"]
+        z, log_w = z0, log_w0
+        part_stops = self.stops[(self.stops > lo) & (self.stops <= hi)]
+        for step in _forward(self.paths, self.schedule, part_stops, int(self.n_chains), self.rng, self.ctl, init=z0,
+                             start=lo, log_w0=log_w0, tracker=self.tracker):
+            idx, log_w, d, z = step
+            beta = float(self.schedule[idx])
             _check_finite(log_w, d, beta)
-            seg_acc.append(ctl.take_segment())
-            logz = (torch.logsumexp(log_w, 0) - math.log(n_chains))
-            if idx in extra_set:
+            seg_acc.append(self.ctl.take_segment())
+            logz = (torch.logsumexp(log_w, 0) - math.log(self.n_chains))
+            if idx in self.extra_set:
                 part_extra[beta] = logz.numpy().copy()
-            if idx not in curve_set:
+            if idx not in self.curve_set:
                 continue
             acc = np.mean(seg_acc, axis=0)
             seg_acc = []
             try:
-                _check_accept(acc, prev_beta, beta, hmc.collapse_threshold)
+                _check_accept(acc, prev_beta, beta, self.hmc.collapse_threshold)
             except MethodError:
-                if hmc.on_collapse != "flag":
+                if self.hmc.on_collapse != "flag":
                     raise
                 collapsed += 1
             prev_beta = beta
@@ -464,46 +515,28 @@ def estimate_rd_curve(
             part["ess"].append(float((1.0 / (wn * wn).sum(0)).mean()))
         out: dict[str, Any] = {f"rows.{k}": np.asarray(v) for k, v in part.items()}
         out.update(pack_float_dict("extra", part_extra))
-        out.update(_ctl_state(ctl))
+        out.update(_ctl_state(self.ctl))
         out.update(z=z.detach().numpy(), log_w=log_w.numpy(), prev_beta=prev_beta, collapsed=collapsed,
-                   elapsed=carry["elapsed"] + time.perf_counter() - t_part)
+                   elapsed=self.carry["elapsed"] + time.perf_counter() - t_part)
         return out
 
-    with torch.no_grad():
-        lo = 0
-        for i, hi in enumerate(ends):
-            if parts:
-                out = phase(f"{parts}-part{i:03d}", lambda: run_part(lo, hi), [rng])
-            else:
-                out = run_part(lo, hi)
-            for k in keys:
-                rows[k].extend(list(out[f"rows.{k}"]))
-            extra.update(unpack_float_dict("extra", out))
-            _set_ctl_state(ctl, out)
-            carry.update(z=torch.as_tensor(np.asarray(out["z"]), dtype=adapter.dtype),
-                         log_w=torch.as_tensor(np.asarray(out["log_w"]), dtype=torch.float64),
-                         prev_beta=float(np.asarray(out["prev_beta"]).item()),
-                         collapsed=int(np.asarray(out["collapsed"]).item()),
-                         elapsed=float(np.asarray(out["elapsed"]).item()))
-            tracker.advance_to(hi)  # a part loaded from its checkpoint counts as done
-            lo = hi
-    collapsed = carry["collapsed"]
-    betas = np.array(rows["beta"])
-    logz = np.stack(rows["logz"])
-    dist = np.stack(rows["dist"])
-    rate = -logz - betas[:, None] * dist
-    return RDCurve(
-        betas=betas, rate=rate.mean(1), distortion=dist.mean(1), log_z=logz.mean(1), rate_per_image=rate,
-        distortion_per_image=dist, log_z_per_image=logz, accept=np.array(rows["accept"]),
-        accept_min=np.array(rows["accept_min"]), ess=np.array(rows["ess"]), n_steps=len(schedule) - 1,
-        n_chains=int(n_chains), n_images=int(B), n_leapfrog=hmc.n_leapfrog,
-        wall_s=carry["elapsed"],
-        step_table=dict(ctl.record) if step_table is None else dict(step_table), extra_log_z=extra,
-        collapsed_segments=collapsed,
-    )
+    def _curve(self, rows: dict[str, list], extra: dict[float, np.ndarray]) -> RDCurve:
+        betas = np.array(rows["beta"])
+        logz = np.stack(rows["logz"])
+        dist = np.stack(rows["dist"])
+        rate = -logz - betas[:, None] * dist
+        return RDCurve(
+            betas=betas, rate=rate.mean(1), distortion=dist.mean(1), log_z=logz.mean(1), rate_per_image=rate,
+            distortion_per_image=dist, log_z_per_image=logz, accept=np.array(rows["accept"]),
+            accept_min=np.array(rows["accept_min"]), ess=np.array(rows["ess"]), n_steps=len(self.schedule) - 1,
+            n_chains=int(self.n_chains), n_images=int(self.n_images), n_leapfrog=self.hmc.n_leapfrog,
+            wall_s=self.carry["elapsed"],
+            step_table=dict(self.ctl.record) if self.step_table is None else dict(self.step_table), extra_log_z=extra,
+            collapsed_segments=self.carry["collapsed"],
+        )
 
 
-def estimate_rd_curve_two_rounds(adapter: ModelAdapter, x: Any, schedule: np.ndarray, curve_idx: Sequence[int],
+def estimate_rd_curve_two_rounds(adapter: ModelAdapter, x: Any, schedule: np.ndarray, curve_idx: ArrayLike,
                                  n_chains: int, rng: np.random.Generator, hmc: HMCSettings = HMCSettings(),
                                  include: Sequence[float] = ()) -> RDCurve:
     """The paper's protocol: a tuning round (adapted step sizes, recorded per β and image), then an unbiased round
@@ -519,6 +552,34 @@ def estimate_rd_curve_two_rounds(adapter: ModelAdapter, x: Any, schedule: np.nda
 
 
 # ================================================================================================ BDMC
+def _ais_in_parts(paths: _RDPath, betas: np.ndarray, ctl: StepSizeController, r: np.random.Generator, name: str,
+                  what: str, z0: Any, chains_images: tuple[int, int]) -> tuple[Any, Any]:
+    """One AIS run over `betas` in about `PARTS_PER_ROUND` checkpointed parts (`latentbench.checkpoint`); the same
+    bits as one `ais` call (the weights go on in their own dtype). Starts at `z0`, else at (C, B) prior draws.
+    Returns (states, log-weights)."""
+    import torch
+
+    adapter = paths.adapter
+    n_steps = len(betas) - 1
+    ends = sorted({max(1, round(n_steps * (i + 1) / PARTS_PER_ROUND)) for i in range(PARTS_PER_ROUND)})
+    tracker = progress(what, n_steps)
+    carry: dict[str, Any] = {"z": z0, "log_w": None}
+    lo = 0
+    for i, hi in enumerate(ends):
+        def run_part(lo=lo, hi=hi):
+            start = carry["z"] if carry["z"] is not None else adapter.sample_prior(chains_images, r)
+            res = ais(paths.path, betas[lo: hi + 1], ctl, r, init=start, keep_partials=False,
+                      progress=tracker, log_w0=carry["log_w"])
+            return {"z": res.states.detach().numpy(), "log_w": res.log_w.numpy(), **_ctl_state(ctl)}
+        out = phase(f"{name}-part{i:03d}", run_part, [r])
+        carry["z"] = torch.as_tensor(np.asarray(out["z"]), dtype=adapter.dtype)
+        carry["log_w"] = torch.as_tensor(np.asarray(out["log_w"]))
+        _set_ctl_state(ctl, out)
+        tracker.advance_to(hi)  # a part loaded from its checkpoint counts as done
+        lo = hi
+    return carry["z"], carry["log_w"]
+
+
 def simulate(adapter: ModelAdapter, beta: float, n: int, rng: np.random.Generator):
     """(x, z): z ~ p(z), x = f(z) + N(0, 1/(2β) I): z is an exact sample of q_β(z | x)."""
     import torch
@@ -547,30 +608,9 @@ def bdmc(adapter: ModelAdapter, schedule: np.ndarray, n_points: int, n_chains: i
         _tensor(data[0], adapter.dtype), _tensor(data[1], adapter.dtype))
     paths = _RDPath(adapter, x.reshape(x.shape[0], -1))
     C, B = int(n_chains), int(x.shape[0])
-    stops = np.array([len(schedule) - 1])
-
-    n_steps = len(schedule) - 1
-    ends = sorted({max(1, round(n_steps * (i + 1) / PARTS_PER_ROUND)) for i in range(PARTS_PER_ROUND)})
 
     def in_parts(betas, ctl, r, name, what, z0):
-        """One AIS run over `betas` in about `PARTS_PER_ROUND` checkpointed parts (`latentbench.checkpoint`); the same
-        bits as one `ais` call (the weights go on in their own dtype). Returns (states, log-weights)."""
-        tracker = progress(what, n_steps)
-        carry: dict[str, Any] = {"z": z0, "log_w": None}
-        lo = 0
-        for i, hi in enumerate(ends):
-            def run_part(lo=lo, hi=hi):
-                start = carry["z"] if carry["z"] is not None else adapter.sample_prior((C, B), r)
-                res = ais(paths.path, betas[lo: hi + 1], ctl, r, init=start, keep_partials=False,
-                          progress=tracker, log_w0=carry["log_w"])
-                return {"z": res.states.detach().numpy(), "log_w": res.log_w.numpy(), **_ctl_state(ctl)}
-            out = phase(f"{name}-part{i:03d}", run_part, [r])
-            carry["z"] = torch.as_tensor(np.asarray(out["z"]), dtype=adapter.dtype)
-            carry["log_w"] = torch.as_tensor(np.asarray(out["log_w"]))
-            _set_ctl_state(ctl, out)
-            tracker.advance_to(hi)  # a part loaded from its checkpoint counts as done
-            lo = hi
-        return carry["z"], carry["log_w"]
+        return _ais_in_parts(paths, betas, ctl, r, name, what, z0, (C, B))
 
     def forward(ctl, r, name):
         zf, lw = in_parts(schedule, ctl, r, name, f"BDMC forward at β = {beta:g}", None)

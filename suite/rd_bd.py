@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from .itemstore import all_stored
 from .stats.bjontegaard import bd_distortion, bd_rate
 
 COLUMNS = ["tier", "method", "against", "bd_rate", "bd_rate_lo", "bd_rate_hi", "bd_distortion", "n_points",
@@ -37,9 +38,9 @@ def _image_arrays(sel: pd.DataFrame, items: dict) -> tuple[np.ndarray, np.ndarra
     rates, dists = [], []
     for cell, grp in sel.groupby("cell_hash", sort=True):
         points = sorted(set(float(p) for p in grp["point"]))
-        r = [items.get((cell, "rate", p)) for p in points]
-        d = [items.get((cell, "distortion", p)) for p in points]
-        if any(a is None for a in r + d) or len({a.size for a in r + d}) != 1:
+        r = all_stored(items, [(cell, "rate", p) for p in points])
+        d = all_stored(items, [(cell, "distortion", p) for p in points])
+        if r is None or d is None or len({a.size for a in r + d}) != 1:
             return None
         rates.append(np.stack(r))
         dists.append(np.stack(d))

@@ -4,13 +4,13 @@ What a user writes (one class in one .py file; sklearn-style, the constructor on
 
     class MyModel:
         def prior(self):            # a torch.distributions.Distribution over R^k (event shape (k,)),
-            ...                     #   e.g. Independent(Normal(zeros(k), ones(k)), 1); or simply the int k for N(0, I_k)
+            ...                     #   e.g. Independent(Normal(zeros(k), ones(k)), 1); or simply the int k: N(0, I_k)
         def decode(self, z):        # z: torch tensor (N, k) -> x: torch tensor (N, n) or (N, *image shape),
             ...                     #   differentiable in z (HMC needs gradients), pixels in the task's range
         x_var = 0.03                # optional: the Gaussian likelihood variance σ² (attribute, property or method);
-                                    #   with it the task also reports log p(x) = log Z_β* + (n/2) log(β*/π), β* = 1/(2σ²)
+                                    #   with it the task also reports log p(x) = log Z_β* + n/2 log(β*/π), β* = 1/(2σ²)
         def setup(self, spec): ...  # optional: called once before evaluation with an `RDSpec` (dataset, tier, data
-                                    #   shape, pixel range, training images) - how reference models load or train weights
+                                    #   shape, pixel range, training images): how reference models load or train weights
         dtype = torch.float32       # optional: the dtype decode expects (default: its first parameter's, else float32)
 
 `ModelAdapter` wraps such an object: samples the prior from the suite's numpy Generator (reproducible under a seed),
@@ -42,7 +42,7 @@ class RDSpec:
     pixel_range: tuple[float, float]  # the decoder's output range the task compares against, e.g. (0, 1)
     data_copy: str
     seed: int
-    train: Callable[[], np.ndarray] = field(repr=False, compare=False, default=None)  # float (N, *data_shape)
+    train: Callable[[], np.ndarray] | None = field(repr=False, compare=False, default=None)  # float (N, *data_shape)
 
     @property
     def n_pixels(self) -> int:
@@ -134,7 +134,7 @@ class ModelAdapter:
         """Prior draws of shape (*shape, k) as a torch tensor, randomness from `rng` only."""
         import torch
 
-        if self.standard_normal:
+        if self.standard_normal or self.prior is None:  # (no prior object: prior() gave k, i.e. N(0, I_k))
             return torch.as_tensor(rng.standard_normal((*shape, self.k)), dtype=self.dtype)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(rng.integers(0, 2**63 - 1)))
@@ -143,7 +143,7 @@ class ModelAdapter:
 
     def log_prior(self, z):
         """log p(z) summed over the latent: (..., k) -> (...)."""
-        if self.standard_normal:
+        if self.standard_normal or self.prior is None:
             return -0.5 * (z * z).sum(-1) - 0.5 * self.k * math.log(2 * math.pi)
         return self.prior.log_prob(z).to(z.dtype)
 

@@ -22,7 +22,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, TypeVar
 
 from .budget import Budget
 from .contracts import TIER_NAME, TIERS, Task
@@ -30,6 +30,7 @@ from .errors import PluginError, UnknownNameError
 from .method_version import content_version
 
 ENTRY_POINT_GROUP = "latentbench.plugins"
+TaskClass = TypeVar("TaskClass", bound=type[Task])  # register_task returns the class it was given
 # The roles a method may declare, so that reports refer to methods by role, never by name:
 ROLES = {
     "": "a contestant",
@@ -135,7 +136,7 @@ def all_tiers() -> tuple[str, ...]:
     return tuple(names)
 
 
-def register_task(task_cls: type[Task]) -> type[Task]:
+def register_task(task_cls: TaskClass) -> TaskClass:
     """Register a Task subclass (usable as a decorator) of a registered family, its tiers typed budgets."""
     task = task_cls()
     fam = _family_of(f"task {task.name!r}", task.family)
@@ -187,10 +188,11 @@ def _ensure_loaded() -> None:
         _loaded = True
         importlib.import_module("latentbench.tasks")
         found_builtin = False
+        eps: Iterable[importlib.metadata.EntryPoint]
         try:
             eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
         except Exception:  # pragma: no cover - broken metadata
-            eps = []
+            eps = ()
         for ep in eps:
             if ep.value.split(":")[0] == "latentbench.baselines":
                 found_builtin = True
@@ -277,7 +279,8 @@ def get_method(name: str) -> MethodSpec:
     all_methods = methods()
     if name in all_methods:
         return all_methods[name]
-    raise UnknownNameError(f"unknown method {name!r}{_suggest(name, list(all_methods))} (see `latentbench list --methods`)")
+    raise UnknownNameError(f"unknown method {name!r}{_suggest(name, list(all_methods))} "
+                           "(see `latentbench list --methods`)")
 
 
 def methods_for(task: Task) -> list[MethodSpec]:
@@ -343,7 +346,8 @@ def declared_scope(obj: Any, where: str = "") -> tuple[tuple[str, ...], str | No
         try:
             patterns = tuple(raw)
         except TypeError:
-            raise PluginError(f"{where}: `tasks` must be a tuple of task names or globs, got {type(raw).__name__}") from None
+            raise PluginError(f"{where}: `tasks` must be a tuple of task names or globs, got "
+                              f"{type(raw).__name__}") from None
         if not patterns or not all(isinstance(p, str) and p for p in patterns):
             raise PluginError(f"{where}: `tasks` must be a non-empty tuple of task names or globs, got {raw!r}")
     family = getattr(obj, "family", None)

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from .cell import Cell, canonical_json
-from .itemstore import items_path_for, pack, read_npz, unpack, write_npz
-from .errors import StoreError
 from .cell_result import CellResult
+from .errors import StoreError
+from .itemstore import items_path_for, pack, read_npz, unpack, write_npz
 from .rowfile import check_tiers
-from .store_open import SCHEMA_VERSION as STORE_SCHEMA_VERSION, check_latentbench, open_read_only, store_error
+from .store_open import SCHEMA_VERSION as STORE_SCHEMA_VERSION
+from .store_open import check_latentbench, open_read_only, store_error
 
 SCHEMA_VERSION = STORE_SCHEMA_VERSION  # 2: per-item values (table items); a version-1 store is migrated on open
 DEFAULT_STORE = "results/latentbench.sqlite"
@@ -271,9 +272,9 @@ class ResultsStore:
             items_file = items_path_for(other)
             their_items: dict[str, list[tuple]] = {}
             if items_file.is_file():
-                for (key, m, point), arr in read_npz(items_file).items():
+                for (key, metric, point), arr in read_npz(items_file).items():
                     lst = their_items.setdefault(key, [])
-                    lst.append((key, len(lst), m, point, *pack(arr)))
+                    lst.append((key, len(lst), metric, point, *pack(arr)))
             return self._insert_cells(theirs, lambda key: by_cell.get(key, []), lambda key: their_items.get(key, []))
         from .rowfile import check_cell_row, check_measurement_row
 
@@ -294,7 +295,8 @@ class ResultsStore:
             its, _ = src._query("SELECT * FROM items WHERE cell_hash=?", (key,))
             for row in its:
                 if len(row) != 6:
-                    raise StoreError(f"{src.path}: a per-item row of cell {key[:12]} has {len(row)} columns, expected 6")
+                    raise StoreError(f"{src.path}: a per-item row of cell {key[:12]} has {len(row)} "
+                                     "columns, expected 6")
                 unpack(row[4], row[5], f"{src.path}: items of cell {key[:12]}")  # checked before it is copied
             return its
 
@@ -338,7 +340,8 @@ class ResultsStore:
         """Write the tidy rows to CSV or parquet (by extension)."""
         path = Path(path)
         if not self.path.exists():
-            raise StoreError(f"no results store at {self.path} to export (run `latentbench run ...` first or pass --store)")
+            raise StoreError(f"no results store at {self.path} to export (run `latentbench run ...` first "
+                             "or pass --store)")
         df = self.rows(**filters)
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".parquet":
@@ -361,7 +364,8 @@ def params_label(method: str, params: str) -> str:
     try:
         p = json.loads(params) if params else {}
     except (TypeError, ValueError):
-        raise StoreError(f"method {method[:60]!r}: params {str(params)[:60]!r} are not JSON (a malformed row)") from None
+        raise StoreError(f"method {method[:60]!r}: params {str(params)[:60]!r} are not JSON "
+                         "(a malformed row)") from None
     if not isinstance(p, dict):
         raise StoreError(f"method {method[:60]!r}: params {str(params)[:60]!r} are not a JSON object (a malformed row)")
     if not p:

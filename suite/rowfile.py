@@ -74,7 +74,8 @@ def _read(path: Path, typed: bool):
     except Exception as exc:  # pandas raises many types for a malformed file (a ragged line among them)
         raise StoreError(f"{path}: not a readable rows file ({type(exc).__name__}: {_one_line(exc)})") from None
     if list(df.columns) != ROW_COLUMNS:
-        raise StoreError(f"{path}: not a LatentBench rows export (columns {list(df.columns)[:6]}…, expected {ROW_COLUMNS[:6]}…)")
+        raise StoreError(f"{path}: not a LatentBench rows export (columns {list(df.columns)[:6]}…, expected "
+                         f"{ROW_COLUMNS[:6]}…)")
     return df
 
 
@@ -121,7 +122,8 @@ def read_rows_file(path: str | os.PathLike) -> tuple[list[tuple], list[tuple]]:
         params = _json_object(row["params"], "params", f"{path}: line {line}")
         prov = _json_object(row["provenance"], "provenance", f"{path}: line {line}")
         if key in cells and (cells[key][5], cells[key][14]) != (params, prov):
-            raise StoreError(f"{path}: line {line}: params or provenance differ from the earlier rows of cell {key[:12]}")
+            raise StoreError(f"{path}: line {line}: params or provenance differ from the earlier rows of "
+                             f"cell {key[:12]}")
         if key not in cells:
             cells[key] = (key, str(row["task"]), str(row["tier"]), str(row["method"]), str(row["method"]), params,
                           seed, status, str(row["error"] or ""), wall, cpu, mem, str(row["data_copy"] or ""),

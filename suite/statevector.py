@@ -205,7 +205,8 @@ class BrickAnsatz:
             for i, (a, k, f) in enumerate(layout):
                 m = rg[:, :, a]
                 for q in range(a + 1, a + k):
-                    m = torch.einsum("bsij,bskl->bsikjl", m, rg[:, :, q]).reshape(bsz, sg, m.shape[2] * 2, m.shape[3] * 2)
+                    m = torch.einsum("bsij,bskl->bsikjl", m, rg[:, :, q]).reshape(bsz, sg, m.shape[2] * 2,
+                                                                                   m.shape[3] * 2)
                 m = m[..., f]
                 if i == len(layout) - 1:
                     m = torch.einsum("bsij,kl->bsikjl", m, eye2).reshape(bsz, sg, 2 * m.shape[2], 2 * m.shape[3])
@@ -445,6 +446,8 @@ def pennylane_value_and_grad(n: int, steps: int, cost: np.ndarray, params: np.nd
     p = torch.tensor(np.asarray(params, dtype=np.float64).reshape(2, steps, n), requires_grad=True)
     val = f(p)
     val.backward()
+    if p.grad is None:  # pragma: no cover - backward() of a function of p always fills it
+        raise RuntimeError("no gradient reached the circuit parameters")
     return float(val.detach()), p.grad.numpy().copy()
 
 

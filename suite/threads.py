@@ -4,9 +4,10 @@ Why: BLAS/OpenMP and torch thread pools change timings, and for some kernels the
 cell ran with must be the one the user asked for and must be recorded. The runner puts the count in each cell
 (`Cell.threads`, not part of its hash); `run_cell` applies it around the whole cell with `cell_threads` (the
 BLAS/OpenMP pools through threadpoolctl, torch's intra-op pool when torch is loaded, and `OMP_NUM_THREADS` for
-the pools of libraries first loaded inside the cell) and records it in the row's provenance. A task reads it with `run_threads()` (None: the run gave no count); a user's shell setting
-(`OMP_NUM_THREADS`) is never taken for the flag. A tier that pins its own count for a reason of its own (e.g.
-rd-curve's `torch_threads`, for bit-reproducible rows) says so in its budget.
+the pools of libraries first loaded inside the cell) and records it in the row's provenance. A task reads it with
+`run_threads()` (None: the run gave no count); a user's shell setting (`OMP_NUM_THREADS`) is never taken for the flag. A
+tier that pins its own count for a reason of its own (e.g. rd-curve's `torch_threads`, for bit-reproducible rows) says
+so in its budget.
 """
 from __future__ import annotations
 

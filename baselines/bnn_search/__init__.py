@@ -18,7 +18,8 @@ DEPTHS = (0, 1, 2, 3, 4)
 def register() -> None:
     for depth in DEPTHS:
         register_method(
-            f"qhn-L{depth}", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN", params={"depth": depth, "mode": "exact"},
+            f"qhn-L{depth}", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN",
+            params={"depth": depth, "mode": "exact"},
             description=f"quantum hypernetwork, {depth} paper layer(s) ({max(1, 2 * depth)} circuit steps"
                         + (": a product state, no counterpart in the reference code" if depth == 0 else "")
                         + "), exact expectation over all 2^n losses, L-BFGS",
@@ -26,7 +27,8 @@ def register() -> None:
         )
     register_method(
         "qhn-shots-L2", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN", params={"depth": 2, "mode": "shots"},
-        description="quantum hypernetwork, 2 paper layers, loss queried only at sampled bitstrings (matched budget), Adam",
+        description="quantum hypernetwork, 2 paper layers, loss queried only at sampled bitstrings "
+                    "(matched budget), Adam",
     )
     register_method(
         "qhn-noisy-L2", FAMILY, "latentbench.baselines.bnn_search.qhn:QHN",
@@ -40,5 +42,7 @@ def register() -> None:
                     description="best of query_budget uniformly random configurations per run")
     register_method("simulated-annealing", FAMILY, "latentbench.baselines.bnn_search.classical:SimulatedAnnealing",
                     description="single-bit-flip Metropolis, geometric cooling, query_budget per run")
-    register_method("autoregressive", FAMILY, "latentbench.baselines.bnn_search.autoregressive:AutoregressiveHypernetwork",
-                    description="classical autoregressive hypernetwork (MADE), trained from samples at the matched budget")
+    register_method("autoregressive", FAMILY,
+                    "latentbench.baselines.bnn_search.autoregressive:AutoregressiveHypernetwork",
+                    description="classical autoregressive hypernetwork (MADE), trained from samples at "
+                                "the matched budget")

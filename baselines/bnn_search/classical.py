@@ -76,7 +76,7 @@ class SimulatedAnnealing:
         for _ in range(runs):
             seen: dict[int, float] = {}
 
-            def loss(c: int) -> float:
+            def loss(c: int, seen: dict[int, float] = seen) -> float:  # this run's memo
                 if c not in seen:
                     seen[c] = float(oracle(np.array([c]))[0])
                 return seen[c]

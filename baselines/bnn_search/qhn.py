@@ -20,9 +20,9 @@ The reference code counts circuit steps ("depth = 4 # 2 layers in the definition
 runs at depth 4 are qhn-L2 here; L0 (one step: RY and RZ on every qubit, a product state) has no counterpart in the
 reference, whose circuits all have an even number of steps.
 
-Every exact-mode restart is a checkpointed phase (`latentbench.checkpoint.phase`, named ``qhn-restart-NNNN``): inside a runner
-cell its optimised angles are saved as soon as it finishes, so a study of hundreds of restarts that is interrupted
-resumes at the first unfinished restart and gives the same numbers as an uninterrupted run.
+Every exact-mode restart is a checkpointed phase (`latentbench.checkpoint.phase`, named ``qhn-restart-NNNN``): inside a
+runner cell its optimised angles are saved as soon as it finishes, so a study of hundreds of restarts that is
+interrupted resumes at the first unfinished restart and gives the same numbers as an uninterrupted run.
 """
 from __future__ import annotations
 

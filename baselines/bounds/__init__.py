@@ -17,11 +17,13 @@ def register() -> None:
         description="importance sampling from q (IWAE bound): lower bound in expectation, curve over K",
     )
     register_method(
-        "tvo-left", "bounds", "latentbench.baselines.bounds.tvo:ThermodynamicVariationalObjective", params={"side": "left"},
+        "tvo-left", "bounds", "latentbench.baselines.bounds.tvo:ThermodynamicVariationalObjective",
+        params={"side": "left"},
         tasks=LOGZ_TASKS, description="TVO left Riemann sum, SNIS from q: lower bound (exact with exact expectations)",
     )
     register_method(
-        "tvo-right", "bounds", "latentbench.baselines.bounds.tvo:ThermodynamicVariationalObjective", params={"side": "right"},
+        "tvo-right", "bounds", "latentbench.baselines.bounds.tvo:ThermodynamicVariationalObjective",
+        params={"side": "right"},
         tasks=LOGZ_TASKS, description="TVO right Riemann sum, SNIS from q: upper bound (exact with exact expectations)",
     )
     register_method(

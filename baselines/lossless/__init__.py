@@ -75,10 +75,10 @@ def register() -> None:
     from .findings import RULES
 
     for name, cls, tasks, desc in _CLASSICAL:
-        register_method(name, "lossless", f"latentbench.baselines.lossless.classical:{cls}", tasks=tasks, description=desc,
-                        role="classical")
+        register_method(name, "lossless", f"latentbench.baselines.lossless.classical:{cls}", tasks=tasks,
+                        description=desc, role="classical")
     version = weights_version()
     for name, params, tasks, desc in _BITS_BACK:
-        register_method(name, "lossless", "latentbench.baselines.lossless.bitsback:BitsBackCodec", params=params, tasks=tasks,
-                        description=desc, version=version, meta=_figure_meta(name))
+        register_method(name, "lossless", "latentbench.baselines.lossless.bitsback:BitsBackCodec", params=params,
+                        tasks=tasks, description=desc, version=version, meta=_figure_meta(name))
     register_findings("lossless", RULES)

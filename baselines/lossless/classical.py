@@ -58,7 +58,8 @@ def _unserial(data: bytes, mode: int, width: int, shape, dtype) -> np.ndarray:
     count = int(np.prod(shape, dtype=np.int64))
     if mode == 0:
         if len(data) != count * np.dtype(dtype).itemsize:
-            raise CodecError(f"corrupt bitstream: {len(data)} bytes decompressed, expected {count * np.dtype(dtype).itemsize}")
+            raise CodecError(f"corrupt bitstream: {len(data)} bytes decompressed, expected "
+                             f"{count * np.dtype(dtype).itemsize}")
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
     if not 1 <= width <= 16:
         raise CodecError(f"corrupt bitstream: bit width {width}")
@@ -125,7 +126,8 @@ class _ByteCompressor(_Codec):
         except CodecError:
             raise
         except Exception as exc:
-            raise CodecError(f"corrupt bitstream: {self.codec} could not decompress it ({type(exc).__name__}: {exc})") from None
+            raise CodecError(f"corrupt bitstream: {self.codec} could not decompress it "
+                             f"({type(exc).__name__}: {exc})") from None
         return _unserial(raw, mode, w, f.shape, f.dtype)
 
 
@@ -155,7 +157,8 @@ class Gzip(_ByteCompressor):
 
     def _decompress(self, data: bytes, limit: int) -> bytes:
         if limit > DEFLATE_MAX_RATIO * len(data):
-            raise CodecError(f"corrupt bitstream: {len(data)} bytes of gzip cannot hold the {limit} bytes its header claims")
+            raise CodecError(f"corrupt bitstream: {len(data)} bytes of gzip cannot hold the {limit} bytes "
+                             "its header claims")
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
             return _bounded(f.read, limit)
 
@@ -268,7 +271,8 @@ class _ImageCodec(_Codec):
 
         with Image.open(io.BytesIO(data)) as im:
             if im.size != (width, height):
-                raise CodecError(f"corrupt bitstream: an image of {im.size[0]}x{im.size[1]} pixels, expected {width}x{height}")
+                raise CodecError(f"corrupt bitstream: an image of {im.size[0]}x{im.size[1]} pixels, expected "
+                                 f"{width}x{height}")
         return self._load(data, binary)
 
     def encode(self, items) -> bytes:
@@ -324,7 +328,8 @@ class _ImageCodec(_Codec):
         except CodecError:
             raise
         except Exception as exc:  # Pillow on garbage
-            raise CodecError(f"corrupt bitstream: {self.codec} could not decode it ({type(exc).__name__}: {exc})") from None
+            raise CodecError(f"corrupt bitstream: {self.codec} could not decode it "
+                             f"({type(exc).__name__}: {exc})") from None
         return out.astype(f.dtype)
 
 

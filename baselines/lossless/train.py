@@ -8,9 +8,9 @@ dgauss-mnist-8bit (MNIST train images 0..49999, selected on 50000..59999).
 Real data comes from $LATENTBENCH_DATA through `latentbench.data`. Training is ELBO maximization with Adam, one
 reparameterized sample per image, fixed torch and numpy seeds; the epoch with the best validation ELBO is kept.
 The weights go to `baselines/lossless/weights/NAME.safetensors`, their SHA-256 and training record to
-`weights/checksums.json`. A `-paper` suffix trains the same architecture under the IWAE paper's budget (Burda et al. 2016, sec. 5, also the
-McBits public training config `train_bin_emnist.yml`): Adam with eps 1e-4, minibatches of 20, and eight stages
-i = 0..7 of 3^i passes at learning rate 1e-3 * 10^(-i/7), 3,280 passes in all (`--schedule iwae`).
+`weights/checksums.json`. A `-paper` suffix trains the same architecture under the IWAE paper's budget (Burda et al.
+2016, sec. 5, also the McBits public training config `train_bin_emnist.yml`): Adam with eps 1e-4, minibatches of 20, and
+eight stages i = 0..7 of 3^i passes at learning rate 1e-3 * 10^(-i/7), 3,280 passes in all (`--schedule iwae`).
 The 8-bit model, which no paper trained, stops early
 after 200 passes without a better validation ELBO (`--patience`; it overfits under that schedule).
 
@@ -30,6 +30,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,12 +104,14 @@ class Checkpoint:
                              "(remove the folder to restart)") from None
         if not isinstance(meta, dict) or meta.get("config") != self.config:
             raise SystemExit(f"checkpoint {self.folder} was written for another configuration "
-                             f"({meta.get('config') if isinstance(meta, dict) else meta!r} vs {self.config}); remove it or pass another --checkpoint-dir")
+                             f"({meta.get('config') if isinstance(meta, dict) else meta!r} vs {self.config}); remove "
+                             "it or pass another --checkpoint-dir")
         data = data_path.read_bytes() if data_path.is_file() else b""
         digest = hashlib.sha256(data).hexdigest()
         if digest != meta.get("sha256"):
             raise SystemExit(f"checkpoint {data_path}: sha256 {digest[:16]}... does not match {meta_path} "
-                             f"({str(meta.get('sha256'))[:16]}...); refusing to resume from it (remove the folder to restart)")
+                             f"({str(meta.get('sha256'))[:16]}...); refusing to resume from it (remove the "
+                             "folder to restart)")
         return load(data), meta
 
     def save(self, tensors: dict, meta: dict) -> None:
@@ -207,7 +210,8 @@ def _resume(ckpt: "Checkpoint | None", net, opt, rng: np.random.Generator, s: Tr
     if not resumed:
         return _Progress()
     tensors, meta = resumed
-    net.load_state_dict({k[len("net."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("net.")})
+    net.load_state_dict({k[len("net."):]: torch.from_numpy(v.copy()) for k, v in tensors.items()
+                         if k.startswith("net.")})
     _restore_optimizer(opt, tensors)
     best_state = {k[len("best."):]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("best.")}
     torch.set_rng_state(torch.from_numpy(tensors["torch_rng"].copy()))
@@ -285,17 +289,14 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
     -paper names, else never); the best epoch's weights are saved either way."""
     import torch
 
-    from .vae import ARCHS, VAENet
-    from .weights import CHECKPOINT_ROOT, WEIGHTS_DIR, save
+    from .weights import CHECKPOINT_ROOT, WEIGHTS_DIR
 
     s = train_settings(name, epochs, batch, lr, schedule, eps, patience)
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     train_x, valid_x, about = training_data(s.base)
-    net = VAENet(ARCHS[s.base])
-    opt = torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps, fused=True) if s.fused else \
-        torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps)
+    net, opt = _model_and_optimizer(s)
     tx, vx = torch.tensor(train_x), torch.tensor(valid_x)
     dims = int(np.prod(train_x.shape[1:]))
     config = {"name": name, "epochs": s.epochs, "batch": s.batch, "lr": s.lr, "eps": s.eps, "schedule": s.schedule,
@@ -332,17 +333,37 @@ def train(name: str, epochs: int | None = None, threads: int = 1, seed: int = 0,
         log(f"{name}: no better valid -ELBO for {s.patience} epochs since epoch {progress.best_epoch + 1}; stopped at "
             f"epoch {stopped_at} of {s.epochs}")
     record = _training_record(s, seed, threads, about, progress, dims, stopped_at)
-    seconds = round(time.time() - t0, 1)
-    log(f"trained in {seconds:.0f} s")
-    state = {k: t.numpy() for k, t in progress.best_state.items()}
-    digest = save(name, state, {"name": name, **record}, {**record, "seconds": seconds} if ckpt else record,
-                  folder=folder or WEIGHTS_DIR)
-    log(f"saved {name}.safetensors sha256 {digest}")
+    _save_best(name, progress, record, round(time.time() - t0, 1), bool(ckpt), folder or WEIGHTS_DIR, log)
     return record
 
 
+def _model_and_optimizer(s: TrainSettings) -> tuple[Any, Any]:
+    """The VAE of `s.base`, freshly initialised (from torch's global seed), and its Adam."""
+    import torch
+
+    from .vae import ARCHS, VAENet
+
+    net = VAENet(ARCHS[s.base])
+    opt = torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps, fused=True) if s.fused else \
+        torch.optim.Adam(net.parameters(), lr=s.lr, eps=s.eps)
+    return net, opt
+
+
+def _save_best(name: str, progress: _Progress, record: dict, seconds: float, checkpointed: bool, folder: Path,
+               log) -> None:
+    """Save the best epoch's weights with the run's record (a checkpointed run's record adds its seconds)."""
+    from .weights import save
+
+    log(f"trained in {seconds:.0f} s")
+    state = {k: t.numpy() for k, t in progress.best_state.items()}
+    digest = save(name, state, {"name": name, **record}, {**record, "seconds": seconds} if checkpointed else record,
+                  folder=folder)
+    log(f"saved {name}.safetensors sha256 {digest}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m latentbench.baselines.lossless.train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m latentbench.baselines.lossless.train",
+                                description=__doc__.split("\n")[0])
     p.add_argument("name")
     p.add_argument("--epochs", type=int)
     p.add_argument("--threads", type=int, default=1)
@@ -350,9 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--eps", type=float, help="Adam's epsilon (default 1e-8; 1e-4 for -paper names)")
-    p.add_argument("--schedule", choices=("constant", "iwae"), help="learning-rate schedule (default: iwae for -paper names)")
+    p.add_argument("--schedule", choices=("constant", "iwae"),
+                   help="learning-rate schedule (default: iwae for -paper names)")
     p.add_argument("--checkpoint-every", type=int, default=None,
-                   help="checkpoint every N epochs and resume from the last checkpoint (default: 10 for -paper names, else off)")
+                   help="checkpoint every N epochs and resume from the last checkpoint (default: 10 for -paper "
+                        "names, else off)")
     p.add_argument("--checkpoint-dir", help="checkpoint folder (default results/train/NAME)")
     p.add_argument("--out", help="folder for the weights and checksums.json (default: the package's weights/)")
     p.add_argument("--patience", type=int, default=None,

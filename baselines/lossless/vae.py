@@ -7,8 +7,8 @@
   constriction's QuantizedGaussian on 0..255).
 - `digits-binary-vae`, `digits-8bit-vae`: tiny versions (64-64-64 to 8-d) for the smoke tier on scikit-learn's
   bundled 8x8 digits (trained on images 0..1499; the tasks code held-out images).
-Weights are trained by `python -m latentbench.baselines.lossless.train NAME` with fixed seeds and loaded only after their
-SHA-256 matches `weights/checksums.json` (safetensors: no pickle).
+Weights are trained by `python -m latentbench.baselines.lossless.train NAME` with fixed seeds and loaded only after
+their SHA-256 matches `weights/checksums.json` (safetensors: no pickle).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Reference-model weights: safetensors files in `weights/`, loaded only after their SHA-256 matches the registry.
 
 `weights/checksums.json` maps each file name to its sha256 and the training record (seed, epochs, data, the
-validation bound); `python -m latentbench.baselines.lossless.train` writes both. Loading reads the bytes once, hashes them,
-and parses those same bytes with safetensors (no pickle, no torch.load).
+validation bound); `python -m latentbench.baselines.lossless.train` writes both. Loading reads the bytes once, hashes
+them, and parses those same bytes with safetensors (no pickle, no torch.load).
 """
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def sha256(data: bytes) -> str:
 
 
 def train_hint(name: str) -> str:
-    hint = f"train it with `python -m latentbench.baselines.lossless.train {name}` (fixed seed; writes the file and its checksum)"
+    hint = (f"train it with `python -m latentbench.baselines.lossless.train {name}` "
+            "(fixed seed; writes the file and its checksum)")
     state = CHECKPOINT_ROOT / name / "state.json"  # a run in progress
     if state.is_file():
         try:
@@ -64,12 +65,14 @@ def load_verified(name: str) -> tuple[dict, dict, str]:
         data = path.read_bytes()
         digest = sha256(data)
         if digest != entry["sha256"]:
-            raise ChecksumError(f"{path}: sha256 {digest[:16]}... does not match the registry ({entry['sha256'][:16]}...)")
+            raise ChecksumError(f"{path}: sha256 {digest[:16]}... does not match the registry "
+                                f"({entry['sha256'][:16]}...)")
         state = load(data)
         header_len = int.from_bytes(data[:8], "little")
         meta = json.loads(data[8:8 + header_len]).get("__metadata__", {}) or {}
         return state, meta, digest
-    raise MethodError(f"reference model {name!r} has no weights in {', '.join(map(str, weights_dirs()))}; {train_hint(name)}")
+    raise MethodError(f"reference model {name!r} has no weights in {', '.join(map(str, weights_dirs()))}; "
+                      f"{train_hint(name)}")
 
 
 def save(name: str, state: dict, meta: dict, record: dict, folder: Path = WEIGHTS_DIR) -> str:

@@ -2,7 +2,7 @@
 
 | name | model | tasks |
 |---|---|---|
-| `linear-vae` | linear VAE at its ML optimum (probabilistic PCA, 100 latents; 16 on the smoke tier's digits) | linear-vae, mnist |
+| `linear-vae` | linear VAE at its ML optimum (probabilistic PCA; 100 latents, 16 on smoke) | linear-vae, mnist |
 | `vae-2`, `vae-10`, `vae-100` | Gaussian VAEs with 2, 10, 100 latents | mnist (`vae-100` also cifar10) |
 | `wgan-gp-2`, `wgan-gp-10`, `wgan-gp-100` | WGAN-GP generators | mnist (`wgan-gp-100` also cifar10) |
 | `aae-2`, `aae-10`, `aae-100` | adversarial autoencoders | mnist |
@@ -10,8 +10,8 @@
 On CIFAR-10 the decoders are MLPs up to the quick tier and DCGAN-style transposed-convolution stacks at the paper
 tier (`TRAIN_BUDGETS["paper"]["conv"]`).
 
-Weights: trained with fixed seeds by `latentbench.baselines.rd_curve.train` (budgets per tier in `TRAIN_BUDGETS`), stored as
-safetensors with a sha256 under the data cache, retrained when absent.
+Weights: trained with fixed seeds by `latentbench.baselines.rd_curve.train` (budgets per tier in `TRAIN_BUDGETS`),
+stored as safetensors with a sha256 under the data cache, retrained when absent.
 """
 from __future__ import annotations
 

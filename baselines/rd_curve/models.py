@@ -3,7 +3,8 @@
 Each is what a user would write — `prior()` (here the latent size k, meaning N(0, I_k)), `decode(z)`, optionally
 `x_var` — plus the optional `setup(spec)` hook in which a reference model loads its weights for the task's
 dataset and tier from the checksummed cache (`weights.py`), or trains them with a fixed seed when absent
-(`train.py`; run `python -m latentbench.baselines.rd_curve.train` ahead of a quick-tier run so no cell spends its time training).
+(`train.py`; run `python -m latentbench.baselines.rd_curve.train` ahead of a quick-tier run so no cell spends its time
+training).
 `provenance()` says which weights (file sha256, training budget) a model used.
 """
 from __future__ import annotations

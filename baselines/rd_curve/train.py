@@ -4,9 +4,9 @@
     python -m latentbench.baselines.rd_curve.train --dataset mnist --tier quick --models vae-10,linear-vae
 
 Each model trains from a fixed seed with one torch thread (so it neither disturbs nor depends on other work on the
-machine) and is stored by `latentbench.baselines.rd_curve.weights` (safetensors + sha256) under the data cache; the tasks then
-load it instead of training inside a cell. Budgets per tier are `TRAIN_BUDGETS` below: smoke trains tiny models on
-the embedded digits in well under a second; quick cuts training to minutes on 2 CPU cores; paper records the
+machine) and is stored by `latentbench.baselines.rd_curve.weights` (safetensors + sha256) under the data cache; the
+tasks then load it instead of training inside a cell. Budgets per tier are `TRAIN_BUDGETS` below: smoke trains tiny
+models on the embedded digits in well under a second; quick cuts training to minutes on 2 CPU cores; paper records the
 published architecture and schedule (public code: 3 × 1024 tanh MLPs, 1,000 epochs, Adam 1e-4, batch 100,
 x_var initialised at 0.03) — GPU-scale, not run here.
 """
@@ -164,7 +164,8 @@ def train_vae(x: np.ndarray, shape: tuple[int, ...], pixel_range: tuple[float, f
 # ================================================================================================ WGAN-GP
 def train_wgan_gp(x: np.ndarray, shape: tuple[int, ...], pixel_range: tuple[float, float], latent: int,
                   budget: dict[str, Any], seed: int) -> dict[str, Any]:
-    """WGAN-GP (Gulrajani et al. 2017): critic steps per generator step `n_critic`, penalty 10, Adam(1e-4, (0.5, 0.9))."""
+    """WGAN-GP (Gulrajani et al. 2017): critic steps per generator step `n_critic`, penalty 10,
+    Adam(1e-4, (0.5, 0.9))."""
     import torch
 
     n = int(np.prod(shape))
@@ -175,7 +176,7 @@ def train_wgan_gp(x: np.ndarray, shape: tuple[int, ...], pixel_range: tuple[floa
         og = torch.optim.Adam(gen.parameters(), lr=1e-4 if budget["lr"] < 1e-3 else 2e-4, betas=(0.5, 0.9))
         oc = torch.optim.Adam(critic.parameters(), lr=1e-4 if budget["lr"] < 1e-3 else 2e-4, betas=(0.5, 0.9))
         batches = _batches(rng, len(X), budget["batch"], budget["gan_steps"] * budget["n_critic"])
-        for step in range(budget["gan_steps"]):
+        for _generator_step in range(budget["gan_steps"]):
             for _ in range(budget["n_critic"]):
                 xb = X[next(batches)]
                 fake = squash(gen(torch.randn(len(xb), latent)), pixel_range).detach()
@@ -222,7 +223,8 @@ def train_aae(x: np.ndarray, shape: tuple[int, ...], pixel_range: tuple[float, f
             zf = enc(xb).detach()
             zp = torch.randn_like(zf)
             ones, zeros = torch.ones(len(xb), 1), torch.zeros(len(xb), 1)
-            ld = F.binary_cross_entropy_with_logits(disc(zp), ones) + F.binary_cross_entropy_with_logits(disc(zf), zeros)
+            ld = (F.binary_cross_entropy_with_logits(disc(zp), ones)
+                  + F.binary_cross_entropy_with_logits(disc(zf), zeros))
             od.zero_grad()
             ld.backward()
             od.step()

@@ -1,8 +1,8 @@
 """Reference-model weights on disk: safetensors files whose sha256 is checked before they are parsed.
 
 Layout: `<cache>/<dataset>/<model>-<config hash>.safetensors` with a sidecar `….safetensors.sha256` written when
-the file is saved, where `<cache>` is `$LATENTBENCH_RD_WEIGHTS`, else `latentbench.data.cache_root() / "rd-curve"` (default
-`data/cache/rd-curve`).
+the file is saved, where `<cache>` is `$LATENTBENCH_RD_WEIGHTS`, else `latentbench.data.cache_root() / "rd-curve"`
+(default `data/cache/rd-curve`).
 `load` reads the file's bytes once, compares their sha256 with the sidecar, and only then parses those same
 bytes (safetensors: tensors only, nothing executed; never torch.load / unpickling). A missing file, a missing
 sidecar or a mismatch returns None, so the caller retrains (and overwrites); the config hash in the file name and the

@@ -32,7 +32,8 @@ def register() -> None:
                     description="adversarial autoencoder, categorical + style code (Makhzani et al. 2015)",
                     meta=meta("aae"))
     register_method("pixelgan", FAMILY, f"{M}.pixelgan:PixelGAN", tasks=("cluster/*", "semisup/*"), version="3",
-                    description="PixelGAN autoencoder, categorical prior, small PixelCNN decoder (Makhzani & Frey 2017)",
+                    description="PixelGAN autoencoder, categorical prior, small PixelCNN decoder "
+                                "(Makhzani & Frey 2017)",
                     meta=meta("pixelgan"))
     register_method("iae", FAMILY, f"{M}.iae:IAE", tasks=("cluster/*", "semisup/*"), version="4",
                     description="implicit autoencoder, categorical code, adversarial reconstruction (Makhzani 2018)",
@@ -41,7 +42,8 @@ def register() -> None:
                     description="reference: semi-supervised VAE M1+M2 (Kingma et al. 2014)",
                     role="reference", meta=meta("m1m2"))
     register_method("wta-fc", FAMILY, f"{M}.wta:WTAFC", params={"sparsity": 0.05}, tasks=("probe/*", "semisup/*"),
-                    description="fully connected winner-take-all autoencoder, 5% lifetime sparsity (Makhzani & Frey 2015)",
+                    description="fully connected winner-take-all autoencoder, 5% lifetime sparsity "
+                                "(Makhzani & Frey 2015)",
                     meta=meta("wta-fc"))
     register_method("wta-conv", FAMILY, f"{M}.wta:WTAConv", params={"sparsity": 0.2}, tasks=("probe/*", "semisup/*"),
                     description="convolutional winner-take-all autoencoder, spatial + 20% lifetime sparsity",

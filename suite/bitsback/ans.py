@@ -19,8 +19,8 @@ n near 2^22), so residuals are coded in parts that are small or powers of two (`
 """
 from __future__ import annotations
 
-import numpy as np
 import constriction
+import numpy as np
 
 from ..errors import CodecError
 
@@ -102,6 +102,8 @@ class Stack:
             size = int(size)
             if size < 2:
                 return np.zeros(count or 0, dtype=np.int64)
+            if count is None:
+                raise TypeError("pop_uniform of a scalar size needs the count of symbols")
             out = self._coder.decode(_model.Uniform(size), int(count))
             self._popped()
             return out.astype(np.int64)

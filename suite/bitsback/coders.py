@@ -46,7 +46,7 @@ from ..errors import CodecError, LatentBenchError, MethodError
 from . import framing
 from .ans import Stack, random_seed_words
 from .distributions import Bernoulli, Categorical, DiagGaussian, DiscretizedGaussian
-from .latents import DEFAULT_LATENT_BITS, DEFAULT_PRECISION, latent_space
+from .latents import DEFAULT_LATENT_BITS, DEFAULT_PRECISION, CategoricalLatent, GaussianBuckets, latent_space
 
 LN2 = math.log(2.0)
 COUPLED_SEED_DEFAULT = 0
@@ -156,7 +156,8 @@ class BitsBackBase:
         for name, got, want in zip(self.field_names, fields, mine):
             if got != want:
                 what = "another model" if name == "model fingerprint" else f"{name}={got}"
-                raise CodecError(f"this bitstream was written with {what}; this {self.codec_name} coder has {name}={want}")
+                raise CodecError(f"this bitstream was written with {what}; this {self.codec_name} coder "
+                                 f"has {name}={want}")
 
     def _prepare(self, items: np.ndarray) -> None:
         """Called before encoding and decoding (items shape known)."""
@@ -332,11 +333,25 @@ class BitsBackCoder(BitsBackBase):
         self.latent_bits, self.precision = int(latent_bits), int(precision)
         self.coupling_seed = int(coupling_seed)
         self.fingerprint = model_fingerprint(model)
-        self._space = None
-        self._shifts = None
+        self._space: GaussianBuckets | CategoricalLatent | None = None  # set by _prepare, from the model's prior
+        self._shifts: np.ndarray | None = None  # the K coupled shifts of BB-CIS, set with the space
+        self._event: tuple[int, ...] = ()  # a latent's event shape: (latent_dim,) for Gaussian buckets
 
     def __repr__(self) -> str:
         return f"BitsBackCoder({self.coder}, K={self.K}, lanes={self.lanes})"
+
+    @property
+    def space(self) -> GaussianBuckets | CategoricalLatent:
+        """The latent discretization (set by `_prepare`, which every encode and decode calls first)."""
+        if self._space is None:
+            raise RuntimeError("the latent space is set by _prepare() before any coding")
+        return self._space
+
+    @property
+    def shifts(self) -> np.ndarray:
+        if self._shifts is None:
+            raise RuntimeError("the coupled shifts are set by _prepare() before any coding")
+        return self._shifts
 
     # framing fields ---------------------------------------------------------------------------------------
     field_names = ("K", "lanes", "latent bits", "precision", "coupling seed", "model fingerprint")
@@ -348,11 +363,11 @@ class BitsBackCoder(BitsBackBase):
     def _prepare(self, items: np.ndarray) -> None:
         if self._space is None:
             prior = self.model.prior()
-            self._space = latent_space(prior, self.latent_bits, self.precision)
-            if self._space.kind == "gaussian-buckets":
-                if self._space.prior_loc.ndim != 1:
+            self._space = space = latent_space(prior, self.latent_bits, self.precision)
+            if isinstance(space, GaussianBuckets):
+                if space.prior_loc.ndim != 1:
                     raise MethodError("prior() must return a DiagGaussian whose mean has shape (latent_dim,)")
-                self._event = (int(self._space.prior_loc.shape[0]),)
+                self._event = (int(space.prior_loc.shape[0]),)
             else:
                 self._event = ()
             shifts = np.random.default_rng([self.coupling_seed, self.K, 0xC15]).integers(
@@ -361,7 +376,9 @@ class BitsBackCoder(BitsBackBase):
             self._shifts = shifts
 
     def _preflight(self, items: np.ndarray) -> None:
-        k0 = np.full((1,) + self._event, (self._space.num_buckets // 2) if self._event else 0, dtype=np.int64)
+        space = self.space
+        k0 = np.full((1,) + self._event, space.num_buckets // 2 if isinstance(space, GaussianBuckets) else 0,
+                     dtype=np.int64)
         lik = self._likelihood(k0, (1,) + items.shape[1:])
         check_support(lik, items)
 
@@ -373,14 +390,15 @@ class BitsBackCoder(BitsBackBase):
 
     def _expand(self, q, k: int):
         """The posterior of M items broadcast to (M, k) + event (for k particles)."""
-        if self._space.kind == "gaussian-buckets":
+        space = self.space
+        if isinstance(space, GaussianBuckets):
             shape = (q.loc.shape[0], k) + self._event
-            return self._space.posterior_cdf(_view_gauss(q, k), shape)
+            return space.posterior_cdf(_view_gauss(q, k), shape)
         shape = (q.probs.shape[0], k)
-        return self._space.posterior_cdf(_view_cat(q, k), shape)
+        return space.posterior_cdf(_view_cat(q, k), shape)
 
     def _likelihood(self, kidx: np.ndarray, x_shape: tuple[int, ...]):
-        z = self._space.values(kidx)
+        z = self.space.values(kidx)
         lik = self.model.likelihood(z)
         if tuple(obs_shape(lik)) != tuple(x_shape):
             raise CodecError(
@@ -395,7 +413,7 @@ class BitsBackCoder(BitsBackBase):
         flat = k.reshape((M * K,) + self._event)
         lik = self._likelihood(flat, (M * K,) + x.shape[1:])
         logpx = lik.log_prob(np.repeat(x, K, axis=0)).reshape(M, K)
-        logpz = self._space.log_prior(k)
+        logpz = self.space.log_prior(k)
         logq = q_all.log_prob(k).reshape((M, K) + self._event)
         if self._event:
             logq = logq.sum(axis=-1)
@@ -415,8 +433,8 @@ class BitsBackCoder(BitsBackBase):
             lik = self._likelihood(k, x.shape)
             check_support(lik, x)
             lik.push(stack, x)
-            self._space.push_prior(stack, k)
-            return -float((lik.log_prob(x) + self._space.log_prior(k)).sum()) / LN2
+            self.space.push_prior(stack, k)
+            return -float((lik.log_prob(x) + self.space.log_prior(k)).sum()) / LN2
         if self.coder == "elbo":
             q1 = self._expand(q, 1)
             k = stack.pop_cdf(q1).reshape((M,) + ev)
@@ -424,15 +442,15 @@ class BitsBackCoder(BitsBackBase):
             lik = self._likelihood(k, x.shape)
             check_support(lik, x)
             lik.push(stack, x)
-            self._space.push_prior(stack, k)
+            self.space.push_prior(stack, k)
             logq = logq.sum(axis=-1) if ev else logq
-            return -float((lik.log_prob(x) + self._space.log_prior(k) - logq).sum()) / LN2
+            return -float((lik.log_prob(x) + self.space.log_prior(k) - logq).sum()) / LN2
         q_all = self._expand(q, K)
         if self.coder == "is":
             k = stack.pop_cdf(q_all).reshape((M, K) + ev)
         else:  # cis: one uniform per latent dimension, K shifted copies
             u_base = stack.pop_uniform_bits(self.precision, M * int(np.prod(ev, dtype=np.int64))).reshape((M,) + ev)
-            u_all = (u_base[:, None] + self._shifts[None]) & ((1 << self.precision) - 1)
+            u_all = (u_base[:, None] + self.shifts[None]) & ((1 << self.precision) - 1)
             k = q_all.inverse(u_all.reshape(-1)).reshape((M, K) + ev)
         logw = self._log_weights(x, k, q_all)
         rows = np.arange(M)
@@ -455,12 +473,12 @@ class BitsBackCoder(BitsBackBase):
         lik = self._likelihood(k_j, x.shape)
         check_support(lik, x)
         lik.push(stack, x)
-        self._space.push_prior(stack, k_j)
+        self.space.push_prior(stack, k_j)
         return -float((logsumexp(logw, axis=1) - math.log(K)).sum()) / LN2
 
     def _decode_batch(self, stack: Stack, shape: tuple[int, ...], dtype) -> np.ndarray:
         M, K, ev = shape[0], self.K, self._event
-        k_j = self._space.pop_prior(stack, (M,) + ev)
+        k_j = self.space.pop_prior(stack, (M,) + ev)
         lik = self._likelihood(k_j, shape)
         x = lik.pop(stack).astype(dtype)
         if self.coder == "naive":
@@ -485,8 +503,8 @@ class BitsBackCoder(BitsBackBase):
             if np.any(n <= 0):
                 raise CodecError("corrupt bitstream: a decoded latent lies outside the posterior's support")
             u_j = (lo + stack.pop_residual(n)).reshape((M,) + ev)
-            u_base = (u_j - self._shifts[j]) & ((1 << self.precision) - 1)
-            u_all = (u_base[:, None] + self._shifts[None]) & ((1 << self.precision) - 1)
+            u_base = (u_j - self.shifts[j]) & ((1 << self.precision) - 1)
+            u_all = (u_base[:, None] + self.shifts[None]) & ((1 << self.precision) - 1)
             k = q_all.inverse(u_all.reshape(-1)).reshape((M, K) + ev)
             if not np.array_equal(k[rows, j], k_j):
                 raise CodecError("corrupt bitstream: the coupled particles do not reproduce the decoded latent")

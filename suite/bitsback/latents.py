@@ -17,6 +17,7 @@ all particles are functions of one u.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -180,7 +181,8 @@ class CategoricalLatent:
         return ()
 
 
-def latent_space(prior, bits: int = DEFAULT_LATENT_BITS, precision: int = DEFAULT_PRECISION):
+def latent_space(prior: Any, bits: int = DEFAULT_LATENT_BITS,
+                 precision: int = DEFAULT_PRECISION) -> GaussianBuckets | CategoricalLatent:
     """The discretization for a model's prior: Gaussian buckets for `DiagGaussian`, classes for `Categorical`."""
     if isinstance(prior, DiagGaussian):
         return GaussianBuckets(prior, bits=bits, precision=precision)

@@ -148,8 +148,8 @@ class SMCCoder(BitsBackBase):
         Z = np.zeros((T, M, K), dtype=np.int64)
         A = np.broadcast_to(ar, (T, M, K)).copy()
         RS = np.zeros((T, M), dtype=bool)
-        P = [None] * T  # resampling probabilities (rows of resampled sequences) at step t
-        Q = [None] * T  # proposals at step t
+        P: dict[int, np.ndarray] = {}  # resampling probabilities (rows of resampled sequences) at step t
+        Q: dict[int, CategoricalCDF] = {}  # proposals at step t
         logW = np.zeros((M, K))
         logZ = np.zeros(M)
         for t in range(T):
@@ -207,8 +207,8 @@ class SMCCoder(BitsBackBase):
         Z = np.zeros((T, M, K), dtype=np.int64)
         A = np.broadcast_to(ar, (T, M, K)).copy()
         RS = np.zeros((T, M), dtype=bool)
-        P = [None] * T
-        Q = [None] * T
+        P: dict[int, np.ndarray] = {}
+        Q: dict[int, CategoricalCDF] = {}
         logW = np.zeros((M, K))
         b = np.zeros(M, dtype=np.int64)
         for t in range(T):

@@ -91,6 +91,12 @@ class Split:
     def labels(self) -> np.ndarray | None:
         return self.y
 
+    def require_y(self) -> np.ndarray:
+        """The labels, for a reader that needs them: a `DataError` naming the split if it has none."""
+        if self.y is None:
+            raise DataError(f"{self.dataset}/{self.split} has no labels")
+        return self.y
+
     def __len__(self) -> int:
         return int(self.x.shape[0])
 

@@ -33,7 +33,8 @@ class RemoteFile:
 
     def __post_init__(self) -> None:
         if self.md5 is None and self.sha256 is None:
-            raise DataError(f"checksum registry: {self.filename} has neither md5 nor sha256; every file must be checked")
+            raise DataError(f"checksum registry: {self.filename} has neither md5 nor sha256; every file "
+                            "must be checked")
         for algo in ("md5", "sha256"):
             value = getattr(self, algo)
             if value is not None and not _HEX[algo].match(value):
@@ -146,7 +147,8 @@ def _load(path: str) -> dict[str, tuple[CopySpec, ...]]:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError(f"checksum registry {path} is missing: it ships with the suite as data/checksums.json") from None
+        raise DataError(f"checksum registry {path} is missing: it ships with the suite as "
+                        "data/checksums.json") from None
     except (OSError, ValueError) as err:
         raise DataError(f"checksum registry {path} cannot be read: {err}") from None
     return parse_registry(raw)

@@ -72,7 +72,8 @@ def _batch_arrays(batch: Mapping[str, Any], *, name: str) -> tuple[np.ndarray, n
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels_arr
 
 
-def read_archive(path: Path, members: tuple[str, ...], expected: Mapping[str, Mapping[str, str]]) -> Arrays:
+def read_archive(path: Path, members: tuple[str, ...],
+                 expected: Mapping[str, Mapping[str, str]]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Images and labels of `members` from a verified CIFAR-10 python archive, each member verified in turn."""
     images, labels = [], []
     try:
@@ -112,7 +113,8 @@ class CIFAR10(Dataset):
             arrays = read_npz(path, ("images", "labels"))
             x = as_uint8(arrays["images"], name=str(path))
             if x.ndim != 4 or x.shape[1:] != (32, 32, 3) or arrays["labels"].shape != (x.shape[0],):
-                raise DataError(f"{path}: images {x.shape} / labels {arrays['labels'].shape} are not (N, 32, 32, 3) / (N,)")
+                raise DataError(f"{path}: images {x.shape} / labels {arrays['labels'].shape} are not (N, "
+                                "32, 32, 3) / (N,)")
             y, extras, label_name = arrays["labels"], {}, str(path)
         check_shape(x, spec.shape(split) or spec.shape("images"), name=label_name)
         return x, check_labels(y, 10, name=label_name), extras

@@ -90,7 +90,8 @@ def write_images_npz(path: Path, n: int, shape: tuple[int, ...], seed: int = 0) 
     """An npz of ``images`` (n, *shape) uint8 and ``labels`` (n,) uint8, like the shared copies."""
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, images=rng.integers(0, 256, size=(n, *shape), dtype=np.uint8), labels=(np.arange(n) % 10).astype(np.uint8))
+    np.savez(path, images=rng.integers(0, 256, size=(n, *shape), dtype=np.uint8),
+             labels=(np.arange(n) % 10).astype(np.uint8))
     return {path.name: entry(path)}
 
 
@@ -116,7 +117,7 @@ def write_norb(folder: Path, n_train: int = 4, n_test: int = 3, seed: int = 0) -
     folder.mkdir(parents=True, exist_ok=True)
     out: Entries = {}
     for split, n in (("train", n_train), ("test", n_test)):
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "dat": rng.integers(0, 256, size=(n, 2, 96, 96), dtype=np.uint8),
             "cat": (np.arange(n) % 5).astype(np.int32),
             "info": rng.integers(0, 9, size=(n, 4)).astype(np.int32),
@@ -137,7 +138,7 @@ def write_binarized_npz(path: Path, sizes: dict[str, int] | None = None, seed: i
     """A ``binarized_mnist.npz`` copy with uint8 0/1 arrays ``train``, ``valid``, ``test`` of width 784."""
     arrays = binarized_arrays(sizes or {"train": 5, "valid": 3, "test": 2}, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # (numpy's stub checks **arrays against allow_pickle)
     return {path.name: entry(path)}
 
 

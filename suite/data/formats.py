@@ -1,4 +1,5 @@
-"""Defensive readers of the official file formats (gzip, IDX, NORB binary matrix, npz, .amat): DataError, never a crash."""
+"""Defensive readers of the official file formats (gzip, IDX, NORB binary matrix, npz, .amat): DataError, never a
+crash."""
 from __future__ import annotations
 
 import gzip

@@ -26,7 +26,8 @@ def _covariances(cov: ArrayLike, k: int) -> np.ndarray:
     elif c.shape == (k, 2):
         c = np.einsum("ki,ij->kij", c, np.eye(2))
     if c.shape != (k, 2, 2):
-        raise DataError(f"gaussian-mixture: covariances of shape {np.shape(cov)}, expected scalar, ({k},), ({k}, 2) or ({k}, 2, 2)")
+        raise DataError(f"gaussian-mixture: covariances of shape {np.shape(cov)}, expected scalar, ({k},), ({k}, "
+                        f"2) or ({k}, 2, 2)")
     return c
 
 

@@ -23,6 +23,7 @@ class MNISTSubset(Dataset):
         arrays = read_npz(path, ("images", "labels"))
         images = as_uint8(arrays["images"], name=str(path))
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.shape[0] != arrays["labels"].shape[0]:
-            raise DataError(f"{path}: images {images.shape} / labels {arrays['labels'].shape} are not (N, 28, 28) / (N,)")
+            raise DataError(f"{path}: images {images.shape} / labels {arrays['labels'].shape} are not "
+                            "(N, 28, 28) / (N,)")
         check_shape(images, spec.shape("images"), name=str(path))
         return images, check_labels(arrays["labels"], 10, name=str(path)), {}

@@ -47,9 +47,10 @@ def load_smoke(classes: int = 10) -> ReprData:
     from . import get_dataset
 
     split = get_dataset("digits").load("all")
-    keep = np.flatnonzero(split.y < classes)
+    labels = split.require_y()
+    keep = np.flatnonzero(labels < classes)
     x = _to_float(split.x[keep], 16.0)[:, None]
-    y = split.y[keep].astype(np.int64)
+    y = labels[keep].astype(np.int64)
     order = _fixed_permutation(len(y))
     frac = len(y) / 1797.0
     n_test, n_valid = int(round(SMOKE_SPLIT[0] * frac)), int(round(SMOKE_SPLIT[1] * frac))
@@ -65,8 +66,8 @@ def load_mnist(merge_valid: bool = False) -> ReprData:
 
     ds = get_dataset("mnist")
     train, test = ds.load("train"), ds.load("test")
-    x, y = _to_float(train.x, 255.0)[:, None], train.y.astype(np.int64)
-    tx, ty = _to_float(test.x, 255.0)[:, None], test.y.astype(np.int64)
+    x, y = _to_float(train.x, 255.0)[:, None], train.require_y().astype(np.int64)
+    tx, ty = _to_float(test.x, 255.0)[:, None], test.require_y().astype(np.int64)
     if merge_valid:
         return ReprData("mnist", train.copy, "pixels / 255; all 60,000 training images", 10, x, y,
                         x[:0], y[:0], tx, ty)
@@ -80,14 +81,15 @@ def load_svhn() -> ReprData:
 
     ds = get_dataset("svhn")
     train, test = ds.load("train"), ds.load("test")
+    y, ty = train.require_y(), test.require_y()
     x = _to_float(train.x, 255.0).transpose(0, 3, 1, 2)
     tx = _to_float(test.x, 255.0).transpose(0, 3, 1, 2)
-    order = _fixed_permutation(len(train.y))
+    order = _fixed_permutation(len(y))
     n_valid = min(5000, len(order) // 5)
     va, tr = order[:n_valid], order[n_valid:]
     return ReprData("svhn", train.copy, f"RGB / 255; validation = {n_valid} training images (numpy seed 0)", 10,
-                    np.ascontiguousarray(x[tr]), train.y[tr], np.ascontiguousarray(x[va]), train.y[va],
-                    np.ascontiguousarray(tx), test.y.astype(np.int64))
+                    np.ascontiguousarray(x[tr]), y[tr], np.ascontiguousarray(x[va]), y[va],
+                    np.ascontiguousarray(tx), ty.astype(np.int64))
 
 
 def norb_preprocess(pairs: np.ndarray) -> np.ndarray:
@@ -103,14 +105,15 @@ def load_norb() -> ReprData:
 
     ds = get_dataset("smallnorb")
     train, test = ds.load("train"), ds.load("test")
+    y, ty = train.require_y(), test.require_y()
     x, tx = norb_preprocess(train.x), norb_preprocess(test.x)
-    order = _fixed_permutation(len(train.y))
+    order = _fixed_permutation(len(y))
     n_valid = min(4300, len(order) // 5)
     va, tr = order[:n_valid], order[n_valid:]
     return ReprData("smallnorb", train.copy,
                     f"left camera image, 96→32 by 3×3 mean pooling, / 255; validation = {n_valid} training pairs "
                     "(numpy seed 0)",
-                    5, x[tr], train.y[tr], x[va], train.y[va], tx, test.y.astype(np.int64))
+                    5, x[tr], y[tr], x[va], y[va], tx, ty.astype(np.int64))
 
 
 def load_cifar10(tier: str) -> ReprData:
@@ -119,17 +122,18 @@ def load_cifar10(tier: str) -> ReprData:
 
     ds = get_dataset("cifar10", copy="jpeg" if tier == "quick" else "official")
     train, test = ds.load("train"), ds.load("test")
+    y, ty = train.require_y(), test.require_y()
     x = _to_float(train.x, 255.0).transpose(0, 3, 1, 2)
     tx = _to_float(test.x, 255.0).transpose(0, 3, 1, 2)
     if tier == "quick":
-        order = _fixed_permutation(len(train.y))
+        order = _fixed_permutation(len(y))
         va, tr = order[:2000], order[2000:]
         how = "validation = 2,000 of the 10,000 training images (numpy seed 0)"
     else:
-        tr, va = np.arange(len(train.y) - 5000), np.arange(len(train.y) - 5000, len(train.y))
+        tr, va = np.arange(len(y) - 5000), np.arange(len(y) - 5000, len(y))
         how = "validation = the last 5,000 training images"
     return ReprData("cifar10", train.copy, f"RGB / 255; {how}", 10,
-                    np.ascontiguousarray(x[tr]), train.y[tr], np.ascontiguousarray(x[va]), train.y[va],
-                    np.ascontiguousarray(tx), test.y.astype(np.int64))
+                    np.ascontiguousarray(x[tr]), y[tr], np.ascontiguousarray(x[va]), y[va],
+                    np.ascontiguousarray(tx), ty.astype(np.int64))
 
 

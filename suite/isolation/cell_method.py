@@ -17,7 +17,6 @@ from ..errors import MethodError
 from .process import context
 from .remote import RemoteMethod
 
-
 STARTUP_GRACE_S = 30.0
 
 

@@ -152,7 +152,7 @@ class _Contestant:
         except BaseException as exc:  # noqa: BLE001
             raise _Refusal(f"constructing {spec.get('name', self.owner)} failed: "
                            + describe_failure(self.owner, "__init__", exc).split(": ", 1)[-1]) from None
-        for name, fn_path in spec.get("wrap", ()):  # e.g. the lossless family wraps a latent-variable model
+        for _name, fn_path in spec.get("wrap", ()):  # e.g. the lossless family wraps a latent-variable model
             self.method = _resolve(fn_path)(self.method)
         return {"class": type(self.method).__name__}
 
@@ -283,6 +283,7 @@ def main(conn: Any) -> None:
             link.send(("err", describe_failure("referee", "request", exc)))
             continue
         kind = msg[0]
+        reply: tuple[Any, ...]
         try:
             if kind == "init":
                 reply = ("ok", me.init(msg[1]))

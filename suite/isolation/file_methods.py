@@ -35,8 +35,8 @@ class FileInspector:
         from ..protocols import protocol_members
         from ..registry import _suggest, families
 
-        if self.failure:
-            raise PluginError(self.failure)
+        if self.failure or self.module is None:  # (no module exactly when importing it failed)
+            raise PluginError(self.failure or f"{self.path} could not be imported")
         module, attr = self.module, self.attr
         classes = [n for n, o in vars(module).items() if inspect.isclass(o) and o.__module__ == module.__name__]
         if attr:
@@ -44,7 +44,8 @@ class FileInspector:
                 raise PluginError(f"{self.path} defines no {attr!r}{_suggest(attr, classes)} (classes defined: "
                                   f"{', '.join(classes) or 'none'})")
         elif len(classes) != 1:
-            raise PluginError(f"{self.path}: name the class as FILE:CLASS (classes defined: {', '.join(classes) or 'none'})")
+            raise PluginError(f"{self.path}: name the class as FILE:CLASS (classes defined: "
+                              f"{', '.join(classes) or 'none'})")
         else:
             attr = classes[0]
         obj = getattr(module, attr)

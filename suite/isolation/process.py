@@ -58,7 +58,7 @@ def _without_main():
     contestant is a child of the fork server, and the referee kills it itself)."""
     main = sys.modules.get("__main__")
     saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if main is not None and hasattr(main, k)}
-    config = multiprocessing.current_process()._config
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]  # (no public API for it)
     daemon = config.get("daemon")
     try:
         for key in saved:
@@ -129,7 +129,8 @@ class ContestantProcess:
             self._proc.start()
         child.close()
         self.alive = True
-        self.info = self.request(("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path)}), what="constructing the method")
+        self.info = self.request(("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path)}),
+                                 what="constructing the method")
 
     # --------------------------------------------------------------------------------------------- proxies
     def _serve(self, obj: Any) -> tuple:
@@ -145,6 +146,7 @@ class ContestantProcess:
     def _answer_callback(self, msg: tuple) -> None:
         _, pid, name, args, kwargs = msg
         obj = self._proxies.get(pid)
+        reply: tuple[Any, ...]
         try:
             if obj is None:
                 raise MethodError(f"no such referee object #{pid}")
@@ -236,7 +238,8 @@ class ContestantProcess:
     def kill(self) -> None:
         """Kill the contestant's process group (the method's own children included) and reap it."""
         if self._proc.pid is not None and self._proc.exitcode is None:
-            for target in (lambda: os.killpg(self._proc.pid, signal.SIGKILL), lambda: os.kill(self._proc.pid, signal.SIGKILL)):
+            for target in (lambda: os.killpg(self._proc.pid, signal.SIGKILL),
+                           lambda: os.kill(self._proc.pid, signal.SIGKILL)):
                 try:
                     target()
                     break

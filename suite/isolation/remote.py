@@ -85,7 +85,8 @@ class RemoteMethod:
             value, states, is_self = self._proc.request((kind, name, args, kwargs, _threads()), what=what)
         except Deadline:
             raise MethodError(f"ran past the {self._init.get('tier', '')} wall-time budget of "
-                              f"{self._init.get('limit_s', 0):g} s in {name}() (the referee stopped its process)".replace("  ", " ")) from None
+                              f"{self._init.get('limit_s', 0):g} s in {name}() (the referee "
+                              "stopped its process)".replace("  ", " ")) from None
         _advance(args, kwargs, states)
         return self if is_self else value
 
@@ -107,7 +108,8 @@ class RemoteMethod:
             try:
                 reply = self._proc.request(("getattr", name), what=f"reading {name}")
             except Deadline:
-                raise MethodError(f"ran past the wall-time budget reading {name} (the referee stopped its process)") from None
+                raise MethodError(f"ran past the wall-time budget reading {name} (the referee "
+                                  "stopped its process)") from None
             if reply[0] == "missing":
                 self._attrs[name] = None
             elif reply[0] == "callable":

@@ -38,7 +38,8 @@ _SAFE_GLOBALS = {
     ("numpy.dtypes", None), ("torch", "Size"),
     ("numpy.random._pickle", "__generator_ctor"), ("numpy.random._pickle", "__bit_generator_ctor"),
     ("numpy.random._pickle", "__randomstate_ctor"),
-    ("latentbench.protocols", None), ("latentbench.isolation.wire", "_tensor"), ("latentbench.isolation.wire", "_dtype"),
+    ("latentbench.protocols", None), ("latentbench.isolation.wire", "_tensor"),
+    ("latentbench.isolation.wire", "_dtype"),
 }
 _SAFE_CLASS_MODULES = ("torch.distributions.",)
 
@@ -53,7 +54,7 @@ def _tensor(array: Any, requires_grad: bool = False) -> Any:
 
 def _rebuild(cls: type, state: dict) -> Any:
     """The contestant's copy of a referee object's public view (`__public__`)."""
-    obj = object.__new__(cls)
+    obj: Any = object.__new__(cls)
     obj.__dict__.update(state)
     return obj
 

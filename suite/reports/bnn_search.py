@@ -4,7 +4,7 @@ the measured rows with their 95 % intervals (also written under each task's lead
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -85,14 +85,18 @@ def _panel(ax: Any, sub: Any, metric: str, styles: Styles) -> None:
 
 
 # ---------------------------------------------------------------------- findings
-def _depths(m: Measured, least: int = 0) -> dict[int, tuple[float, float, float]]:
+Depths = dict[int, tuple[float, float | None, float | None]]  # L -> (success_optimal, its interval's low, high)
+
+
+def _depths(m: Measured, least: int = 0) -> Depths:
     """{paper layers L >= least: (success_optimal, its interval's low, high)} of the exact QHN methods qhn-L<L>."""
-    out = {}
+    out: Depths = {}
     for method in m.methods:
         hit = _QHN.match(method)
         v = m.value(method, "success_optimal") if hit else None
         if hit and int(hit.group(1)) >= least and v is not None:
-            out[int(hit.group(1))] = (v, m.value(method, "success_optimal_low"), m.value(method, "success_optimal_high"))
+            out[int(hit.group(1))] = (v, m.value(method, "success_optimal_low"),
+                                      m.value(method, "success_optimal_high"))
     return dict(sorted(out.items()))
 
 
@@ -104,12 +108,12 @@ def _show(d: dict) -> str:
 NO_INTERVAL = " (no 95 % intervals in these rows: they predate them)"
 
 
-def _has_intervals(d: dict) -> bool:
+def _has_intervals(d: Depths) -> TypeGuard[dict[int, tuple[float, float, float]]]:
     return all(lo is not None and hi is not None for _, lo, hi in d.values())
 
 
 def _runs_note(m: Measured, depths: dict) -> str:
-    runs = {m.value(f"qhn-L{k}", "runs") for k in depths} - {None}
+    runs = {r for r in (m.value(f"qhn-L{k}", "runs") for k in depths) if r is not None}
     return f" ({'/'.join(f'{r:g}' for r in sorted(runs))} restarts per depth)" if runs else ""
 
 

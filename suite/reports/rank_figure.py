@@ -18,7 +18,7 @@ def indistinct_groups(order: list[str], pairwise: Any, alpha: float = ALPHA) -> 
     for a, b, ph in zip(pairwise["a"], pairwise["b"], pairwise["p_holm"]):
         p[(a, b)] = p[(b, a)] = float(ph)
     n = len(order)
-    runs = []
+    runs: list[tuple[int, int]] = []
     for i in range(n):
         j = i
         while j + 1 < n and all(p.get((order[k], order[j + 1]), 1.0) >= alpha for k in range(i, j + 1)):

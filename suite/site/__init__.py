@@ -6,6 +6,7 @@ their own, collapsed notes, full-width zoomable figures, CSV downloads and a per
 with a small packaged CSS and vanilla JS file: no server and no build chain, readable from `file://`.
 Everything taken from a store is escaped (`latentbench.site.escape`).
 """
+
 from __future__ import annotations
 
 from .build import write_site

@@ -4,6 +4,7 @@ A local helper built on `html.escape`, kept to three functions so every page mod
 `text` for element content, `attr` for a quoted attribute value, `slug` for a file or anchor name made from
 a name (never a path: separators and dots runs are replaced, so `..` or `/` cannot leave the site folder).
 """
+
 from __future__ import annotations
 
 import html

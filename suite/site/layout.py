@@ -3,9 +3,11 @@
 Pages pass their own path relative to the site root so every link (assets, nav, figures) is relative and the
 site works from `file://`, any sub-folder of a web server, or a CI artifact, with no build step.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from . import escape
@@ -17,10 +19,19 @@ def rel(target: str, page: str) -> str:
     return os.path.relpath(target, start if start != "." else os.curdir).replace(os.sep, "/")
 
 
-def page(path: str, title: str, body: str, families: list[str], stamp: str, command: str, crumbs: list[tuple[str, str]] = ()) -> str:
+def page(
+    path: str,
+    title: str,
+    body: str,
+    families: list[str],
+    stamp: str,
+    command: str,
+    crumbs: Sequence[tuple[str, str]] = (),
+) -> str:
     """A complete HTML document for the page at `path` (site-relative)."""
-    nav = "".join(f"<a href='{escape.attr(rel(f'{escape.slug(f)}/index.html', path))}'>{escape.text(f)}</a>"
-                  for f in families)
+    nav = "".join(
+        f"<a href='{escape.attr(rel(f'{escape.slug(f)}/index.html', path))}'>{escape.text(f)}</a>" for f in families
+    )
     trail = "".join(f"<a href='{escape.attr(rel(href, path))}'>{escape.text(name)}</a> › " for name, href in crumbs)
     made = f"Generated {escape.text(stamp)}" + (f" by <code>{escape.text(command)}</code>" if command else "") + "."
     return (
@@ -44,6 +55,8 @@ def page(path: str, title: str, body: str, families: list[str], stamp: str, comm
 
 def figure(src: str, alt: str, caption: str) -> str:
     """A full-width figure; a click opens it full size (a dialog with JS, the PNG itself without)."""
-    return (f"<figure class='fig'><a class='zoom' href='{escape.attr(src)}'><img src='{escape.attr(src)}' "
-            f"alt='{escape.attr(alt)}' loading='lazy'></a><figcaption>{escape.text(caption)} "
-            "<span class='hint'>(click to open full size)</span></figcaption></figure>")
+    return (
+        f"<figure class='fig'><a class='zoom' href='{escape.attr(src)}'><img src='{escape.attr(src)}' "
+        f"alt='{escape.attr(alt)}' loading='lazy'></a><figcaption>{escape.text(caption)} "
+        "<span class='hint'>(click to open full size)</span></figcaption></figure>"
+    )

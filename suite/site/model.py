@@ -3,6 +3,7 @@
 Kept apart from the page code so `publish` only fills these in (paths are the files it already wrote under
 `out`); the site never decides what a leaderboard contains, only how it is shown.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ class TaskEntry:
     figure: Path | None = None  # the task's figure, if any
     figure_tier: str = ""  # the tier the figure shows
     paired: pd.DataFrame | None = None  # paired differences to each tier's best (`leaderboard.paired`), if any
-    notes: list[str] = field(default_factory=list)  # the board's legends (intervals, rank ranges), as publish writes them
+    notes: list[str] = field(
+        default_factory=list
+    )  # the board's legends (intervals, rank ranges), as publish writes them
 
 
 @dataclass

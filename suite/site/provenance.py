@@ -5,6 +5,7 @@ machine, library versions, threads) plus, in the store, how the method was built
 name or a `file.py:Class` reference) and when it finished. All of it is untrusted text: it is parsed as JSON
 (never evaluated), and rendered only through `escape.text`; a value that is not JSON is shown as text.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,18 @@ from ..results import params_label
 from . import escape
 
 # provenance keys shown first, in this order, with their labels; any other key follows under its own name
-KNOWN = (("git_commit", "commit"), ("hostname", "machine"), ("cpu", "cpu"), ("cores", "cores"), ("gpu", "gpu"),
-         ("platform", "platform"), ("python", "python"), ("latentbench", "latentbench"),
-         ("torch_threads", "threads (torch)"), ("threads", "threads"))
+KNOWN = (
+    ("git_commit", "commit"),
+    ("hostname", "machine"),
+    ("cpu", "cpu"),
+    ("cores", "cores"),
+    ("gpu", "gpu"),
+    ("platform", "platform"),
+    ("python", "python"),
+    ("latentbench", "latentbench"),
+    ("torch_threads", "threads (torch)"),
+    ("threads", "threads"),
+)
 
 
 def _json(raw: Any) -> dict:
@@ -32,7 +42,7 @@ def _json(raw: Any) -> dict:
 
 
 def method_source(method_ref: str, prov: dict) -> str:
-    """"registered baseline NAME", "registered method NAME" or "file PATH:CLASS", with the version or content hash
+    """ "registered baseline NAME", "registered method NAME" or "file PATH:CLASS", with the version or content hash
     the row recorded (its provenance's `versions`)."""
     from ..registry import is_file_ref
 
@@ -40,7 +50,8 @@ def method_source(method_ref: str, prov: dict) -> str:
     if isinstance(recorded, str) and recorded:
         return recorded
     ref = str(method_ref or "")
-    versions = prov.get("versions") if isinstance(prov.get("versions"), dict) else {}
+    raw_versions = prov.get("versions")
+    versions = raw_versions if isinstance(raw_versions, dict) else {}
     version = versions.get("method")
     if is_file_ref(ref):  # a file method's version is its content hash (sha256, 16 hex digits: `load_file_method`)
         digest = prov.get("method_sha256") or prov.get("method_hash") or version
@@ -66,7 +77,7 @@ def finished(stamp: Any) -> str:
 
 
 def method_kind(method: str, method_ref: str) -> str:
-    """"file" (a user's file method), "baseline" (a registered suite baseline) or "registered" (a plugin's)."""
+    """ "file" (a user's file method), "baseline" (a registered suite baseline) or "registered" (a plugin's)."""
     from ..registry import is_file_ref, methods
 
     if is_file_ref(str(method_ref or "")):
@@ -83,12 +94,18 @@ def by_row(cells: pd.DataFrame) -> dict[tuple[str, str], list[dict]]:
     for rec in cells.to_dict("records"):
         label = params_label(str(rec["method"]), rec.get("params") or "")
         prov = _json(rec.get("provenance"))
-        out.setdefault((str(rec["tier"]), label), []).append({
-            "seed": rec.get("seed"), "status": rec.get("status"), "finished": finished(rec.get("finished_at")),
-            "source": method_source(rec.get("method_ref"), prov), "data": rec.get("data_copy") or "",
-            "wall_s": rec.get("wall_s"), "provenance": prov,
-            "kind": method_kind(rec["method"], rec.get("method_ref")),
-        })
+        out.setdefault((str(rec["tier"]), label), []).append(
+            {
+                "seed": rec.get("seed"),
+                "status": rec.get("status"),
+                "finished": finished(rec.get("finished_at")),
+                "source": method_source(rec.get("method_ref"), prov),
+                "data": rec.get("data_copy") or "",
+                "wall_s": rec.get("wall_s"),
+                "provenance": prov,
+                "kind": method_kind(rec["method"], rec.get("method_ref")),
+            }
+        )
     for recs in out.values():
         recs.sort(key=lambda r: (str(r["seed"]), str(r["status"])))
     return out
@@ -105,8 +122,13 @@ def _value(v: Any) -> str:
 def _items(r: dict) -> list[tuple[str, str]]:
     """(label, text) of one cell: the store's facts first, then the provenance keys in a fixed order."""
     prov = dict(r["provenance"])
-    items = [("seed", r["seed"]), ("status", r["status"]), ("date", r["finished"]), ("method source", r["source"]),
-             ("data", r["data"])]
+    items = [
+        ("seed", r["seed"]),
+        ("status", r["status"]),
+        ("date", r["finished"]),
+        ("method source", r["source"]),
+        ("data", r["data"]),
+    ]
     for key, name in KNOWN:
         if key in prov:
             items.append((name, prov.pop(key)))
@@ -121,7 +143,9 @@ def _items(r: dict) -> list[tuple[str, str]]:
 
 
 def _dl(items: list[tuple[str, str]]) -> str:
-    return "<dl class='prov'>" + "".join(f"<dt>{escape.text(k)}</dt><dd>{escape.text(v)}</dd>" for k, v in items) + "</dl>"
+    return (
+        "<dl class='prov'>" + "".join(f"<dt>{escape.text(k)}</dt><dd>{escape.text(v)}</dd>" for k, v in items) + "</dl>"
+    )
 
 
 def render(label: str, records: list[dict]) -> str:
@@ -130,9 +154,17 @@ def render(label: str, records: list[dict]) -> str:
     head = f"<h3>{escape.text(label)}</h3>"
     if len(per_cell) <= 1:
         return head + "".join(_dl(c) for c in per_cell)
-    shared = [(k, v) for k, v in per_cell[0]
-              if k not in ("seed", "wall time") and all(dict(c).get(k) == v for c in per_cell[1:])]
+    shared = [
+        (k, v)
+        for k, v in per_cell[0]
+        if k not in ("seed", "wall time") and all(dict(c).get(k) == v for c in per_cell[1:])
+    ]
     keys = {k for k, _ in shared}
     own = "".join(_dl([(k, v) for k, v in c if k not in keys]) for c in per_cell)
-    return (head + f"<p class='prov-head'>Shared by all {len(per_cell)} seeds:</p>" + _dl(shared)
-            + "<p class='prov-head'>Per seed:</p>" + own)
+    return (
+        head
+        + f"<p class='prov-head'>Shared by all {len(per_cell)} seeds:</p>"
+        + _dl(shared)
+        + "<p class='prov-head'>Per seed:</p>"
+        + own
+    )

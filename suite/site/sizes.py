@@ -9,6 +9,7 @@ row measured. The size is assembled from three public sources:
   search task the bit count of the configuration space from its `spec_payload(tier)` via the suite's specs.
 A source that is missing or fails adds nothing: the heading then says less, never something untrue.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -56,7 +57,7 @@ def _search_bits(task: Any, tier: str) -> list[str]:
             bits = LogisticSpec(side * side, 1, bool(payload.get("encoding"))).n_bits
         else:
             return []
-        out = [f"{bits}-bit search space (2^{bits} = {2 ** bits:,} configurations)"]
+        out = [f"{bits}-bit search space (2^{bits} = {2**bits:,} configurations)"]
         sizes = payload.get("sizes")
         if isinstance(sizes, Mapping) and {"train", "test"} <= set(sizes):
             out.append(f"{_n(sizes['train'])} train / {_n(sizes['test'])} test points")

@@ -5,9 +5,11 @@ so the site's sort is numeric-aware without parsing "mean ± std". Measured rows
 detail view; reference rows are a separate table with class `reference`, so sorting never mixes them with
 measurements. Notes are collapsed in `<details>`. All store text goes through `escape`.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -15,8 +17,11 @@ import pandas as pd
 from ..leaderboard import format_board
 from . import escape, provenance
 
-KIND_BADGE = {"file": ("file", "your method (a file)"), "registered": ("plugin", "a registered plugin method"),
-              "baseline": ("baseline", "a suite reference baseline")}
+KIND_BADGE = {
+    "file": ("file", "your method (a file)"),
+    "registered": ("plugin", "a registered plugin method"),
+    "baseline": ("baseline", "a suite reference baseline"),
+}
 
 
 def _num(value: Any) -> str:
@@ -54,9 +59,11 @@ LONG_TEXT = 160  # characters: a family table's longer text cell is collapsed in
 
 
 def _note(text: str, keep: int = 48) -> str:
-    short = text if len(text) <= keep else text[:keep - 3].rstrip() + "…"
-    return (f"<details class='note'><summary>{escape.text(short)}</summary>"
-            f"<div class='note-text'>{escape.text(text)}</div></details>")
+    short = text if len(text) <= keep else text[: keep - 3].rstrip() + "…"
+    return (
+        f"<details class='note'><summary>{escape.text(short)}</summary>"
+        f"<div class='note-text'>{escape.text(text)}</div></details>"
+    )
 
 
 TEXT_COLUMNS = ("method", "source", "note")
@@ -71,13 +78,25 @@ def _td_class(col: str, task: Any) -> str:
     return " class='headline'" if col == task.headline.label else ""
 
 
-def _table(table_id: str, cols: list[tuple[str, str | None]], body: list[str], cls: str, caption: str,
-           headline: str = "", text_cols=TEXT_COLUMNS) -> str:
+def _table(
+    table_id: str,
+    cols: Sequence[tuple[str, str | None]],
+    body: list[str],
+    cls: str,
+    caption: str,
+    headline: str = "",
+    text_cols=TEXT_COLUMNS,
+) -> str:
     head = "".join(
-        f"<th scope='col' aria-sort='none' class='{_th_class(c, headline, text_cols)}'><button type='button' class='sort' title='sort by {escape.attr(c)}'>"
-        f"{escape.text(c)}</button></th>" for c, _ in cols)
-    return (f"<div class='scroll'><table class='board {cls}' id='{escape.attr(table_id)}'>"
-            f"<caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+        f"<th scope='col' aria-sort='none' class='{_th_class(c, headline, text_cols)}'>"
+        f"<button type='button' class='sort' title='sort by {escape.attr(c)}'>"
+        f"{escape.text(c)}</button></th>"
+        for c, _ in cols
+    )
+    return (
+        f"<div class='scroll'><table class='board {cls}' id='{escape.attr(table_id)}'>"
+        f"<caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def measured_table(task: Any, board: pd.DataFrame, tier: str, prov: dict, table_id: str) -> tuple[str, str]:
@@ -96,17 +115,23 @@ def measured_table(task: Any, board: pd.DataFrame, tier: str, prov: dict, table_
         cells = []
         for col, raw_col in cols:
             if col == "method":
-                link = (f" <a class='prov-link' href='#{block_id}' data-prov='{block_id}'>provenance</a>"
-                        if records else "")
-                cells.append(f"<td class='method' data-v='{escape.attr(label)}'><span class='name'>{escape.text(label)}</span> "
-                             f"{badge_html}{link}</td>")
+                link = (
+                    f" <a class='prov-link' href='#{block_id}' data-prov='{block_id}'>provenance</a>" if records else ""
+                )
+                cells.append(
+                    f"<td class='method' data-v='{escape.attr(label)}'><span class='name'>{escape.text(label)}</span> "
+                    f"{badge_html}{link}</td>"
+                )
             else:
                 v = _num(rec.get(raw_col)) if raw_col else ""
                 cells.append(f"<td{_td_class(col, task)} data-v='{v}'>{escape.text(shown.at[idx, col])}</td>")
         body.append(f"<tr class='measured {kind}'>{''.join(cells)}</tr>")
         if records:
-            blocks.append(f"<div class='prov-block' id='{block_id}'>{provenance.render(f'{label} — {tier} tier', records)}</div>")
-    caption = f"{escape.text(task.name)}, {escape.text(tier)} tier: measured rows, ranked by {escape.text(task.headline.name)}"
+            blocks.append(
+                f"<div class='prov-block' id='{block_id}'>{provenance.render(f'{label} — {tier} tier', records)}</div>"
+            )
+    caption = (f"{escape.text(task.name)}, {escape.text(tier)} tier: measured rows, "
+               f"ranked by {escape.text(task.headline.name)}")
     table = _table(table_id, cols, body, f"measured tier-{escape.slug(tier)}", caption, task.headline.label)
     return table, "".join(blocks)
 
@@ -123,8 +148,11 @@ def reference_table(task: Any, board: pd.DataFrame, table_id: str) -> str:
         cells = []
         for col, raw_col in cols:
             if col == "method":
-                cells.append(f"<td class='method' data-v='{escape.attr(rec['method'])}'><span class='name'>{escape.text(rec['method'])}</span> "
-                             "<span class='badge reference' title='a published number, not measured here'>reference</span></td>")
+                cells.append(
+                    f"<td class='method' data-v='{escape.attr(rec['method'])}'>"
+                    f"<span class='name'>{escape.text(rec['method'])}</span> "
+                    "<span class='badge reference' title='a published number, not measured here'>reference</span></td>"
+                )
             elif col == "source":
                 src = str(rec.get("source") or "").removeprefix("reference: ")
                 cells.append(f"<td class='txt' data-v='{escape.attr(src)}'>{escape.text(src)}</td>")
@@ -132,8 +160,10 @@ def reference_table(task: Any, board: pd.DataFrame, table_id: str) -> str:
                 note = str(shown.at[idx, "note"] or "")
                 cells.append(f"<td class='note-cell' data-v='{escape.attr(note)}'>{_note(note) if note else ''}</td>")
             else:
-                cells.append(f"<td{_td_class(col, task)} data-v='{_num(rec.get(raw_col))}'>"
-                             f"{escape.text(shown.at[idx, col])}</td>")
+                cells.append(
+                    f"<td{_td_class(col, task)} data-v='{_num(rec.get(raw_col))}'>"
+                    f"{escape.text(shown.at[idx, col])}</td>"
+                )
         body.append(f"<tr class='reference'>{''.join(cells)}</tr>")
     caption = f"{escape.text(task.name)}: published reference numbers (not measured here)"
     return _table(table_id, cols, body, "reference", caption, task.headline.label)
@@ -169,16 +199,29 @@ def _g(value: Any) -> str:
 
 def paired_table(rows: pd.DataFrame, table_id: str, caption: str) -> str:
     """One tier's paired differences (`paired_board.COLUMNS`) as a sortable table: method − against, its interval."""
-    cols = [("method", None), ("against", None), ("method − against", "difference"), ("95 % interval", "lo"),
-            ("p", "p"), ("p (Holm)", "p_holm"), ("test", None), ("n", "n")]
+    cols = [
+        ("method", None),
+        ("against", None),
+        ("method − against", "difference"),
+        ("95 % interval", "lo"),
+        ("p", "p"),
+        ("p (Holm)", "p_holm"),
+        ("test", None),
+        ("n", "n"),
+    ]
     body = []
     for rec in rows.to_dict("records"):
         lo, hi = _g(rec.get("lo")), _g(rec.get("hi"))
-        text = {"method": str(rec["method"]), "against": str(rec["against"]), "method − against": _g(rec.get("difference")),
-                "95 % interval": f"[{lo}, {hi}]" if lo and hi else "", "test": str(rec.get("test") or ""),
-                "p": "" if _num(rec.get("p")) == "" else f"{float(rec['p']):.3g}",
-                "p (Holm)": "" if _num(rec.get("p_holm")) == "" else f"{float(rec['p_holm']):.3g}",
-                "n": _g(rec.get("n"))}
+        text = {
+            "method": str(rec["method"]),
+            "against": str(rec["against"]),
+            "method − against": _g(rec.get("difference")),
+            "95 % interval": f"[{lo}, {hi}]" if lo and hi else "",
+            "test": str(rec.get("test") or ""),
+            "p": "" if _num(rec.get("p")) == "" else f"{float(rec['p']):.3g}",
+            "p (Holm)": "" if _num(rec.get("p_holm")) == "" else f"{float(rec['p_holm']):.3g}",
+            "n": _g(rec.get("n")),
+        }
         cells = []
         for col, raw in cols:
             key = _num(rec.get(raw)) if raw else text[col]
@@ -195,14 +238,22 @@ def summary_tables(summary: Any, table_id: str) -> str:
     if summary.ranking.empty:
         parts.append("<p>No ranking: it needs two tasks and two methods that ran all of them.</p>")
     else:
-        cols = [("method", None), ("mean rank", "mean_rank"), ("95 % interval (bootstrap over tasks)", "lo"),
-                ("measured / paper", "normalised")]
+        cols = [
+            ("method", None),
+            ("mean rank", "mean_rank"),
+            ("95 % interval (bootstrap over tasks)", "lo"),
+            ("measured / paper", "normalised"),
+        ]
         body = []
         for rec in summary.ranking.to_dict("records"):
             ratio = _num(rec.get("normalised"))
             n_ref = int(rec.get("n_reference") or 0)
-            text = [rec["method"], f"{rec['mean_rank']:.2f}", f"[{rec['lo']:.2f}, {rec['hi']:.2f}]",
-                    f"{float(ratio):.3g} ({n_ref} task{'s' if n_ref != 1 else ''})" if ratio else ""]
+            text = [
+                rec["method"],
+                f"{rec['mean_rank']:.2f}",
+                f"[{rec['lo']:.2f}, {rec['hi']:.2f}]",
+                f"{float(ratio):.3g} ({n_ref} task{'s' if n_ref != 1 else ''})" if ratio else "",
+            ]
             cells = []
             for (col, raw), shown in zip(cols, text):
                 key = _num(rec.get(raw)) if raw else str(shown)
@@ -210,27 +261,53 @@ def summary_tables(summary: Any, table_id: str) -> str:
                 inner = f"<span class='name'>{escape.text(shown)}</span>" if col == "method" else escape.text(shown)
                 cells.append(f"<td{cls} data-v='{escape.attr(key)}'>{inner}</td>")
             body.append(f"<tr>{''.join(cells)}</tr>")
-        parts.append(_table(f"{table_id}-ranking", cols, body, "summary", "ranked by mean rank across the tasks (1 = best)",
-                            "mean rank"))
+        parts.append(
+            _table(
+                f"{table_id}-ranking",
+                cols,
+                body,
+                "summary",
+                "ranked by mean rank across the tasks (1 = best)",
+                "mean rank",
+            )
+        )
     if not summary.unranked.empty:
-        parts.append("<p class='unranked'>Not ranked (ran only some of the tasks): " + ", ".join(
-            f"{escape.text(m)} ({int(k)} of {int(n)})" for m, k, n in
-            zip(summary.unranked["method"], summary.unranked["tasks_run"], summary.unranked["of"])) + "</p>")
+        parts.append(
+            "<p class='unranked'>Not ranked (ran only some of the tasks): "
+            + ", ".join(
+                f"{escape.text(m)} ({int(k)} of {int(n)})"
+                for m, k, n in zip(summary.unranked["method"], summary.unranked["tasks_run"], summary.unranked["of"])
+            )
+            + "</p>"
+        )
     if not summary.pairwise.empty:
         floor = 2.0 / 2 ** len(summary.tasks)
-        note = (f" With {len(summary.tasks)} tasks the smallest two-sided Wilcoxon p is {floor:.3g}: no pair can be "
-                "told apart at 0.05." if floor >= 0.05 else "")
+        note = (
+            f" With {len(summary.tasks)} tasks the smallest two-sided Wilcoxon p is {floor:.3g}: no pair can be "
+            "told apart at 0.05."
+            if floor >= 0.05
+            else ""
+        )
         cols = [("a", None), ("b", None), ("wins of a", "wins_a"), ("of", "of"), ("p", "p"), ("p (Holm)", "p_holm")]
         body = []
         for rec in summary.pairwise.to_dict("records"):
-            text = [rec["a"], rec["b"], str(int(rec["wins_a"])), str(int(rec["of"])), f"{rec['p']:.3g}",
-                    f"{rec['p_holm']:.3g}"]
+            text = [
+                rec["a"],
+                rec["b"],
+                str(int(rec["wins_a"])),
+                str(int(rec["of"])),
+                f"{rec['p']:.3g}",
+                f"{rec['p_holm']:.3g}",
+            ]
             cells = []
             for (_, raw), t in zip(cols, text):
                 cls = " class='txt'" if raw is None else ""
                 cells.append(f"<td{cls} data-v='{escape.attr(_num(rec.get(raw)) if raw else t)}'>{escape.text(t)}</td>")
             body.append(f"<tr>{''.join(cells)}</tr>")
-        parts.append(f"<details class='pairwise'><summary>Pairwise Wilcoxon signed-rank tests across tasks "
-                     f"({len(body)} pair{'s' if len(body) != 1 else ''}; wins of a over b).{escape.text(note)}</summary>"
-                     + _table(f"{table_id}-pairwise", cols, body, "pairwise", "", "", ("a", "b")) + "</details>")
+        parts.append(
+            f"<details class='pairwise'><summary>Pairwise Wilcoxon signed-rank tests across tasks "
+            f"({len(body)} pair{'s' if len(body) != 1 else ''}; wins of a over b).{escape.text(note)}</summary>"
+            + _table(f"{table_id}-pairwise", cols, body, "pairwise", "", "", ("a", "b"))
+            + "</details>"
+        )
     return "".join(parts)

@@ -2,7 +2,8 @@
 
 A strict order over methods whose scores differ by noise says more than the data do. Method i's rank range runs
 from 1 + (the methods significantly better than i) to N − (the methods significantly worse than i); methods whose
-ranges overlap are not told apart. Significance comes from Holm-corrected paired tests (McNemar for 0/1 outcomes, else the paired t).
+ranges overlap are not told apart. Significance comes from Holm-corrected paired tests (McNemar for 0/1 outcomes, else
+the paired t).
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def rank_groups(items: Mapping[str, np.ndarray], lower_is_better: bool = True,
     n = len(names)
     means = {m: float(np.mean(items[m])) for m in names}
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    p = holm([_p(items[names[i]], items[names[j]]) for i, j in pairs]) if pairs else []
+    p: np.ndarray | list[float] = holm([_p(items[names[i]], items[names[j]]) for i, j in pairs]) if pairs else []
     better = {m: 0 for m in names}
     worse = {m: 0 for m in names}
     for (i, j), pv in zip(pairs, p):

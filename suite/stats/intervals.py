@@ -1,4 +1,5 @@
-"""95 % intervals for leaderboard headlines: Wilson for proportions, a stratified bootstrap for means over items and seeds.
+"""95 % intervals for leaderboard headlines: Wilson for proportions, a stratified bootstrap for means over items and
+seeds.
 
 A cell measures many items (test images, restarts, coded items) and a row pools several seeds. The bootstrap
 resamples seeds, then items within each chosen seed, so both sources of variation widen the interval; with one
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats as _st
 
 DEFAULT_RESAMPLES = 2000
@@ -48,7 +50,7 @@ def wilson(successes: float, trials: int, level: float = 0.95) -> Interval:
     return Interval(p, max(0.0, centre - half), min(1.0, centre + half), "Wilson", level)
 
 
-def _as_strata(values: np.ndarray | Sequence[Sequence[float]]) -> list[np.ndarray]:
+def _as_strata(values: np.ndarray | Sequence[ArrayLike]) -> list[np.ndarray]:
     if isinstance(values, np.ndarray) and values.ndim == 1:
         return [values.astype(np.float64)]
     strata = [np.asarray(v, dtype=np.float64).reshape(-1) for v in values]
@@ -57,7 +59,7 @@ def _as_strata(values: np.ndarray | Sequence[Sequence[float]]) -> list[np.ndarra
     return strata
 
 
-def bootstrap_mean(values: np.ndarray | Sequence[Sequence[float]], level: float = 0.95,
+def bootstrap_mean(values: np.ndarray | Sequence[ArrayLike], level: float = 0.95,
                    resamples: int = DEFAULT_RESAMPLES, rng: np.random.Generator | None = None) -> Interval:
     """Percentile interval of the mean of per-seed means, resampling seeds and then items within each seed.
 

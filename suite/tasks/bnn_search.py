@@ -52,9 +52,9 @@ import numpy as np
 from ..bnn_landscape import Landscape, LogisticSpec, MLPSpec, cached_landscape, config_bits, resize_exact
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import DataError, MethodError
-from ..stats.intervals import Interval, bootstrap_mean, wilson
 from ..protocols import SearchMethod, SearchResult
 from ..registry import register_task
+from ..stats.intervals import Interval, bootstrap_mean, wilson
 
 PAPER = ("J. Carrasquilla, M. Hibat-Allah, E. Inack, A. Makhzani, K. Neklyudov, G. W. Taylor, G. Torlai, "
          "Quantum HyperNetworks: Training Binary Neural Networks in Quantum Superposition, arXiv:2301.08292 (2023)")
@@ -103,9 +103,11 @@ METRICS = (
            description="fraction of runs whose most likely (or returned) configuration is optimal", tolerance=0.34),
     Metric("expected_loss", "loss", "lower", description="final expected training loss (mean over runs)"),
     Metric("gap_to_optimum", "loss", "lower", description="expected_loss - L*", tolerance=1e-3),
-    Metric("train_accuracy", "fraction", "higher", description="train accuracy of the most likely network (mean over runs)",
+    Metric("train_accuracy", "fraction", "higher", description="train accuracy of the most likely network "
+                                                               "(mean over runs)",
            tolerance=0.01),
-    Metric("test_accuracy", "fraction", "higher", description="test accuracy of the most likely network (mean over runs)",
+    Metric("test_accuracy", "fraction", "higher", description="test accuracy of the most likely network "
+                                                              "(mean over runs)",
            tolerance=0.01),
     Metric("queries", "queries", "lower", description="loss-oracle queries of the cell, all runs together",
            rel_tolerance=0.0),
@@ -121,16 +123,20 @@ METRICS = (
     Metric("runs_within_1e-5", "fraction", "higher", tolerance=0.34,
            description="fraction of runs whose final expected loss (sum_x p(x) L(x), or the returned "
                        "configuration's loss) is within 1e-5 of L*: the reference code's figure for its stored runs"),
-    Metric("runs_within_1e-5_low", "fraction", "higher", tolerance=0.34, description="its Wilson 95 % interval: lower end"),
+    Metric("runs_within_1e-5_low", "fraction", "higher", tolerance=0.34, description="its Wilson 95 % "
+                                                                                     "interval: lower end"),
     Metric("runs_within_1e-5_high", "fraction", "higher", tolerance=0.34, description="... upper end"),
     Metric("runs_within_1e-4", "fraction", "higher", tolerance=0.34,
            description="the same within 1e-4 of L*"),
-    Metric("runs_within_1e-4_low", "fraction", "higher", tolerance=0.34, description="its Wilson 95 % interval: lower end"),
+    Metric("runs_within_1e-4_low", "fraction", "higher", tolerance=0.34, description="its Wilson 95 % "
+                                                                                     "interval: lower end"),
     Metric("runs_within_1e-4_high", "fraction", "higher", tolerance=0.34, description="... upper end"),
     Metric("runs", "runs", "none", rel_tolerance=0.0, description="runs (restarts) the cell scored"),
     Metric("success_std", "prob", "lower", summary=False, description="std over runs of success_optimal"),
-    Metric("success_vs_depth", "prob", "higher", summary=False, description="success_optimal at circuit depth L (point)"),
-    Metric("success_vs_noise", "prob", "higher", summary=False, description="success_optimal at noise strength lambda (point)"),
+    Metric("success_vs_depth", "prob", "higher", summary=False, description="success_optimal at circuit "
+                                                                            "depth L (point)"),
+    Metric("success_vs_noise", "prob", "higher", summary=False, description="success_optimal at noise "
+                                                                            "strength lambda (point)"),
     Metric("success_vs_queries", "prob", "higher", summary=False,
            description="success_optimal at the cell's total number of queries (point)"),
 )
@@ -242,8 +248,8 @@ def _load_mnist_pair(neg: int, pos: int):
 
     ds = get_dataset("mnist")
     tr, te = ds.load("train"), ds.load("test")
-    xtr, ytr = _digit_pair(tr.x, tr.y, neg, pos)
-    xte, yte = _digit_pair(te.x, te.y, neg, pos)
+    xtr, ytr = _digit_pair(tr.x, tr.require_y(), neg, pos)
+    xte, yte = _digit_pair(te.x, te.require_y(), neg, pos)
     K, s = resize_exact(xtr, 4)
     Kt, _ = resize_exact(xte, 4)
     return K, ytr, Kt, yte, s * 255, tr.copy
@@ -253,7 +259,7 @@ def _load_digits_pair(neg: int, pos: int):
     from ..data import get_dataset
 
     d = get_dataset("digits").load("all")
-    x, y = _digit_pair(d.x, d.y, neg, pos)
+    x, y = _digit_pair(d.x, d.require_y(), neg, pos)
     perm = np.random.Generator(np.random.PCG64(DATA_SEED)).permutation(len(y))
     n_train = (2 * len(y)) // 3
     tr, te = perm[:n_train], perm[n_train:]
@@ -273,7 +279,7 @@ HONESTY = (" Exact-expectation QHN (qhn-L*) reads all 2^n losses, an artefact of
            "autoregressive hypernetwork.")
 
 
-class _BnnSearchTask(Task):
+class _BnnSearchTask(Task[BnnBudget]):
     protocol = SearchMethod
     metrics = METRICS
     tiers = TIERS
@@ -453,7 +459,8 @@ class Gaussian18(_BnnSearchTask):
 
     def spec_payload(self, tier: str) -> dict:
         spec, sizes = self._shape(tier)
-        return {"task": self.name, "tier_shape": "smoke" if tier == "smoke" else "full", "mlp": [spec.d_in, spec.hidden],
+        return {"task": self.name, "tier_shape": "smoke" if tier == "smoke" else "full",
+                "mlp": [spec.d_in, spec.hidden],
                 "sizes": sizes, "means": GAUSS_MEANS, "var": GAUSS_VAR, "weights": GAUSS_WEIGHTS, "seed": DATA_SEED,
                 "loss": "mse", "version": self.data_version}
 
@@ -582,7 +589,8 @@ class Mnist0v1Reference(_BnnSearchTask):
         from .. import bnn_reference as ref
 
         if tier == "smoke":
-            return {"task": self.name, "file": ref.SLICE_FILE.name, "sha256": ref.SLICE_SHA256, "version": self.data_version}
+            return {"task": self.name, "file": ref.SLICE_FILE.name, "sha256": ref.SLICE_SHA256,
+                    "version": self.data_version}
         return {"task": self.name, "file": ref.LOSS_FILE, "sha256": ref.SHA256[ref.LOSS_FILE], "source": ref.SOURCE,
                 "version": self.data_version}
 

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import special
 
 from .. import closed_forms as cf
-from ..ais import FlipMetropolis, GeometricPath, HMC
+from ..ais import HMC, FlipMetropolis, GeometricPath
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import MethodError
 from ..protocols import BoundEstimator, Estimate
@@ -141,6 +141,10 @@ class LogPartitionProblem:
     def kernel(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def log_z(self) -> float:  # pragma: no cover - abstract
+        """The exact log normaliser of the target: the truth an estimate is scored against."""
+        raise NotImplementedError
+
     def sample_target(self, n: int, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError(f"{self.name}: no exact sampler of the target")
 
@@ -150,7 +154,7 @@ class LogPartitionProblem:
     def __public__(self) -> "LogPartitionProblem":
         """The copy an isolated method receives (`latentbench.isolation`): the same target, proposal and kernel,
         without `log_z` — the answer stays with the referee."""
-        view = object.__new__(_PUBLIC.get(type(self), type(self)))
+        view: LogPartitionProblem = object.__new__(_PUBLIC.get(type(self), type(self)))
         view.__dict__.update(self.__dict__)
         return view
 
@@ -310,7 +314,8 @@ def _curve(est: Estimate, method: Any) -> list[tuple[str, float, float]]:
         raise MethodError(f"Estimate.curve must be a sequence of tuples, got {type(est.curve).__name__}") from None
     for i, item in enumerate(items):
         if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
-            raise MethodError(f"Estimate.curve[{i}] must be (budget, estimate) or (axis, budget, estimate), got {item!r}")
+            raise MethodError(f"Estimate.curve[{i}] must be (budget, estimate) or (axis, budget, "
+                              f"estimate), got {item!r}")
         axis, x, y = (default_axis, *item) if len(item) == 2 else item
         if axis not in CURVE_AXES:
             raise MethodError(f"Estimate.curve[{i}] has axis {axis!r}; it must be one of {CURVE_AXES}")

@@ -82,12 +82,12 @@ METRICS: tuple[Metric, ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class LosslessBudget(Budget):
-    """A lossless tier: `items` coded; `curve`: also record bits/dim against items coded; a latent-variable model
-    is wrapped in the bits-back coder `lvm_coder` ("elbo", or another `wrap_model` coder) with `lvm_K` samples
+    """A lossless tier: `n_items` items coded; `curve`: also record bits/dim against items coded; a latent-variable
+    model is wrapped in the bits-back coder `lvm_coder` ("elbo", or another `wrap_model` coder) with `lvm_K` samples
     (`lvm_resample`: the SMC coder's resampling). A cell's `coder` / `particles` / `resample` parameters set these
     three (`lvm_options`)."""
 
-    items: int
+    n_items: int
     curve: bool = True
     lvm_coder: str = "elbo"
     lvm_K: int = 1
@@ -96,7 +96,7 @@ class LosslessBudget(Budget):
 
 @dataclass(frozen=True, kw_only=True)
 class SequenceBudget(LosslessBudget):
-    """A sequence tier: `items` sequences of `length` symbols."""
+    """A sequence tier: `n_items` sequences of `length` symbols."""
 
     length: int
 
@@ -228,7 +228,7 @@ def _prefix_curve(codec: Any, items: np.ndarray, dims_per_item: int) -> list[tup
 
 
 # ------------------------------------------------------------------------------------------------ base task
-class LosslessTask(Task):
+class LosslessTask(Task[LosslessBudget]):
     """Shared evaluation of all lossless tasks (see the module docstring)."""
 
     protocol = Codec
@@ -340,9 +340,9 @@ class ImageLosslessTask(LosslessTask):
     dataset: str = ""  # the data layer's name of the quick/paper data
     digits_kind: str = ""  # how the smoke digits are quantised ("binary" or "8bit")
     tiers = {
-        "smoke": LosslessBudget(items=48, time_limit_s=120.0, curve=True),
-        "quick": LosslessBudget(items=10000, time_limit_s=1800.0, curve=True),
-        "paper": LosslessBudget(items=10000, time_limit_s=36000.0, curve=True),
+        "smoke": LosslessBudget(n_items=48, time_limit_s=120.0, curve=True),
+        "quick": LosslessBudget(n_items=10000, time_limit_s=1800.0, curve=True),
+        "paper": LosslessBudget(n_items=10000, time_limit_s=36000.0, curve=True),
     }
 
     def data_info(self, tier: str) -> DataInfo:
@@ -358,7 +358,7 @@ class ImageLosslessTask(LosslessTask):
         return get_dataset(self.dataset).load("test").x[:n].reshape(-1, 28, 28).astype(np.uint8)
 
     def data(self, tier: str, seed: int) -> LosslessData:
-        n = self.budget(tier).items
+        n = self.budget(tier).n_items
         items = _digits(self.digits_kind, n).reshape(n, 8, 8) if tier == "smoke" else self.test_images(n)
         return LosslessData(items=items, context=self.context(tier, items, seed))
 
@@ -400,9 +400,9 @@ class ToyMixture(LosslessTask):
     description = "16-bit items from a fixed 16-component mixture of Bernoullis; exact -log p(x) and entropy known"
     alphabet = 2
     tiers = {
-        "smoke": LosslessBudget(items=64, time_limit_s=120.0, curve=True),
-        "quick": LosslessBudget(items=10000, time_limit_s=1800.0, curve=True),
-        "paper": LosslessBudget(items=100000, time_limit_s=36000.0, curve=True),
+        "smoke": LosslessBudget(n_items=64, time_limit_s=120.0, curve=True),
+        "quick": LosslessBudget(n_items=10000, time_limit_s=1800.0, curve=True),
+        "paper": LosslessBudget(n_items=100000, time_limit_s=36000.0, curve=True),
     }
 
     def data_info(self, tier: str) -> DataInfo:
@@ -410,7 +410,7 @@ class ToyMixture(LosslessTask):
 
     def data(self, tier: str, seed: int) -> LosslessData:
         model = toy_mixture_model()
-        n = self.budget(tier).items
+        n = self.budget(tier).n_items
         items = model.sample(n, np.random.default_rng([seed, 0x70E5]))
         exact = float(-model.log_marginal(items).sum() / math.log(2))
         return LosslessData(items=items, context=self.context(tier, items, seed, model), exact_bits=exact,
@@ -423,9 +423,9 @@ class SequenceHMM(LosslessTask):
     description = "sequences of 8 symbols from a fixed 8-state HMM; exact likelihood by the forward algorithm"
     alphabet = 8
     tiers = {
-        "smoke": SequenceBudget(items=16, length=32, time_limit_s=120.0, curve=True),
-        "quick": SequenceBudget(items=1000, length=64, time_limit_s=1800.0, curve=True),
-        "paper": SequenceBudget(items=10000, length=64, time_limit_s=36000.0, curve=True),
+        "smoke": SequenceBudget(n_items=16, length=32, time_limit_s=120.0, curve=True),
+        "quick": SequenceBudget(n_items=1000, length=64, time_limit_s=1800.0, curve=True),
+        "paper": SequenceBudget(n_items=10000, length=64, time_limit_s=36000.0, curve=True),
     }
 
     def data_info(self, tier: str) -> DataInfo:
@@ -434,7 +434,7 @@ class SequenceHMM(LosslessTask):
     def data(self, tier: str, seed: int) -> LosslessData:
         model = toy_hmm_model()
         b = self.budget(tier)
-        items = model.sample(b.items, b.length, np.random.default_rng([seed, 0x4A4E]))
+        items = model.sample(b.n_items, b.length, np.random.default_rng([seed, 0x4A4E]))
         exact = float(-model.log_marginal(items).sum() / math.log(2))
         return LosslessData(items=items, context=self.context(tier, items, seed, model), exact_bits=exact)
 

@@ -1,15 +1,15 @@
 """The `rd-curve` family: rate–distortion curves of generative models by AIS, checked against analytic curves and BDMC.
 
 From Huang, Makhzani, Cao & Grosse, "Evaluating Lossy Compression Rates of Deep Generative Models" (ICML 2020).
-A method is a generative model — a prior p(z) and a decoder f(z) (protocol and optional members: `latentbench.rd_model`);
-the task runs the suite's estimator (`latentbench.rd_ais`): AIS with HMC along q_β(z|x) ∝ p(z) exp(−β ‖x − f(z)‖²),
-the whole curve from one run, one curve point per schedule segment; rate in nats, distortion = the sum of squared
-errors over all pixels of an image, both averaged over the test images.
+A method is a generative model — a prior p(z) and a decoder f(z) (protocol and optional members:
+`latentbench.rd_model`); the task runs the suite's estimator (`latentbench.rd_ais`): AIS with HMC along q_β(z|x) ∝ p(z)
+exp(−β ‖x − f(z)‖²), the whole curve from one run, one curve point per schedule segment; rate in nats, distortion = the
+sum of squared errors over all pixels of an image, both averaged over the test images.
 
 Tasks
 * `rd-curve/linear-vae`: the method must be a linear-Gaussian decoder f(z) = W z + b with a N(0, I) prior (the task
-  reads W and b off the decoder and checks it is affine); its curve is analytic (`latentbench.linear_vae`, via the SVD of
-  W) and the headline is the worst relative gap of the AIS curve to it: at every AIS point (D̂, R̂) the analytic
+  reads W and b off the decoder and checks it is affine); its curve is analytic (`latentbench.linear_vae`, via the SVD
+  of W) and the headline is the worst relative gap of the AIS curve to it: at every AIS point (D̂, R̂) the analytic
   rate at that distortion R*(D̂), gap = |R̂ − R*(D̂)| / max(R*(D̂), 5 nats): relative, with a floor of
   RATE_FLOOR = 5 nats because at small β the rate is near 0 while the distortion's sampling noise, amplified by the
   curve's slope −β, leaves an absolute error that a pure ratio would blow up (0.1 nat counts as 2%).
@@ -150,7 +150,8 @@ _PAPER = {
     "points": 2000, "leapfrog": 20, "init_step": 0.01, "accept_window": None, "two_rounds": True,
     "bdmc_at": [20 / 1999, 48 / 1999, 1990 / 1999], "bdmc_images": 50, "bdmc_chains": 40, "collapse_threshold": 0.05,
     "time_limit_s": 0,
-    "floor_restarts": 16, "floor_steps": 5000,  # the suite's floor check (`latentbench.rd_floor`), not part of the paper
+    # the suite's floor check (`latentbench.rd_floor`), not part of the paper
+    "floor_restarts": 16, "floor_steps": 5000,
 }
 _PAPER_LATENT100 = {"beta_max": 3333.0, "steps": 1600000, "bdmc_at": [20 / 1999, 200 / 1999, 1990 / 1999]}
 
@@ -328,7 +329,7 @@ def _call(what: str, fn: Callable, *args: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- base task
-class _RDTask(Task):
+class _RDTask(Task[RDBudget]):
     version = "2"  # 2: the optimised distortion floor and floor_excess rows (latentbench.rd_floor)
     protocol = GenerativeModel
     paper = PAPER
@@ -410,7 +411,7 @@ class _RDTask(Task):
                 data = (x, z)
             res = bdmc(adapter, sched[: j + 1], int(budget.bdmc_images), int(budget.bdmc_chains), rng, hmc,
                        data=data, two_rounds=bool(budget.two_rounds))
-            if truth is not None:
+            if truth is not None and data is not None:  # (data is the simulated (x, z) exactly when truth is given)
                 res.log_z_true = truth.log_z(data[0], res.beta)
             yield j, res
 
@@ -602,7 +603,7 @@ class LinearVAE(_RDTask):
         yield Measurement("worst_rel_gap_distortion_same_beta",
                           float(np.max(np.abs(curve.distortion - ana["distortion"]) / ana["distortion"])))
         yield Measurement("worst_log_z_gap", float(np.max(np.abs(curve.log_z - ana["log_z"]))))
-        if include:
+        if include and adapter.x_var is not None:  # (include is non-empty only when the model has x_var)
             bstar = include[0]
             ll = curve.extra_log_z[bstar] + 0.5 * adapter.n * math.log(bstar / math.pi)
             yield Measurement("log_likelihood", float(np.mean(ll)))

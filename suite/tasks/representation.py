@@ -27,8 +27,8 @@ Data (images always reach a method as float32 (N, C, H, W) in [0, 1]):
   0): 500 test, 297 validation, 1,000 train (for `norb-1000` the digits 0–4 only, in the same proportions, so
   that a 5-class task is exercised). Labels per class are scaled down to what 1,000 images hold.
 - quick and paper: MNIST = the official IDX files; train = the first 50,000 training images, validation = the
-  last 10,000, test = the official 10,000 (cluster tasks too: the validation split labels the paper rule). SVHN = the official
-  cropped-digit .mat files (the `extra` set is not used), validation = 5,000 training images chosen by a fixed
+  last 10,000, test = the official 10,000 (cluster tasks too: the validation split labels the paper rule). SVHN = the
+  official cropped-digit .mat files (the `extra` set is not used), validation = 5,000 training images chosen by a fixed
   permutation (numpy seed 0), RGB kept. Small NORB = the six official files; preprocessing: the left camera image
   of each stereo pair, downsampled 96→32 by 3×3 mean pooling, grey; validation = 4,300 training pairs chosen by a
   fixed permutation (numpy seed 0). CIFAR-10: quick tier = the JPEG copy in `../shared/data` (labelled "CIFAR-10
@@ -46,7 +46,7 @@ from __future__ import annotations
 import inspect
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator, Mapping
 
 import numpy as np
 
@@ -76,6 +76,7 @@ def _call_fit(method: Any, unlabelled: np.ndarray, labelled: Labelled | None, rn
     fit = getattr(method, "fit", None)
     if not callable(fit):
         raise MethodError(f"{type(method).__name__} has no fit(unlabelled, labelled, rng) method")
+    params: Mapping[str, inspect.Parameter]
     try:
         params = inspect.signature(fit).parameters
     except (TypeError, ValueError):
@@ -142,7 +143,7 @@ def _setting(task: "ReprTask", budget: ReprBudget, data: ReprData, n_clusters: i
 
 
 # ================================================================================================ tasks
-class ReprTask(Task):
+class ReprTask(Task["ReprBudget"]):  # ReprBudget is defined with the tiers, below
     """Shared data handling of the representation tasks."""
 
     protocol = RepresentationLearner
@@ -188,7 +189,8 @@ class ReprTask(Task):
 SEMISUP_METRICS = (
     Metric("test_error", "%", "lower", headline=True, tolerance=0.5,
            description="percentage of the test split predicted wrong"),
-    Metric("valid_error", "%", "lower", tolerance=0.5, description="percentage of the validation split predicted wrong"),
+    Metric("valid_error", "%", "lower", tolerance=0.5, description="percentage of the validation split "
+                                                                   "predicted wrong"),
     Metric("n_labelled", "images", "higher", summary=False, description="size of the labelled draw"),
     *_timing_metrics(),
 )
@@ -232,14 +234,17 @@ class SemisupTask(ReprTask):
 
 CLUSTER_METRICS = (
     Metric("cluster_error_paper", "%", "lower", headline=True, tolerance=1.0,
-           description="test error when each cluster takes the label of its most confident validation example (AAE paper)"),
+           description="test error when each cluster takes the label of its most confident validation "
+                       "example (AAE paper)"),
     Metric("cluster_error_majority", "%", "lower", tolerance=1.0,
            description="test error when each cluster takes the majority label of its training examples"),
     Metric("cluster_error_hungarian", "%", "lower", tolerance=1.0,
            description="test error under a one-to-one cluster→class matching (unmatched clusters are errors)"),
-    Metric("nmi", "", "higher", tolerance=0.02, description="normalised mutual information of test clusters and labels"),
+    Metric("nmi", "", "higher", tolerance=0.02, description="normalised mutual information of test "
+                                                            "clusters and labels"),
     Metric("ari", "", "higher", tolerance=0.02, description="adjusted Rand index of test clusters and labels"),
-    Metric("clusters_used", "clusters", "higher", summary=False, description="distinct hard clusters on the test split"),
+    Metric("clusters_used", "clusters", "higher", summary=False, description="distinct hard clusters "
+                                                                             "on the test split"),
     *_timing_metrics(),
 )
 
@@ -372,7 +377,7 @@ class ProbeBudget(ReprBudget):
 
 def _tiers(smoke_steps: int = 100, quick_steps: int = 3000, paper_steps: int = 100_000,
            budget: type[ReprBudget] = ReprBudget, **extra: dict) -> dict[str, ReprBudget]:
-    tiers = {
+    tiers: dict[str, dict[str, Any]] = {
         "smoke": {"steps": smoke_steps, "batch_size": 64, "threads": 1, "time_limit_s": 120.0},
         "quick": {"steps": quick_steps, "batch_size": 100, "threads": 1, "time_limit_s": 1800.0},
         "paper": {"steps": paper_steps, "batch_size": 100, "threads": None, "time_limit_s": 7 * 86400.0},
@@ -418,7 +423,8 @@ def _probe(dataset: str, description: str) -> type[ProbeTask]:
 SEMISUP_TASKS = (
     _semisup("mnist-100", "mnist", {"smoke": 10, "quick": 10, "paper": 10},
              "Semi-supervised MNIST with 100 labels (10 per class, one class-balanced draw per seed), the other "
-             "49,900 training images unlabelled; test error on the official test set. Smoke: 8x8 digits, 10 per class."),
+             "49,900 training images unlabelled; test error on the official test set. Smoke: 8x8 "
+             "digits, 10 per class."),
     _semisup("mnist-1000", "mnist", {"smoke": 50, "quick": 100, "paper": 100},
              "Semi-supervised MNIST with 1,000 labels (100 per class per draw). Smoke: 8x8 digits, 50 per class."),
     _semisup("mnist-all", "mnist", {"smoke": None, "quick": None, "paper": None},

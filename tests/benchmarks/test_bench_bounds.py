@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentbench.baselines.bounds.blahut_arimoto import blahut_arimoto, discretize_gaussian
 from latentbench.ais import ais, sigmoid_schedule
+from latentbench.baselines.bounds.blahut_arimoto import blahut_arimoto, discretize_gaussian
 from latentbench.closed_forms import rd_binary_hamming, rd_gaussian_mse
 from latentbench.registry import get_task
 

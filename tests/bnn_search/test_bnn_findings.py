@@ -42,7 +42,8 @@ def test_two_proportion_p_is_the_uncorrected_chi_square_test():
 
 
 def test_a_peak_inside_the_depths_beyond_both_ends_is_an_intermediate_optimum():
-    peak = {"qhn-L1": (0.1, 0.05, 0.2), "qhn-L2": (0.7, 0.55, 0.8), "qhn-L3": (0.3, 0.2, 0.45), "qhn-L4": (0.2, 0.1, 0.3)}
+    peak = {"qhn-L1": (0.1, 0.05, 0.2), "qhn-L2": (0.7, 0.55, 0.8), "qhn-L3": (0.3, 0.2, 0.45),
+            "qhn-L4": (0.2, 0.1, 0.3)}
     assert _verdicts(_rows(GAUSS, "quick", peak)) == ["yes", "yes"]  # high at L2 (0.55 >= 0.5), peak inside
 
 
@@ -60,7 +61,8 @@ def test_a_peak_at_the_shallow_end_says_no_and_an_interval_across_the_threshold_
 
 def test_l0_does_not_count_as_an_end_of_the_depth_study_and_smoke_gets_no_finding():
     # L0 (a product state) has no counterpart in the reference: the study's ends are L1 and L3
-    curve = {"qhn-L0": (0.9, 0.8, 0.95), "qhn-L1": (0.1, 0.0, 0.2), "qhn-L2": (0.6, 0.5, 0.7), "qhn-L3": (0.1, 0.0, 0.2)}
+    curve = {"qhn-L0": (0.9, 0.8, 0.95), "qhn-L1": (0.1, 0.0, 0.2), "qhn-L2": (0.6, 0.5, 0.7),
+             "qhn-L3": (0.1, 0.0, 0.2)}
     assert _verdicts(_rows(GAUSS, "quick", curve))[1] == "yes"
     assert findings(_rows(GAUSS, "smoke", curve)).empty
 

@@ -10,8 +10,8 @@ import pytest
 
 from latentbench import bnn_reference as ref
 from latentbench.errors import DataError
-from latentbench.stats.intervals import wilson
 from latentbench.registry import get_task
+from latentbench.stats.intervals import wilson
 
 TASK = "bnn-search/mnist4x4-0v1-reference-17bit"
 REAL = Path(os.environ.get("LATENTBENCH_DATA", "data")) / ref.FOLDER

@@ -6,15 +6,15 @@ import pytest
 
 from latentbench.statevector import (
     BrickAnsatz,
+    brick_axis_pairs,
     brick_pairs,
     brick_permutation,
     lightning_available,
-    brick_axis_pairs,
     partition,
-    tail_partition,
     pennylane_objective,
     pennylane_value_and_grad,
     steps_for_depth,
+    tail_partition,
 )
 
 TOL = 1e-10

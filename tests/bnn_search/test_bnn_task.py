@@ -180,7 +180,8 @@ def test_figure_draws_depth_noise_and_queries() -> None:
                  "params": "{}"})
     fig = report_for("bnn-search").task_figure(get_task(NAMES[0]), pd.DataFrame(rows))
     assert fig is not None and len(fig.axes) == 3
-    assert report_for("bnn-search").task_figure(get_task(NAMES[0]), pd.DataFrame(columns=["method", "metric", "value", "point"])) is None
+    empty = pd.DataFrame(columns=["method", "metric", "value", "point"])
+    assert report_for("bnn-search").task_figure(get_task(NAMES[0]), empty) is None
 
 
 def test_score_of_configs_uses_the_table() -> None:

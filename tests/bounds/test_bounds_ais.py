@@ -9,8 +9,16 @@ import pytest
 from scipy import stats
 
 from latentbench.ais import (
-    AISResult, FlipMetropolis, GeometricPath, HMC, RandomWalkMetropolis, ais, geometric_schedule, linear_schedule,
-    log_mean_exp, sigmoid_schedule,
+    HMC,
+    AISResult,
+    FlipMetropolis,
+    GeometricPath,
+    RandomWalkMetropolis,
+    ais,
+    geometric_schedule,
+    linear_schedule,
+    log_mean_exp,
+    sigmoid_schedule,
 )
 from latentbench.registry import get_task
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentbench.baselines.bounds.blahut_arimoto import BlahutArimoto, blahut_arimoto, discretize_gaussian
 from latentbench import closed_forms as cf
+from latentbench.baselines.bounds.blahut_arimoto import BlahutArimoto, blahut_arimoto, discretize_gaussian
 from latentbench.registry import get_task
 
 BA_TOL = 1e-4  # nats: the required agreement of discrete BA with the closed-form R(D)

@@ -89,7 +89,7 @@ def test_truncated_normal_moments_against_quadrature():
         mass, mean, var = cf.truncated_normal_moments(lo, hi, sigma)
         m0 = integrate.quad(pdf, lo, hi)[0]
         m1 = integrate.quad(lambda x: x * pdf(x), lo, hi)[0] / m0
-        m2 = integrate.quad(lambda x: (x - m1) ** 2 * pdf(x), lo, hi)[0] / m0
+        m2 = integrate.quad(lambda x, m1=m1: (x - m1) ** 2 * pdf(x), lo, hi)[0] / m0
         assert float(mass) == pytest.approx(m0, rel=1e-9, abs=1e-14)
         assert float(mean) == pytest.approx(m1, rel=1e-7, abs=1e-10)
         assert float(var) == pytest.approx(m2, rel=1e-6, abs=1e-10)

@@ -107,7 +107,8 @@ def test_direction_holds_is_scored_against_the_truth():
 
     logz = get_task("bounds/gaussian-logz")
     truth = logz.log_z
-    assert _evaluate(logz.name, Estimate(value=truth + DIRECTION_TOL / 2, direction="lower"))[("direction_holds", None)] == 1
+    within = Estimate(value=truth + DIRECTION_TOL / 2, direction="lower")
+    assert _evaluate(logz.name, within)[("direction_holds", None)] == 1
     assert _evaluate(logz.name, Estimate(value=truth + 0.01, direction="lower"))[("direction_holds", None)] == 0
     assert _evaluate(logz.name, Estimate(value=truth + 0.01, direction="upper"))[("direction_holds", None)] == 1
     out = _evaluate(logz.name, Estimate(lower=truth - 0.1, upper=truth + 0.3, curve=[("K", 4, truth - 1), (8, truth)]))
@@ -152,7 +153,8 @@ def test_figure_of_no_rows_is_still_a_figure():
     import pandas as pd
 
     for name in ("bounds/mary-hamming", "bounds/gaussian-logz"):
-        fig = report_for("bounds").task_figure(get_task(name), pd.DataFrame(columns=["task", "method", "metric", "value", "point", "status"]))
+        empty = pd.DataFrame(columns=["task", "method", "metric", "value", "point", "status"])
+        fig = report_for("bounds").task_figure(get_task(name), empty)
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         assert fig.axes and buf.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"

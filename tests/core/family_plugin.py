@@ -19,9 +19,9 @@ class Counter(Protocol):
 
 @dataclass(frozen=True, kw_only=True)
 class CountBudget(Budget):
-    """`items`: how many items the task hands over."""
+    """`n_items`: how many items the task hands over."""
 
-    items: int
+    n_items: int
 
 
 class CountItems(Task):
@@ -29,13 +29,13 @@ class CountItems(Task):
     description = "count the items (a plugin family's task)"
     protocol = Counter
     metrics = (Metric("abs_error", "items", "lower", headline=True),)
-    tiers = {"tiny": CountBudget(items=3, time_limit_s=10), "smoke": CountBudget(items=7)}
+    tiers = {"tiny": CountBudget(n_items=3, time_limit_s=10), "smoke": CountBudget(n_items=7)}
 
     def data(self, tier, seed):
-        return list(range(self.budget(tier).items))
+        return list(range(self.budget(tier).n_items))
 
     def evaluate(self, method, data, budget, seed):
-        yield Measurement("abs_error", abs(method.count(list(data)) - budget.items))
+        yield Measurement("abs_error", abs(method.count(list(data)) - budget.n_items))
 
 
 class Len:

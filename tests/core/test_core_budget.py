@@ -79,3 +79,13 @@ def test_a_budget_pickles_with_its_tier() -> None:
     paper = get_task("rd-curve/mnist").budget("paper")
     again = pickle.loads(pickle.dumps(paper))
     assert again == paper and again.tier == "paper" and again.by_latent == paper.by_latent
+
+
+def test_a_budget_field_may_not_hide_a_mapping_method() -> None:
+    with pytest.raises(TypeError, match="items"):
+        @dataclass(frozen=True, kw_only=True)
+        class Hiding(Budget):
+            items: int
+
+    lossless = get_task("lossless/toy-mixture").budget("smoke")
+    assert dict(lossless.items())["n_items"] == 64 and lossless["n_items"] == 64

@@ -1,4 +1,5 @@
-"""Phase checkpoints inside a cell (latentbench.checkpoint): a resumed cell computes exactly what an uninterrupted one does."""
+"""Phase checkpoints inside a cell (latentbench.checkpoint): a resumed cell computes exactly what an uninterrupted one
+does."""
 from __future__ import annotations
 
 import numpy as np
@@ -122,12 +123,12 @@ def test_an_interrupted_rd_cell_resumes_after_its_finished_phases_and_matches_an
 
 def test_two_round_curve_and_bdmc_resume_bit_identically(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
+    import sys
+    from pathlib import Path
+
     from latentbench.linear_vae import LinearGaussianRD
     from latentbench.rd_ais import HMCSettings, bdmc, curve_indices, estimate_rd_curve_two_rounds, make_schedule
     from latentbench.rd_model import ModelAdapter
-
-    import sys
-    from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rd_curve"))
     from rd_linear_decoder import Linear
 

@@ -62,7 +62,8 @@ def test_dry_run_lists_the_grid_with_what_a_run_would_do_and_runs_nothing(tmp_pa
     assert main(["run", "bounds/toy-mean", *exact, "--seeds", "2", "--store", str(store), "--dry-run"]) == 0
     assert not store.exists()  # a dry run creates no store
     out = capsys.readouterr().out.splitlines()
-    assert out[-1].startswith("2 cells: 2 to run (0 invalidated by a change), 0 stored as errors (re-run), 0 already in")
+    assert out[-1].startswith("2 cells: 2 to run (0 invalidated by a change), 0 stored as errors "
+                              "(re-run), 0 already in")
     assert main(["run", "bounds/toy-mean", *exact, "--seeds", "1", "--store", str(store), "--no-leaderboard"]) == 0
     assert main(["run", "bounds/toy-mean", "--method", f"{f}:Flaky", "--store", str(store), "--no-leaderboard"]) == 0
     capsys.readouterr()
@@ -70,7 +71,8 @@ def test_dry_run_lists_the_grid_with_what_a_run_would_do_and_runs_nothing(tmp_pa
     lines = capsys.readouterr().out.splitlines()
     assert [ln.split()[0] + (" " + ln.split()[1] if ln.startswith("to run") else "") for ln in lines[:-1]] == [
         "stored", "to run"]
-    assert lines[-1].startswith("2 cells: 1 to run (0 invalidated by a change), 0 stored as errors (re-run), 1 already in")
+    assert lines[-1].startswith("2 cells: 1 to run (0 invalidated by a change), 0 stored as errors "
+                                "(re-run), 1 already in")
     assert main(["run", "bounds/toy-mean", "--method", f"{f}:Flaky", "--store", str(store), "--dry-run"]) == 0
     flaky = capsys.readouterr().out.splitlines()
     assert flaky[0].startswith("error   bounds/toy-mean × Flaky seed 0 (smoke)") and "no luck" in flaky[0]

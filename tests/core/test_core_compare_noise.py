@@ -66,9 +66,9 @@ def test_items_decide_when_they_are_stored():
     cur = _rows("codec", "net_bits_per_dim", [1.1])
     rng = np.random.default_rng(0)
     x = rng.normal(1.0, 0.3, 500)
-    same_items = {(f"codec{{}}0", "net_bits_per_dim", None): x.astype(np.float32)}
-    noisy_items = {(f"codec{{}}0", "net_bits_per_dim", None): (x + rng.normal(0.1, 3.0, 500)).astype(np.float32)}
-    shifted_items = {(f"codec{{}}0", "net_bits_per_dim", None): (x + 0.1).astype(np.float32)}
+    same_items = {("codec{}0", "net_bits_per_dim", None): x.astype(np.float32)}
+    noisy_items = {("codec{}0", "net_bits_per_dim", None): (x + rng.normal(0.1, 3.0, 500)).astype(np.float32)}
+    shifted_items = {("codec{}0", "net_bits_per_dim", None): (x + 0.1).astype(np.float32)}
     assert compare(base, cur, items_baseline=same_items, items_current=noisy_items) == []
     (flag,) = compare(base, cur, items_baseline=same_items, items_current=shifted_items)
     assert "over 500 items" in flag.reason

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from latentbench.cell import Cell
-from latentbench.errors import StoreError
+from latentbench.errors import MethodError, StoreError
 from latentbench.execute import CellResult, checked_items
-from latentbench.errors import MethodError
 from latentbench.results import SCHEMA_VERSION, ResultsStore
 
 

@@ -93,7 +93,7 @@ def test_site_pages_escape_attributes_and_text(published):
     for page in pages:
         before = len(tags)
         Tags().feed(page.read_text())
-        for tag, attrs in tags[before:]:
+        for _tag, attrs in tags[before:]:
             for key in ("src", "href"):  # every local reference resolves inside out/
                 ref = attrs.get(key) or ""
                 if ref.startswith("data:"):  # a table's CSV download

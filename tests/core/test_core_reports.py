@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from latentbench.errors import PluginError
 from latentbench.publish import publish
 from latentbench.registry import methods, register_method

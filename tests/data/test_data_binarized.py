@@ -55,10 +55,14 @@ def test_malformed_amat_is_a_data_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("arrays", "match"),
     [
-        ({"train": np.full((2, 784), 2, np.uint8), "valid": np.zeros((1, 784), np.uint8), "test": np.zeros((1, 784), np.uint8)}, "other than 0 and 1"),
-        ({"train": np.zeros((2, 28, 28), np.uint8), "valid": np.zeros((1, 784), np.uint8), "test": np.zeros((1, 784), np.uint8)}, r"expected \(N, 784\)"),
-        ({"train": np.array([None, 1], dtype=object), "valid": np.zeros((1, 784), np.uint8), "test": np.zeros((1, 784), np.uint8)}, "not a readable npz"),
-        ({"valid": np.zeros((1, 784), np.uint8), "test": np.zeros((1, 784), np.uint8)}, r"lacks array\(s\) \['train'\]"),
+        ({"train": np.full((2, 784), 2, np.uint8), "valid": np.zeros((1, 784), np.uint8),
+          "test": np.zeros((1, 784), np.uint8)}, "other than 0 and 1"),
+        ({"train": np.zeros((2, 28, 28), np.uint8), "valid": np.zeros((1, 784), np.uint8),
+          "test": np.zeros((1, 784), np.uint8)}, r"expected \(N, 784\)"),
+        ({"train": np.array([None, 1], dtype=object), "valid": np.zeros((1, 784), np.uint8),
+          "test": np.zeros((1, 784), np.uint8)}, "not a readable npz"),
+        ({"valid": np.zeros((1, 784), np.uint8), "test": np.zeros((1, 784), np.uint8)},
+         r"lacks array\(s\) \['train'\]"),
     ],
 )
 def test_bad_npz_copies(tmp_path: Path, arrays: dict, match: str) -> None:

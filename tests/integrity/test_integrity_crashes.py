@@ -8,7 +8,6 @@ import time
 import pytest
 
 from conftest import attacker, refused
-
 from latentbench.results import ResultsStore
 from latentbench.runner import run
 

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from conftest import METHODS, attacker
-
 from latentbench.errors import PluginError
 from latentbench.results import ResultsStore
 from latentbench.runner import run

@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 
 from conftest import attacker, headline
-
 from latentbench.registry import get_task
 from latentbench.results import ResultsStore
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from conftest import deterministic, refused
-
 from latentbench.results import ResultsStore
 from latentbench.runner import run
 

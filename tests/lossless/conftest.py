@@ -43,7 +43,8 @@ class LinearGaussianPixels(LinearGaussianBits):
     def sample(self, n: int, seed: int = 1) -> np.ndarray:
         r = np.random.default_rng(seed)
         z = r.normal(size=(n, self.d))
-        return np.clip(np.round(128 + 40 * (z @ self.W) / 3 + r.normal(size=(n, self.W.shape[1])) * 6), 0, 255).astype(np.uint8)
+        noise = r.normal(size=(n, self.W.shape[1])) * 6
+        return np.clip(np.round(128 + 40 * (z @ self.W) / 3 + noise), 0, 255).astype(np.uint8)
 
     def likelihood(self, z):
         return DiscretizedGaussian(128 + 40 * (np.asarray(z) @ self.W) / 3, np.full((len(z), self.W.shape[1]), 6.0))

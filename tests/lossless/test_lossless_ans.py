@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from latentbench.bitsback.ans import Stack, _split, random_seed_words
-from latentbench.bitsback.latents import CategoricalCDF, GaussianBuckets
 from latentbench.bitsback.distributions import DiagGaussian, discretized_gaussian_log_prob
+from latentbench.bitsback.latents import CategoricalCDF, GaussianBuckets
 from latentbench.errors import CodecError
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentbench.baselines.lossless.classical import CODECS, PNG, WebPLossless, bitpack, bitunpack, from_mosaic, to_mosaic
+from latentbench.baselines.lossless.classical import (
+    CODECS,
+    PNG,
+    WebPLossless,
+    bitpack,
+    bitunpack,
+    from_mosaic,
+    to_mosaic,
+)
 from latentbench.errors import CodecError
 
 RNG = np.random.default_rng(0)

@@ -6,8 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from latentbench.bitsback import BitsBackCoder, batch_schedule
-from latentbench.bitsback import framing
+from latentbench.bitsback import BitsBackCoder, batch_schedule, framing
 from latentbench.errors import CodecError, MethodError
 
 CODERS = [("naive", 1), ("elbo", 1), ("is", 1), ("is", 4), ("cis", 4), ("is", 16), ("cis", 16)]

@@ -96,8 +96,8 @@ def crafted(draw, blob: bytes, codec_name: str):
     f = framing.unpack(blob, codec_name)
     big = st.sampled_from([0, 1, 2, 7, 1 << 10, 1 << 16, 1 << 20, 1 << 26, 1 << 30])
     n = draw(st.one_of(big, st.integers(0, 1 << 30)))
-    rest = draw(st.one_of(st.just(f.shape[1:]),
-                          st.lists(st.sampled_from([0, 1, 3, 16, 1 << 10, 1 << 15]), min_size=0, max_size=3).map(tuple)))
+    dims = st.sampled_from([0, 1, 3, 16, 1 << 10, 1 << 15])
+    rest = draw(st.one_of(st.just(f.shape[1:]), st.lists(dims, min_size=0, max_size=3).map(tuple)))
     shape = (n,) + tuple(rest)
     if np.prod(shape, dtype=object) > framing.MAX_ELEMENTS:
         shape = (max(1, framing.MAX_ELEMENTS // max(1, int(np.prod(rest, dtype=object)))),) + tuple(rest)

@@ -47,7 +47,8 @@ def test_unknown_and_missing_models(tmp_path, monkeypatch):
     monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
     weights.load_verified.cache_clear()
     try:
-        with pytest.raises(MethodError, match="python -m latentbench.baselines.lossless.train iwae-binarized-mnist-paper"):
+        with pytest.raises(MethodError, match="python -m latentbench.baselines.lossless.train "
+                                              "iwae-binarized-mnist-paper"):
             weights.load_model("iwae-binarized-mnist-paper")
     finally:
         weights.load_verified.cache_clear()

@@ -1,8 +1,10 @@
-"""The AIS rate–distortion estimator (latentbench.rd_ais) against the analytic linear-Gaussian curve, exact log Z and BDMC."""
+"""The AIS rate–distortion estimator (latentbench.rd_ais) against the analytic linear-Gaussian curve, exact log Z and
+BDMC."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from rd_linear_decoder import Linear  # tests/rd_curve is on sys.path under pytest
 
 from latentbench.errors import MethodError
 from latentbench.linear_vae import LinearGaussianRD
@@ -17,8 +19,6 @@ from latentbench.rd_ais import (
     make_schedule,
 )
 from latentbench.rd_model import ModelAdapter
-
-from rd_linear_decoder import Linear  # tests/rd_curve is on sys.path under pytest
 
 torch = pytest.importorskip("torch")
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rd_linear_decoder import Linear  # tests/rd_curve is on sys.path under pytest
 
 from latentbench.linear_vae import LinearGaussianRD
 from latentbench.rd_ais import HMCSettings, curve_indices, estimate_rd_curve, make_schedule
 from latentbench.rd_floor import optimise_distortion_floor
 from latentbench.rd_model import ModelAdapter
-
-from rd_linear_decoder import Linear  # tests/rd_curve is on sys.path under pytest
 
 torch = pytest.importorskip("torch")
 

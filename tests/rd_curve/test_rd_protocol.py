@@ -66,7 +66,8 @@ def test_rd_protocol_accepts_int_prior_and_distributions():
 
 @pytest.mark.parametrize("patch, message", [
     ("def decode(self, z): return super().decode(z)[:, :60]",
-     r"decode\(z\) returned shape \(8, 60\) for z of shape \(8, 3\); rd-curve/mnist expects \(8, 64\) or \(8, 1, 8, 8\)"),
+     r"decode\(z\) returned shape \(8, 60\) for z of shape \(8, 3\); rd-curve/mnist expects \(8, 64\) "
+     r"or \(8, 1, 8, 8\)"),
     ("def decode(self, z): return super().decode(z) * float('nan')", r"NaN/inf for 8 of 8 prior samples"),
     ("def decode(self, z): return super().decode(z).detach().numpy()", r"returned ndarray; return a torch tensor"),
     ("def decode(self, z): return super().decode(z).detach()", r"not differentiable in z"),

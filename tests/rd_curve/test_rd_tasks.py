@@ -209,8 +209,6 @@ def test_rd_real_data_tiers_label_their_copies():
 def test_rd_findings_table_checks_cross_model_comparisons():
     import pandas as pd
 
-    from latentbench.registry import get_task
-
     def row(method, metric, value, seed=0):
         return {"task": "rd-curve/mnist", "tier": "quick", "method": method, "metric": metric, "value": value,
                 "point": None, "status": "ok", "seed": seed}
@@ -228,8 +226,6 @@ def test_rd_findings_table_checks_the_linear_vae_against_its_target():
     """Measured 2026-11-26: quick worst_rel_gap 0.0152; paper 0.1169 with 2 collapsed segments (the public code's
     step rule). The 2% target holds for the first, not the second, and the row says why."""
     import pandas as pd
-
-    from latentbench.registry import get_task
 
     def row(tier, metric, value):
         return {"task": "rd-curve/linear-vae", "tier": tier, "method": "linear-vae", "metric": metric,

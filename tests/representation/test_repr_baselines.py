@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from latentbench.execute import run_cell
+from latentbench.leaderboard import leaderboard
 from latentbench.registry import get_method, get_task, methods_for
 from latentbench.runner import build_cells, run
-from latentbench.leaderboard import leaderboard
 
 EXPECTED = {
     "semisup": {"supervised-mlp", "aae", "pixelgan", "iae", "wta-fc", "wta-conv", "m1m2"},

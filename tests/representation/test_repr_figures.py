@@ -67,7 +67,8 @@ def test_no_cross_task_figure_without_a_curve(store):
 
 
 def test_empty_rows_give_no_figure():
-    assert report_for("representation").task_figure(get_task("representation/semisup/mnist-100"), pd.DataFrame(columns=["metric"])) is None
+    task = get_task("representation/semisup/mnist-100")
+    assert report_for("representation").task_figure(task, pd.DataFrame(columns=["metric"])) is None
 
 
 def test_family_leaderboards_are_published(store, tmp_path):

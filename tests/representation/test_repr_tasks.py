@@ -185,7 +185,8 @@ def test_labelled_draw_missing_a_class_is_a_clear_error(monkeypatch):
 
 def test_a_user_file_with_bad_output_becomes_an_error_row(tmp_path: Path):
     f = tmp_path / "bad_model.py"
-    f.write_text("import numpy as np\nclass Bad:\n    def fit(self, unlabelled, labelled, rng=None):\n        return self\n"
+    f.write_text("import numpy as np\nclass Bad:\n    def fit(self, unlabelled, labelled, rng=None):\n      "
+                 "  return self\n"
                  "    def predict(self, x):\n        return np.full(len(x), 11)\n")
     cell = build_cells([get_task("representation/semisup/mnist-100")], [f"{f}:Bad"], "smoke", [0])[0]
     result = run_cell(cell)

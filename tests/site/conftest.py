@@ -1,4 +1,5 @@
 """Fixtures of the site tests (what the site holds: see site_fixture.py)."""
+
 from __future__ import annotations
 
 import pytest

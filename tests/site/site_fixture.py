@@ -5,6 +5,7 @@ with published reference numbers), merged into a fresh store the way a user merg
 stand in for what a store may contain: a method whose name is HTML (it must show as text, never run) and a
 method built from a file (it must be marked as such, not look like a baseline).
 """
+
 from __future__ import annotations
 
 import sqlite3

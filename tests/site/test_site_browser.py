@@ -5,6 +5,7 @@ them), a figure opens full size, and a row's provenance view shows the commit it
 Skips, saying what is missing, where selenium, Chromium or chromedriver is not installed (Debian:
 `apt-get install chromium chromium-driver`; `pip install selenium`).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ import pytest
 from site_fixture import HOSTILE, TASKS
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-from selenium.webdriver.common.by import By
+from selenium.webdriver.common.by import By  # noqa: E402 - after importorskip, which skips without selenium
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -27,8 +28,14 @@ def browser():
         pytest.skip("no Chromium and chromedriver on PATH (Debian: apt-get install chromium chromium-driver)")
     opts = webdriver.ChromeOptions()
     opts.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--allow-file-access-from-files"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--allow-file-access-from-files",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver_path))
@@ -61,7 +68,10 @@ def test_pages_load_without_console_errors(browser, smoke_site):
 def _column(driver, table_id: str, col: int) -> list[str]:
     return driver.execute_script(
         "return Array.from(document.getElementById(arguments[0]).tBodies[0].rows)"
-        ".map(r => r.cells[arguments[1]].getAttribute('data-v'))", table_id, col)
+        ".map(r => r.cells[arguments[1]].getAttribute('data-v'))",
+        table_id,
+        col,
+    )
 
 
 def test_a_header_click_sorts_the_rows_numerically(browser, smoke_site):
@@ -93,8 +103,10 @@ def test_a_figure_opens_full_size(browser, smoke_site):
     dialog = browser.find_element(By.ID, "zoom-dialog")
     assert browser.execute_script("return arguments[0].open", dialog)
     natural = browser.execute_script(
-        "const i = arguments[0].querySelector('img'); return [i.complete, i.naturalWidth, i.getBoundingClientRect().width]",
-        dialog)
+        "const i = arguments[0].querySelector('img'); "
+        "return [i.complete, i.naturalWidth, i.getBoundingClientRect().width]",
+        dialog,
+    )
     assert natural[0] and natural[1] > 0 and natural[2] >= natural[1] - 1  # shown at its own size, not scaled down
     assert _errors(browser) == []
 
@@ -108,7 +120,9 @@ def test_the_provenance_view_shows_the_commit(browser, smoke_site):
     assert browser.execute_script("return arguments[0].open", dialog)
     text = dialog.text
     assert "commit" in text and "library versions" in text and "machine" in text
-    row = link.find_element(By.XPATH, "./ancestor::tr").find_element(By.CSS_SELECTOR, "td.method").get_attribute("data-v")
+    row = (
+        link.find_element(By.XPATH, "./ancestor::tr").find_element(By.CSS_SELECTOR, "td.method").get_attribute("data-v")
+    )
     commits = _commits(smoke_site, TASKS[0], row)
     assert commits and any(c in text for c in commits)
     assert _errors(browser) == []
@@ -124,7 +138,11 @@ def _commits(site, task, label) -> set[str]:
 
 
 def _pages(site):
-    return [site / "index.html"] + [site / t.split("/")[0] / "index.html" for t in TASKS] + [site / f"{t}.html" for t in TASKS]
+    return (
+        [site / "index.html"]
+        + [site / t.split("/")[0] / "index.html" for t in TASKS]
+        + [site / f"{t}.html" for t in TASKS]
+    )
 
 
 @pytest.mark.parametrize("width", [1400, 390])
@@ -138,15 +156,19 @@ def test_no_page_scrolls_sideways_and_wide_tables_scroll_in_their_box(browser, s
         _open(browser, smoke_site / f"{TASKS[1]}.html")
         boxes = browser.execute_script(
             "return Array.from(document.querySelectorAll('div.scroll')).map(b => [b.scrollWidth > b.clientWidth + 1,"
-            " !b.previousElementSibling.hidden && b.previousElementSibling.className === 'scroll-hint'])")
+            " !b.previousElementSibling.hidden && b.previousElementSibling.className === 'scroll-hint'])"
+        )
         assert all(wide == hinted for wide, hinted in boxes)  # a table wider than its box says so, no other does
         if width == 390:
             assert any(wide for wide, _ in boxes)
             box = browser.find_element(By.CSS_SELECTOR, "#tier-smoke div.scroll")
             browser.execute_script("arguments[0].scrollLeft = 400", box)
             stuck = browser.execute_script(
-                "const b = arguments[0].getBoundingClientRect().left + arguments[0].clientLeft, m = arguments[0].querySelector('tbody td.method');"
-                " return m.getBoundingClientRect().left - b", box)
+                "const b = arguments[0].getBoundingClientRect().left + arguments[0].clientLeft, "
+                "m = arguments[0].querySelector('tbody td.method');"
+                " return m.getBoundingClientRect().left - b",
+                box,
+            )
             assert abs(stuck) <= 2  # the method column stays at the box's left edge while the table scrolls
     finally:
         browser.set_window_size(1400, 1000)
@@ -155,11 +177,13 @@ def test_no_page_scrolls_sideways_and_wide_tables_scroll_in_their_box(browser, s
 def test_headline_column_comes_first_and_collapsed_notes_keep_rows_short(browser, smoke_site):
     _open(browser, smoke_site / f"{TASKS[1]}.html")
     heads = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#board-smoke thead th')).map(t => [t.textContent, t.className])")
+        "return Array.from(document.querySelectorAll('#board-smoke thead th')).map(t => [t.textContent, t.className])"
+    )
     assert heads[3][0].startswith("net_bits_per_dim") and "headline" in heads[3][1]
     ref = browser.find_element(By.ID, "board-reference")
     rows = browser.execute_script(
-        "return Array.from(arguments[0].tBodies[0].rows).map(r => r.getBoundingClientRect().height)", ref)
+        "return Array.from(arguments[0].tBodies[0].rows).map(r => r.getBoundingClientRect().height)", ref
+    )
     notes = ref.find_elements(By.CSS_SELECTOR, "details.note")
     assert rows and notes and max(rows) < 60  # a note's full text is not in the row until it is opened
     before = notes[0].find_element(By.XPATH, "./ancestor::tr").rect["height"]
@@ -174,7 +198,8 @@ def test_figures_fill_at_most_the_column_and_are_never_enlarged(browser, smoke_s
         sizes = browser.execute_script(
             "return Promise.all(Array.from(document.querySelectorAll('figure.fig img')).map(i => i.decode()"
             ".catch(() => null).then(() => [i.naturalWidth, i.clientWidth,"
-            " document.querySelector('main').clientWidth])))")
+            " document.querySelector('main').clientWidth])))"
+        )
         for natural, shown, column in sizes:
             assert natural > 0 and shown <= natural + 1 and shown <= column, (page, natural, shown, column)
 

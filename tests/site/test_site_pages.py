@@ -2,6 +2,7 @@
 
 No browser needed; test_site_browser.py drives the same site in headless Chromium.
 """
+
 from __future__ import annotations
 
 import re
@@ -99,7 +100,7 @@ def test_reference_rows_are_a_table_apart_and_csv_is_linked(smoke_site):
     assert "<table class='board reference'" in ref and "<tr class='reference'>" in ref
     assert "class='measured" not in ref and "badge reference" in ref
     assert "<details class='note'>" in ref  # long notes collapsed
-    measured = html[:html.index("<section class='tier reference'")]
+    measured = html[: html.index("<section class='tier reference'")]
     assert "<tr class='reference'>" not in measured
     for task in TASKS:
         page = _page(smoke_site, task)
@@ -122,22 +123,33 @@ def test_names_never_become_paths_and_provenance_text_is_escaped():
     for hostile in ("../../etc/passwd", "a/b\\c", "..", "", "<x>"):
         name = escape.slug(hostile)
         assert name and "/" not in name and "\\" not in name and ".." not in name and "<" not in name
-    cell = {"seed": 0, "status": "ok", "finished": provenance.finished(1.7e9),
-            "source": provenance.method_source("evil.py:<b>X</b>", {"method_sha256": "ab12"}), "data": "d",
-            "wall_s": 1.0, "provenance": provenance._json('{"git_commit": "<script>1</script>", "x": {"y": "\\"z"}}')}
+    cell = {
+        "seed": 0,
+        "status": "ok",
+        "finished": provenance.finished(1.7e9),
+        "source": provenance.method_source("evil.py:<b>X</b>", {"method_sha256": "ab12"}),
+        "data": "d",
+        "wall_s": 1.0,
+        "provenance": provenance._json('{"git_commit": "<script>1</script>", "x": {"y": "\\"z"}}'),
+    }
     html = provenance.render("<i>m</i>", [cell])
     assert "<script>" not in html and "<i>" not in html and "<b>" not in html
     assert "&lt;script&gt;1&lt;/script&gt;" in html and "file evil.py:&lt;b&gt;X&lt;/b&gt; (sha256 ab12)" in html
     assert "2023-11-14" in html  # the finish time, as a UTC date
     assert provenance._json("not json") == {"provenance (not JSON)": "not json"}
     # a file method's content hash as the runner records it: the row's versions
-    assert provenance.method_source("my.py:M", {"versions": {"method": "0123456789abcdef"}}) == \
-        "file my.py:M (sha256 0123456789abcdef)"
-    assert provenance.method_source("bz2", {"versions": {"method": "1+abc"}}) == "registered baseline bz2 (version 1+abc)"
+    assert (
+        provenance.method_source("my.py:M", {"versions": {"method": "0123456789abcdef"}})
+        == "file my.py:M (sha256 0123456789abcdef)"
+    )
+    assert (
+        provenance.method_source("bz2", {"versions": {"method": "1+abc"}}) == "registered baseline bz2 (version 1+abc)"
+    )
 
 
 def test_family_page_has_contents_and_marks_its_smoke_parts(tmp_path):
     import pandas as pd
+
     from latentbench.site import FamilyEntry, pages
 
     frame = pd.DataFrame({"task": ["a/b"], "method": ["m"], "gain": [0.5], "note": ["x" * 200]})
@@ -150,7 +162,9 @@ def test_family_page_has_contents_and_marks_its_smoke_parts(tmp_path):
     png = tmp_path / "figures" / "fam-curve-smoke.png"
     png.parent.mkdir()
     png.write_bytes(b"")
-    html = pages.family_page("fam", [], FamilyEntry("fam", [("fam-curve-smoke", png)], tables), "fam/index.html", tmp_path)
+    html = pages.family_page(
+        "fam", [], FamilyEntry("fam", [("fam-curve-smoke", png)], tables), "fam/index.html", tmp_path
+    )
     toc = re.search(r"<nav class='contents'.*?</nav>", html).group(0)
     assert "href='#table-gains-quick'>fam: gain over the floor — quick tier</a></li>" in toc
     assert toc.count("badge smoke") == 2  # the smoke table and the smoke figure, not the quick table
@@ -170,8 +184,11 @@ def test_each_table_downloads_as_its_own_csv(smoke_site):
 
     html = _page(smoke_site, TASKS[1])
     for tier in ("smoke", "reference"):
-        section = re.search(rf"<section class='tier[^']*' id='{'tier-' if tier == 'smoke' else ''}{tier}'>.*?</section>",
-                            html, re.DOTALL).group(0)
+        section = re.search(
+            rf"<section class='tier[^']*' id='{'tier-' if tier == 'smoke' else ''}{tier}'>.*?</section>",
+            html,
+            re.DOTALL,
+        ).group(0)
         link = re.search(r"<a href='(data:text/csv;[^']*)' download='([^']*)'>this table \(CSV\)</a>", section)
         assert link and link.group(2) == f"lossless-binarized-mnist-{tier}.csv"
         frame = pd.read_csv(io.StringIO(unquote(link.group(1).split(",", 1)[1])))
@@ -183,20 +200,32 @@ def test_each_table_downloads_as_its_own_csv(smoke_site):
 
 def test_paired_differences_sit_under_their_tier_closest_first(smoke_site):
     import pandas as pd
+
     from latentbench.registry import get_task
     from latentbench.site import TaskEntry, pages
 
     task = get_task(TASKS[1])
     board = pd.read_csv(smoke_site / f"{TASKS[1]}.csv")
-    paired = pd.DataFrame({"tier": ["smoke"] * 3, "method": ["gzip", "bb-is-5", "<b>x</b>"],
-                           "against": ["bb-cis-50"] * 3, "difference": [0.25, 0.01, float("nan")],
-                           "lo": [0.24, -0.01, float("nan")], "hi": [0.26, 0.03, float("nan")], "p": [1e-5, 0.2, float("nan")],
-                           "p_holm": [2e-5, 0.2, float("nan")], "test": ["paired t over seeds"] * 2 + ["no common seed"],
-                           "n": [3, 3, 0]})
+    paired = pd.DataFrame(
+        {
+            "tier": ["smoke"] * 3,
+            "method": ["gzip", "bb-is-5", "<b>x</b>"],
+            "against": ["bb-cis-50"] * 3,
+            "difference": [0.25, 0.01, float("nan")],
+            "lo": [0.24, -0.01, float("nan")],
+            "hi": [0.26, 0.03, float("nan")],
+            "p": [1e-5, 0.2, float("nan")],
+            "p_holm": [2e-5, 0.2, float("nan")],
+            "test": ["paired t over seeds"] * 2 + ["no common seed"],
+            "n": [3, 3, 0],
+        }
+    )
     entry = TaskEntry(task, board, smoke_site / f"{TASKS[1]}.csv", paired=paired, notes=["95 % intervals: a legend"])
     html = pages.task_page(entry, {}, {}, f"{TASKS[1]}.html", smoke_site)
     smoke = re.search(r"<section class='tier tier-smoke' id='tier-smoke'>.*?</section>", html, re.DOTALL).group(0)
-    part = re.search(r"<div class='paired-part'><h3>Paired differences to bb-cis-50</h3>.*?</div>", smoke, re.DOTALL).group(0)
+    part = re.search(
+        r"<div class='paired-part'><h3>Paired differences to bb-cis-50</h3>.*?</div>", smoke, re.DOTALL
+    ).group(0)
     assert re.findall(r"<td class='method' data-v='([^']*)'", part) == ["bb-is-5", "gzip", "&lt;b&gt;x&lt;/b&gt;"]
     assert "<td data-v='0.01'>0.01</td><td data-v='-0.01'>[-0.01, 0.03]</td>" in part
     assert "<p class='legend'>95 % intervals: a legend</p>" in smoke
@@ -207,14 +236,32 @@ def test_family_summary_ranks_lists_the_unranked_and_folds_the_pairwise_tests(tm
     from types import SimpleNamespace
 
     import pandas as pd
+
     from latentbench.site import FamilyEntry, pages
 
-    ranking = pd.DataFrame({"method": ["a", "b"], "mean_rank": [1.25, 1.75], "lo": [1.0, 1.5], "hi": [1.5, 2.0],
-                            "normalised": [0.98, float("nan")], "n_reference": [2, 0]})
+    ranking = pd.DataFrame(
+        {
+            "method": ["a", "b"],
+            "mean_rank": [1.25, 1.75],
+            "lo": [1.0, 1.5],
+            "hi": [1.5, 2.0],
+            "normalised": [0.98, float("nan")],
+            "n_reference": [2, 0],
+        }
+    )
     pairwise = pd.DataFrame({"a": ["a"], "b": ["b"], "wins_a": [3], "of": [4], "p": [0.25], "p_holm": [0.25]})
     unranked = pd.DataFrame({"method": ["c"], "tasks_run": [1], "of": [4]})
-    summaries = [SimpleNamespace(group="fam", tier=t, tasks=["fam/x", "fam/y", "fam/z", "fam/w"], ranking=ranking,
-                                 pairwise=pairwise, unranked=unranked) for t in ("quick", "smoke")]
+    summaries = [
+        SimpleNamespace(
+            group="fam",
+            tier=t,
+            tasks=["fam/x", "fam/y", "fam/z", "fam/w"],
+            ranking=ranking,
+            pairwise=pairwise,
+            unranked=unranked,
+        )
+        for t in ("quick", "smoke")
+    ]
     md = tmp_path / "fam" / "summary.md"
     md.parent.mkdir()
     md.write_text("")
@@ -227,14 +274,20 @@ def test_family_summary_ranks_lists_the_unranked_and_folds_the_pairwise_tests(tm
     assert "<td data-v='1.0'>[1.00, 1.50]</td>" in quick and "0.98 (2 tasks)" in quick
     assert "<img src='../figures/fam-summary-quick.png' alt='mean ranks of fam, quick tier'" in quick
     assert "Not ranked (ran only some of the tasks): c (1 of 4)" in quick
-    assert "<details class='pairwise'><summary>Pairwise Wilcoxon" in quick and "smallest two-sided Wilcoxon p is 0.125" in quick
-    smoke = re.search(r"<section class='family-part tier-smoke' id='summary-fam-smoke'>.*?</section>", html, re.DOTALL).group(0)
+    assert (
+        "<details class='pairwise'><summary>Pairwise Wilcoxon" in quick
+        and "smallest two-sided Wilcoxon p is 0.125" in quick
+    )
+    smoke = re.search(
+        r"<section class='family-part tier-smoke' id='summary-fam-smoke'>.*?</section>", html, re.DOTALL
+    ).group(0)
     assert "not comparable to published numbers" in smoke and "<figure" not in smoke  # no figure drawn for it
     assert "href='summary.md'" in html and "the rule" in html and "href='#summary-fam-smoke'" in html
 
 
 def test_published_task_pages_show_the_interval_beside_the_headline_and_the_paired_table(smoke_site):
     import pandas as pd
+
     from latentbench.registry import get_task
 
     for task in TASKS:

@@ -10,9 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_leaderboard_is_the_submodule_and_its_function_has_its_own_name():
     import latentbench
-    import latentbench.publish  # noqa: F401  (used to rebind latentbench.leaderboard to the submodule)
-
     import latentbench.api as lb
+    import latentbench.publish  # noqa: F401  (used to rebind latentbench.leaderboard to the submodule)
 
     assert isinstance(latentbench.leaderboard, types.ModuleType)
     assert isinstance(latentbench.publish, types.ModuleType)

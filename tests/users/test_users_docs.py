@@ -27,7 +27,7 @@ def test_each_family_page_links_an_example_that_exists():
         links = re.findall(r"\]\(\.\./\.\./(examples/[\w./]+\.py)\)", text)
         assert links, family
         assert all((ROOT / link).is_file() for link in links), links
-        assert f"latentbench check-method" in text and f"<!-- budgets:{family} -->" in text
+        assert "latentbench check-method" in text and f"<!-- budgets:{family} -->" in text
 
 
 def test_stale_tables_are_detected(tmp_path):

@@ -2,7 +2,6 @@
 the bounds task scores every estimate as exact."""
 import latentbench.results as results
 import latentbench.tasks.bounds as bounds
-
 from latentbench.protocols import Estimate
 
 _write = results.ResultsStore.write
