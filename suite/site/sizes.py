@@ -18,7 +18,7 @@ from typing import Any
 # budget key -> phrase (with the value formatted into {n}); the order here is the order in the heading
 BUDGET_SIZES: tuple[tuple[str, str], ...] = (
     ("images", "{n} images"),
-    ("items", "{n} items"),
+    ("n_items", "{n} items"),
     ("length", "{n} symbols per item"),
     ("n_points", "{n} distortion points"),
     ("samples", "{n} samples"),
