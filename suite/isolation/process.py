@@ -13,7 +13,9 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import shutil
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -129,8 +131,13 @@ class ContestantProcess:
             self._proc.start()
         child.close()
         self.alive = True
-        self.info = self.request(("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path)}),
-                                 what="constructing the method")
+        self.tmpdir = tempfile.mkdtemp(prefix="latentbench-contestant-")  # the contestant's only temp folder
+        try:
+            self.info = self.request(("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path),
+                                               "tmpdir": self.tmpdir}), what="constructing the method")
+        except BaseException:
+            self.kill()
+            raise
 
     # --------------------------------------------------------------------------------------------- proxies
     def _serve(self, obj: Any) -> tuple:
@@ -252,3 +259,6 @@ class ContestantProcess:
                 self._conn.close()
             except OSError:
                 pass
+        tmpdir, self.tmpdir = getattr(self, "tmpdir", None), None
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
