@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -131,7 +131,7 @@ class ContestantProcess:
             self._proc.start()
         child.close()
         self.alive = True
-        self.tmpdir = tempfile.mkdtemp(prefix="latentbench-contestant-")  # the contestant's only temp folder
+        self.tmpdir: str | None = tempfile.mkdtemp(prefix="latentbench-contestant-")  # its only temp folder
         try:
             self.info = self.request(("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path),
                                                "tmpdir": self.tmpdir}), what="constructing the method")

@@ -7,8 +7,8 @@ import ctypes
 import os
 
 import pytest
-from conftest import attacker, needs_landlock, refused
 
+from conftest import attacker, needs_landlock, refused
 from latentbench.isolation import sandbox
 
 pytestmark = needs_landlock
