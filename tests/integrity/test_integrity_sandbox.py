@@ -63,3 +63,9 @@ def test_rows_say_whether_the_sandbox_was_applied(grids, monkeypatch):
     rows = grids.attacked("bnn-search/gaussian-18bit", SEARCH, [attacker("escape.py", "FindsNothing")])
     provenance = rows.loc[rows["method"] == "FindsNothing", "provenance"].iloc[0]
     assert "landlock ABI" in str(provenance)
+
+
+def test_the_out_of_memory_killer_takes_a_contestant_first(grids):
+    """A method that eats the machine's memory must not get the runner killed in its place."""
+    rows = grids.attacked("bnn-search/gaussian-18bit", SEARCH, [attacker("escape.py", "SaysItsOOMScore")])
+    refused(rows, "SaysItsOOMScore", "oom_score_adj 1000")

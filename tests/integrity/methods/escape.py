@@ -68,3 +68,11 @@ class FindsNothing:
         guess = rng.integers(0, oracle.size, size=1)
         oracle(guess)
         return SearchResult(configs=guess)
+
+
+class SaysItsOOMScore:
+    """Reports the out-of-memory killer's score adjustment of its process (in its error line)."""
+
+    def search(self, oracle, budget, rng):
+        with open("/proc/self/oom_score_adj") as handle:
+            raise RuntimeError(f"oom_score_adj {handle.read().strip()}")
