@@ -141,18 +141,22 @@ def _first(*values: str | None) -> str | None:
     return next((v for v in values if v), None)
 
 
+def _data_files(folder: Path) -> list[str]:
+    """The files beneath a package's data folder that are not Python (its modules must stay importable)."""
+    if not folder.is_dir():
+        return []
+    return [str(p) for p in folder.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")]
+
+
 def policy_for(environ: dict[str, str] | os._Environ, tmpdir: str, scratch: str | None, registered: bool) -> Policy:
     """The policy of one contestant (see the module docstring); `environ` is the referee's environment."""
     data = _first(environ.get("LATENTBENCH_DATA")) or "data"
     cache = _first(environ.get("LATENTBENCH_CACHE")) or os.path.join("data", "cache")
     deny = [data, cache]
-    for module in ("sklearn",):
-        spec = sys.modules.get(module)
-        if spec is not None and getattr(spec, "__file__", None):
-            deny.append(os.path.join(os.path.dirname(str(spec.__file__)), "datasets", "data"))
-    suite_data = Path(__file__).resolve().parents[1] / "data"
-    deny += [str(p) for p in suite_data.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc")] \
-        if suite_data.is_dir() else []
+    sklearn = sys.modules.get("sklearn")
+    if sklearn is not None and getattr(sklearn, "__file__", None):
+        deny += _data_files(Path(str(sklearn.__file__)).parent / "datasets" / "data")
+    deny += _data_files(Path(__file__).resolve().parents[1] / "data")
     write = [tmpdir] + ([scratch] if scratch else [])
     if registered:
         write.append(_first(environ.get("LATENTBENCH_RD_WEIGHTS")) or os.path.join(cache, "rd-curve"))
