@@ -130,7 +130,7 @@ def read_rules(deny: tuple[str, ...] | list[str], root: str = "/") -> list[tuple
                 out.append((target, READ if os.path.isdir(target) else FILE_READ))
             elif e.is_dir(follow_symlinks=False):
                 visit(e.path)
-            else:
+            elif os.path.realpath(e.path) not in hits:
                 out.append((e.path, FILE_READ))
 
     visit(os.path.realpath(root))

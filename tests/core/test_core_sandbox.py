@@ -37,6 +37,15 @@ def test_rules_allow_every_read_but_beneath_the_denied_paths(tmp_path):
     assert not any(p == os.path.realpath(root / "deny") and r & sandbox.READ_FILE for p, r in rules)
 
 
+def test_a_denied_file_is_left_out_and_its_siblings_kept(tmp_path):
+    root = _tree(tmp_path)
+    (root / "keep" / "labels.csv").write_text("secret")
+    rules = sandbox.read_rules([str(root / "keep" / "labels.csv")], root=str(root))
+    assert not _granted(rules, root / "keep" / "labels.csv", sandbox.READ_FILE)
+    assert _granted(rules, root / "keep" / "deep" / "a.txt", sandbox.READ_FILE)
+    assert _granted(rules, root / "deny" / "sub" / "labels.txt", sandbox.READ_FILE)
+
+
 def test_with_nothing_denied_one_rule_covers_the_root(tmp_path):
     assert sandbox.read_rules([], root=str(tmp_path)) == [(os.path.realpath(tmp_path), sandbox.READ)]
 
