@@ -126,7 +126,7 @@ def _sandbox(spec: dict) -> str:
     applied. Temporary files go to the folder the referee made for this process (and removes after it)."""
     import tempfile
 
-    from .sandbox import apply, policy_for
+    from .sandbox import apply, limit_memory, policy_for
 
     try:  # under memory pressure the kernel's out-of-memory killer takes a contestant before the referee
         with open("/proc/self/oom_score_adj", "w") as adj:
@@ -136,7 +136,8 @@ def _sandbox(spec: dict) -> str:
     tmpdir = spec.get("tmpdir") or tempfile.mkdtemp(prefix="latentbench-contestant-")
     os.environ["TMPDIR"] = tmpdir
     tempfile.tempdir = tmpdir
-    return apply(policy_for(os.environ, tmpdir, spec.get("scratch"), bool(spec.get("registered"))))
+    applied = apply(policy_for(os.environ, tmpdir, spec.get("scratch"), bool(spec.get("registered"))))
+    return f"{applied}; {limit_memory(os.environ)}"
 
 
 class _Contestant:

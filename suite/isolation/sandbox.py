@@ -23,6 +23,10 @@ without it and the row's provenance says so (`apply` returns the reason); the re
 the exact-entropy floor, no answers handed out) hold either way. ``LATENTBENCH_SANDBOX=0`` in the referee's
 environment turns it off (recorded the same way).
 
+A contestant's address space is capped (`limit_memory`: $LATENTBENCH_MEMORY_MB, else 80 % of the machine's memory),
+so a method that leaks or asks for too much gets a `MemoryError` in its own cell instead of driving the machine into
+swap; and it asks the kernel's out-of-memory killer to take it first (`oom_score_adj` 1000), not the runner.
+
 Not covered: network access; reading what the suite itself can recompute without data (a task generated from a
 public seed, a closed form from the problem it is handed); connecting to a named UNIX socket.
 """
@@ -35,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_SWITCH = "LATENTBENCH_SANDBOX"
+ENV_MEMORY = "LATENTBENCH_MEMORY_MB"  # the contestant's address-space cap in MiB (0: none)
+MEMORY_SHARE = 0.8  # the default cap, as a share of the machine's memory
 
 # Landlock's system calls share their numbers on every Linux architecture
 _CREATE, _ADD_RULE, _RESTRICT = 444, 445, 446
@@ -216,3 +222,34 @@ def _add_rule(libc: ctypes.CDLL, ruleset: int, path: str, rights: int) -> None:
             raise OSError(ctypes.get_errno(), f"Landlock refused a rule for {path}")
     finally:
         os.close(pfd)
+
+
+def _mem_total_mb() -> int:
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def limit_memory(environ: dict[str, str] | os._Environ) -> str:
+    """Cap this process's address space (soft and hard: it cannot be raised again); what was applied."""
+    import resource
+
+    text = str(environ.get(ENV_MEMORY, "")).strip()
+    try:
+        mb = int(text) if text else int(MEMORY_SHARE * _mem_total_mb())
+    except ValueError:
+        return f"no memory cap ({ENV_MEMORY}={text!r} is not a whole number of MiB)"
+    if mb <= 0:
+        return "no memory cap"
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = mb << 20 if hard == resource.RLIM_INFINITY else min(mb << 20, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    except (ValueError, OSError) as exc:
+        return f"no memory cap ({exc})"
+    return f"address space capped at {cap >> 20} MiB"

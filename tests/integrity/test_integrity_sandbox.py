@@ -11,7 +11,6 @@ import pytest
 from conftest import attacker, needs_landlock, refused
 from latentbench.isolation import sandbox
 
-pytestmark = needs_landlock
 SEARCH = ["random-search"]
 
 
@@ -22,6 +21,7 @@ def _marker(monkeypatch) -> bytes:
     return marker
 
 
+@needs_landlock
 def test_a_learner_cannot_open_the_data_files(grids, tmp_path, monkeypatch):
     data = tmp_path / "data"
     data.mkdir()
@@ -33,6 +33,7 @@ def test_a_learner_cannot_open_the_data_files(grids, tmp_path, monkeypatch):
     refused(rows, "LoadsTheDigits", "PermissionError")
 
 
+@needs_landlock
 def test_a_method_cannot_read_the_referees_memory(grids, monkeypatch):
     marker = _marker(monkeypatch)
     rows = grids.attacked("bnn-search/gaussian-18bit", SEARCH, [attacker("escape.py", "ReadsRefereeMemory")])
@@ -40,6 +41,7 @@ def test_a_method_cannot_read_the_referees_memory(grids, monkeypatch):
     assert marker.hex() not in error
 
 
+@needs_landlock
 def test_a_method_cannot_signal_the_referee(grids, monkeypatch):
     if sandbox.abi_version() < 6:
         pytest.skip("Landlock ABI < 6 scopes no signals")
@@ -48,6 +50,7 @@ def test_a_method_cannot_signal_the_referee(grids, monkeypatch):
     refused(rows, "SignalsTheReferee", "PermissionError")
 
 
+@needs_landlock
 def test_without_the_sandbox_each_hole_is_real(grids, tmp_path, monkeypatch):
     """The controls: with LATENTBENCH_SANDBOX=0 the same methods read the marker and may signal the referee."""
     monkeypatch.setenv("LATENTBENCH_SANDBOX", "0")
@@ -59,6 +62,7 @@ def test_without_the_sandbox_each_hole_is_real(grids, tmp_path, monkeypatch):
     refused(rows, "SignalsTheReferee", "may signal the referee")
 
 
+@needs_landlock
 def test_rows_say_whether_the_sandbox_was_applied(grids, monkeypatch):
     rows = grids.attacked("bnn-search/gaussian-18bit", SEARCH, [attacker("escape.py", "FindsNothing")])
     provenance = rows.loc[rows["method"] == "FindsNothing", "provenance"].iloc[0]
@@ -69,3 +73,11 @@ def test_the_out_of_memory_killer_takes_a_contestant_first(grids):
     """A method that eats the machine's memory must not get the runner killed in its place."""
     rows = grids.attacked("bnn-search/gaussian-18bit", SEARCH, [attacker("escape.py", "SaysItsOOMScore")])
     refused(rows, "SaysItsOOMScore", "oom_score_adj 1000")
+
+
+def test_a_method_over_the_memory_cap_fails_in_its_own_cell(grids, monkeypatch):
+    monkeypatch.setenv("LATENTBENCH_MEMORY_MB", "4096")
+    rows = grids.attacked("bnn-search/gaussian-18bit", SEARCH, [attacker("escape.py", "AsksForTooMuch")])
+    refused(rows, "AsksForTooMuch", "MemoryError")
+    provenance = rows.loc[rows["method"] == "random-search", "provenance"].iloc[0]
+    assert "address space capped at 4096 MiB" in str(provenance)

@@ -76,3 +76,11 @@ class SaysItsOOMScore:
     def search(self, oracle, budget, rng):
         with open("/proc/self/oom_score_adj") as handle:
             raise RuntimeError(f"oom_score_adj {handle.read().strip()}")
+
+
+class AsksForTooMuch:
+    """Asks for 8 GiB at once (a leak, or a batch too large for the machine)."""
+
+    def search(self, oracle, budget, rng):
+        block = np.ones(8 << 27)  # 8 GiB of float64
+        return SearchResult(configs=np.array([int(block[0])]))
