@@ -32,6 +32,9 @@ class DiscreteSource:
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.choice(len(self.probs), size=n, p=self.probs)
 
+    def fingerprint(self) -> str:
+        return _digest(self.probs, self.distortion)
+
 
 @dataclass(frozen=True)
 class GaussianSource:
@@ -50,6 +53,9 @@ class GaussianSource:
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.sigma * rng.standard_normal(n)
+
+    def fingerprint(self) -> str:
+        return _digest(self.variance)
 
     @staticmethod
     def distortion(x, y):
@@ -180,7 +186,7 @@ class GaussianLatentProblem(LogPartitionProblem):
         return float(cf.gaussian_log_marginal(self.x, self.W, self.b, self.sigma))
 
     def fingerprint(self) -> str:
-        return array_digest(self.W, self.b, self.x, self.sigma, self.proposal.mean, self.proposal.std)
+        return _digest(self.W, self.b, self.x, self.sigma, self.proposal.mean, self.proposal.std)
 
 
 class RBMProblem(LogPartitionProblem):
@@ -220,10 +226,10 @@ class RBMProblem(LogPartitionProblem):
         return cf.rbm_log_partition(self.W, self.a, self.b)
 
     def fingerprint(self) -> str:
-        return array_digest(self.W, self.a, self.b, self.proposal.probs)
+        return _digest(self.W, self.a, self.b, self.proposal.probs)
 
 
-def array_digest(*arrays: Any) -> str:
+def _digest(*arrays: Any) -> str:
     """A 16-hex-digit SHA-256 of the arrays' float64 bytes: a problem's fingerprint in its data checksums."""
     h = hashlib.sha256()
     for arr in arrays:

@@ -36,7 +36,6 @@ from ..bounds_problems import (
     GaussianSource,
     LogPartitionProblem,
     RBMProblem,
-    array_digest,
 )
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import MethodError
@@ -160,8 +159,8 @@ class _RateDistortionTask(Task):
     def data_info(self, tier: str) -> DataInfo:
         return DataInfo(copy="generated", checksums={"source": self.fingerprint()})
 
-    def fingerprint(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def fingerprint(self) -> str:
+        return self.problem.fingerprint()
 
     def data(self, tier: str, seed: int):
         self.budget(tier)  # validates the tier; the source is the same for every tier and seed
@@ -230,9 +229,6 @@ class BinaryHamming(_RateDistortionTask):
     def max_distortion(self) -> float:
         return min(self.P, 1 - self.P)
 
-    def fingerprint(self) -> str:
-        return array_digest(self.problem.probs, self.problem.distortion)
-
 
 @register_task
 class MaryHamming(_RateDistortionTask):
@@ -249,9 +245,6 @@ class MaryHamming(_RateDistortionTask):
 
     def max_distortion(self) -> float:
         return (self.M - 1.0) / self.M
-
-    def fingerprint(self) -> str:
-        return array_digest(self.problem.probs, self.problem.distortion)
 
 
 @register_task
@@ -270,9 +263,6 @@ class GaussianMSE(_RateDistortionTask):
 
     def max_distortion(self) -> float:
         return self.VARIANCE
-
-    def fingerprint(self) -> str:
-        return array_digest(self.VARIANCE)
 
 
 LOGZ_METRICS = (
