@@ -201,7 +201,7 @@ def _publish_task(acc: _Output, st: ResultsStore, task: Task, rows: Any) -> None
     acc.written += [md, csv]
     acc.index_md.append(f"- [{task.name}]({md.relative_to(out)}) — {task.description.split('. ')[0].split('; ')[0]}")
     acc.sections.append(TaskEntry(task, board, csv, out / fig_rel if fig_rel else None, tier,
-                                  paired=pairs, notes=board_notes(board, task)))
+                                  paired=pairs, notes=board_notes(board, task), note=note or ""))
 
 
 def _publish_report(acc: _Output, family: str, rows: Any) -> None:
