@@ -24,15 +24,32 @@ RY gates of k consecutive qubits, the block's CNOTs folded in as a column permut
 product that also rotates the axes, so no transposes are copied and real arithmetic halves the flops; the RZ layer
 is one diagonal, applied as two outer-product factors. Gradients use the adjoint method (one backward sweep, the
 per-block environments reduced to 2x2 per qubit), with preallocated buffers reused across calls.
+
+Threads (why the simulator splits its own work): torch's intra-op threads barely help these shapes (n = 18, one
+restart: 0.116 s with 2 threads against 0.127 s with 1), so with T > 1 threads every state-sized kernel is cut into
+T parts run at once, one in the calling thread and one in each of T - 1 persistent helper threads (`_Team`), each
+with one torch thread (torch releases the GIL inside a kernel): a block product by column ranges (each part its own
+rows of the input, its own columns of the output: a BLAS product with a leading dimension, no copy), elementwise
+kernels by ranges, the environment reductions as partial sums added in part order. Kernels that need each other's
+output are separated by the team's join; the phase layer is fused with the first block product of its layer, and
+the conj of the adjoint state with its phase, so a layer of b blocks costs b joins. The thread count is
+`threads`, else the run's `--threads` (`latentbench.threads.run_threads`), else torch's own count; 1 thread runs
+the serial kernels unchanged (the same bits as before). T threads agree with 1 to float round-off (the partial
+sums are added in another order).
 """
 from __future__ import annotations
 
 import math
+import os
+import queue
+import threading
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
+
+from .threads import run_threads
 
 CDTYPE = torch.complex128
 RDTYPE = torch.float64
@@ -108,6 +125,73 @@ def tail_partition(n: int, k: int, pairs: Sequence[tuple[int, int]] = ()) -> lis
 _STAGGER = (4096 + 256) // 16  # complex128 elements between consecutive work buffers
 
 
+def _ranges(total: int, parts: int, unit: int = 1) -> list[tuple[int, int]]:
+    """`parts` consecutive ranges covering [0, total), their bounds multiples of `unit` (some may be empty)."""
+    units = total // unit
+    return [(units * p // parts * unit, (units * (p + 1) // parts * unit) if p < parts - 1 else total)
+            for p in range(parts)]
+
+
+class _Team:
+    """`size - 1` persistent helper threads and the calling thread, running the `size` parts of one split kernel at
+    once (`run`); each helper runs torch with one intra-op thread. Kernels release the GIL, so the parts overlap."""
+
+    def __init__(self, size: int):
+        self.size = int(size)
+        self._lock = threading.Lock()
+        self._done: queue.SimpleQueue = queue.SimpleQueue()
+        self._tasks: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(self.size - 1)]
+        for i, q in enumerate(self._tasks):
+            threading.Thread(target=self._loop, args=(q,), name=f"latentbench-statevector-{i + 1}",
+                             daemon=True).start()
+
+    def _loop(self, tasks: queue.SimpleQueue) -> None:
+        torch.set_num_threads(1)  # this thread's own pools (OpenMP and MKL keep a per-thread count)
+        while True:
+            fn, part = tasks.get()
+            try:
+                fn(part)
+                self._done.put(None)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller, which re-raises it
+                self._done.put(e)
+
+    def run(self, fn: Callable[[int], None]) -> None:
+        """fn(0), ..., fn(size - 1) at once (part 0 in this thread); returns when all are done, re-raising the
+        first error."""
+        with self._lock:
+            for i, q in enumerate(self._tasks):
+                q.put((fn, i + 1))
+            err: BaseException | None = None
+            try:
+                fn(0)
+            except BaseException as e:  # noqa: BLE001 - re-raised once the helpers are done with the buffers
+                err = e
+            for _ in self._tasks:
+                got = self._done.get()
+                if err is None and got is not None:
+                    err = got
+            if err is not None:
+                raise err
+
+
+_TEAMS: dict[int, _Team] = {}
+_TEAMS_PID = os.getpid()
+_TEAMS_LOCK = threading.Lock()
+
+
+def _team(size: int) -> _Team:
+    """The process's team of `size` threads (started on first use; a forked child starts its own)."""
+    global _TEAMS_PID
+    with _TEAMS_LOCK:
+        if os.getpid() != _TEAMS_PID:  # threads do not survive a fork
+            _TEAMS.clear()
+            _TEAMS_PID = os.getpid()
+        t = _TEAMS.get(size)
+        if t is None:
+            t = _TEAMS[size] = _Team(size)
+        return t
+
+
 @dataclass
 class _Work:
     """Preallocated buffers for one batch size: the per-step states b''_s and four scratch states (the last one
@@ -148,6 +232,12 @@ class BrickAnsatz:
     def random_params(self, batch: int, rng: np.random.Generator) -> np.ndarray:
         """Angles uniform in [0, 2 pi), as in the reference initialisation."""
         return rng.uniform(0.0, 2 * math.pi, size=(batch, 2, self.steps, self.n))
+
+    def parts(self) -> int:
+        """Threads a call uses: `threads` if given, else the run's `--threads` (`latentbench.threads`), else torch's
+        own count (read at each call, so a cell's setting applies)."""
+        t = self.threads if self.threads is not None else (run_threads() or torch.get_num_threads())
+        return max(1, int(t))
 
     # ------------------------------------------------------------------ gates
     def _ry(self, params: torch.Tensor) -> torch.Tensor:
@@ -251,6 +341,125 @@ class BrickAnsatz:
             d_r.copy_(cur)
         return dst
 
+    # ------------------------------------------------------------------ split kernels (threads > 1)
+    @staticmethod
+    def _phase_rows(x: torch.Tensor, diag: tuple[torch.Tensor, torch.Tensor], out: torch.Tensor, h0: int, h1: int,
+                    conj: bool = False) -> None:
+        """`_apply_phase` on rows [h0, h1) of the (first half) x (second half) view: the same products, per element."""
+        hi, lo = diag
+        if conj:
+            hi, lo = hi.conj(), lo.conj()
+        b = x.shape[0]
+        v = out.view(b, hi.shape[1], lo.shape[1])[:, h0:h1]
+        torch.mul(x.view(b, hi.shape[1], lo.shape[1])[:, h0:h1], hi[:, h0:h1, None], out=v)
+        v.mul_(lo[:, None, :])
+
+    def _layer_split(self, team: _Team, mats: Sequence[torch.Tensor], src: torch.Tensor, dst: torch.Tensor,
+                     spare: torch.Tensor, phase: tuple | None = None,
+                     first: Callable[[int], None] | None = None) -> None:
+        """`_apply_layer` with every block product cut into the team's column ranges (part p: rows [r0, r1) of the
+        input, columns [r0, r1) of the output). `phase` = (x, diag): first src = D x, each part on the rows its
+        first product reads (fused when the ranges line up); `first(p)`: more work for part p of the first product
+        (it must not write the layer's buffers)."""
+        b, size = src.shape[0], 2 * src.shape[1]
+        s_r, d_r, p_r = (torch.view_as_real(t).view(b, -1) for t in (src, dst, spare))
+        plan, cur, nblk = [], s_r, len(mats)
+        for i, m in enumerate(reversed(mats)):  # the serial path's choice of targets
+            target = d_r if (nblk - 1 - i) % 2 == 0 else p_r
+            if target is cur:
+                target = p_r if cur is d_r else d_r
+            plan.append((m, cur, target))
+            cur = target
+        T = team.size
+        fused = False
+        if phase is not None:
+            x, diag = phase
+            n_hi, n_lo = diag[0].shape[1], diag[1].shape[1]
+            kk0 = plan[0][0].shape[-1]
+            unit = 2 * n_lo // kk0 if (2 * n_lo) % kk0 == 0 else 0  # first-product rows per phase row
+            fused = unit > 0
+            hrows = _ranges(n_hi, T)
+            if not fused:
+                team.run(lambda p: self._phase_rows(x, diag, src, *hrows[p]))
+        for j, (m, cin, cout) in enumerate(plan):
+            kk = m.shape[-1]
+            R = size // kk
+            sv, tv = cin.view(b, R, kk), cout.view(b, kk, R)
+            rr = [(h0 * unit, h1 * unit) for h0, h1 in hrows] if (j == 0 and fused) else _ranges(R, T)
+
+            def part(p: int, m=m, sv=sv, tv=tv, rr=rr, j=j) -> None:
+                if j == 0 and fused:
+                    self._phase_rows(x, diag, src, *hrows[p])
+                r0, r1 = rr[p]
+                if r1 > r0:
+                    for bi in range(b):
+                        torch.mm(m[bi], sv[bi, r0:r1].T, out=tv[bi, :, r0:r1])
+                if j == 0 and first is not None:
+                    first(p)
+
+            team.run(part)
+        if cur is not d_r:
+            cr = _ranges(size, T)
+            team.run(lambda p: d_r[:, cr[p][0]:cr[p][1]].copy_(cur[:, cr[p][0]:cr[p][1]]))
+
+    def _forward_split(self, params: torch.Tensor, w: _Work, team: _Team) -> tuple[list[list[torch.Tensor]], list]:
+        """`_forward` with the team (the same states up to round-off)."""
+        r = self._ry(params)
+        mats = self._all_block_mats(r)
+        b = params.shape[0]
+        v = torch.ones(b, 1, dtype=RDTYPE)
+        for a in range(self.n - 1):
+            v = (v[:, :, None] * r[:, 0, a, None, :, 0]).reshape(b, -1)
+        last, s0 = r[:, 0, self.n - 1, None, :, 0], w.states[0].view(b, -1, 2)
+        vr = _ranges(v.shape[1], team.size)
+        team.run(lambda p: torch.mul(v[:, vr[p][0]:vr[p][1], None], last, out=s0[:, vr[p][0]:vr[p][1]]))
+        phases = [self._phases(params, s) for s in range(self.steps - 1)]
+        for s in range(1, self.steps):
+            self._layer_split(team, mats[s], w.buf[2], w.states[s], w.buf[0], phase=(w.states[s - 1], phases[s - 1]))
+        return mats, phases
+
+    def _reduce_part(self, b: torch.Tensor, lc: torch.Tensor, p: int, parts: int) -> list[torch.Tensor | None]:
+        """Part p's share of `_reduced`'s block environments E (B, K, K) (None: an empty share), lc = conj(lam)."""
+        bsz, size = b.shape
+        out: list[torch.Tensor | None] = []
+        a = 0
+        for k in self._env_sizes:
+            kk, pre = 1 << k, 1 << a
+            post = size // (pre * kk)
+            if pre == 1:  # share of the columns
+                q0, q1 = _ranges(post, parts)[p]
+                bv, lv = b.view(bsz, kk, post)[:, :, q0:q1], lc.view(bsz, kk, post)[:, :, q0:q1]
+                e = torch.stack([torch.mm(bv[i], lv[i].T) for i in range(bsz)]) if q1 > q0 else None
+            elif post == 1:  # share of the rows
+                q0, q1 = _ranges(pre, parts)[p]
+                bv, lv = b.view(bsz, pre, kk)[:, q0:q1], lc.view(bsz, pre, kk)[:, q0:q1]
+                e = torch.stack([torch.mm(bv[i].T, lv[i]) for i in range(bsz)]) if q1 > q0 else None
+            else:  # share of the leading axes
+                q0, q1 = _ranges(pre, parts)[p]
+                bv, lv = b.view(bsz, pre, kk, post)[:, q0:q1], lc.view(bsz, pre, kk, post)[:, q0:q1]
+                e = (torch.stack([torch.bmm(bv[i], lv[i].transpose(1, 2)).sum(0) for i in range(bsz)])
+                     if q1 > q0 else None)
+            out.append(e)
+            a += k
+        return out
+
+    def _reduced_from(self, shares: list[list[torch.Tensor | None]]) -> torch.Tensor:
+        """(B, n, 2, 2) per-qubit reductions from the parts' environment shares, added in part order."""
+        out: torch.Tensor | None = None
+        a = 0
+        for blk, k in enumerate(self._env_sizes):
+            es = [sh[blk] for sh in shares if sh[blk] is not None]
+            e = es[0]
+            for x in es[1:]:
+                e = e + x
+            if out is None:
+                out = torch.empty(e.shape[0], self.n, 2, 2, dtype=CDTYPE)
+            rows, cols = self._env_index[blk]
+            out[:, a:a + k] = e[:, rows, cols].sum(-1)
+            a += k
+        assert out is not None
+        return out
+
     # ------------------------------------------------------------------ forward
     def _forward(self, params: torch.Tensor, w: _Work) -> tuple[list[list[torch.Tensor]], list]:
         """Fills w.states[s] with b''_s = R_s P_s D_{s-1} b''_{s-1} (the state after step s's RY layer, before its
@@ -273,9 +482,13 @@ class BrickAnsatz:
         """Final states (B, 2^n) complex128, index = configuration (without the last RZ layer)."""
         p = torch.as_tensor(params, dtype=RDTYPE)
         p = p.reshape(-1, 2, self.steps, self.n)
-        with _threads(self.threads), torch.no_grad():
+        parts = self.parts()
+        with _threads(1 if parts > 1 else self.threads), torch.no_grad():
             w = self._work_for(p.shape[0])
-            self._forward(p, w)
+            if parts > 1:
+                self._forward_split(p, w, _team(parts))
+            else:
+                self._forward(p, w)
             return w.states[-1].clone()
 
     def probs(self, params: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -294,6 +507,10 @@ class BrickAnsatz:
         """
         p = torch.as_tensor(params, dtype=RDTYPE).reshape(-1, 2, self.steps, self.n)
         C = torch.as_tensor(cost, dtype=RDTYPE)
+        parts = self.parts()
+        if parts > 1:
+            with _threads(1), torch.no_grad():
+                return self._value_and_grad_split(p, C, _team(parts))
         bsz = p.shape[0]
         with _threads(self.threads), torch.no_grad():
             w = self._work_for(bsz)
@@ -316,6 +533,58 @@ class BrickAnsatz:
                 self._apply_layer([mm.transpose(1, 2) for mm in mats[s]], lam, spare, tmp)  # R^+ = R^T
                 lam, spare = spare, lam
             grad = grad.flip(-1)  # axes -> parameter (site) order
+        return values.numpy().copy(), grad.numpy()
+
+    def _value_and_grad_split(self, p: torch.Tensor, C: torch.Tensor, team: _Team) -> tuple[np.ndarray, np.ndarray]:
+        """`value_and_grad` with the team: the same sweep, each state-sized kernel in the team's parts."""
+        bsz, T = p.shape[0], team.size
+        w = self._work_for(bsz)
+        mats, phases = self._forward_split(p, w, team)
+        psi, lam, spare, tmp, lc = w.states[-1], w.buf[1], w.buf[0], w.buf[2], w.buf[3]
+        cr = _ranges(psi.shape[1], T)
+        vals: list[torch.Tensor | None] = [None] * T
+
+        def head(q: int) -> None:  # values, lam = C psi and conj(lam), on part q's range
+            c0, c1 = cr[q]
+            ps = psi[:, c0:c1]
+            prob = ps.real**2 + ps.imag**2
+            vals[q] = (prob * C[:, c0:c1]).sum(-1) if C.ndim == 2 else prob @ C[c0:c1]
+            torch.mul(ps, C[..., c0:c1], out=lam[:, c0:c1])
+            torch.conj_physical(lam[:, c0:c1], out=lc[:, c0:c1])
+
+        team.run(head)
+        values = vals[0]
+        for v in vals[1:]:
+            values = values + v
+        grad = torch.zeros(bsz, 2, self.steps, self.n, dtype=RDTYPE)
+        shares: list[list[torch.Tensor | None]] = [[] for _ in range(T)]
+        for s in range(self.steps - 1, -1, -1):
+            b_s = w.states[s]
+            if s < self.steps - 1:
+                n_lo = phases[s][1].shape[1]
+                hr = _ranges(phases[s][0].shape[1], T)
+
+                def adj_phase(q: int, lam=lam, diag=phases[s]) -> None:  # lam <- D^+ lam, and its conj
+                    self._phase_rows(lam, diag, lam, *hr[q], conj=True)
+                    c0, c1 = hr[q][0] * n_lo, hr[q][1] * n_lo
+                    torch.conj_physical(lam[:, c0:c1], out=lc[:, c0:c1])
+
+                team.run(adj_phase)
+
+            def reduce(q: int, b_s=b_s) -> None:
+                shares[q] = self._reduce_part(b_s, lc, q, T)
+
+            if s == 0:
+                team.run(reduce)
+            else:
+                self._layer_split(team, [mm.transpose(1, 2) for mm in mats[s]], lam, spare, tmp, first=reduce)
+            m = self._reduced_from(shares)
+            grad[:, 0, s] = m[..., 0, 1].real - m[..., 1, 0].real
+            if s < self.steps - 1:
+                grad[:, 1, s] = m[..., 0, 0].imag - m[..., 1, 1].imag
+            lam, spare = spare, lam
+        grad = grad.flip(-1)
+        assert values is not None
         return values.numpy().copy(), grad.numpy()
 
     def _reduced(self, b: torch.Tensor, lam: torch.Tensor, lc: torch.Tensor | None = None) -> torch.Tensor:
