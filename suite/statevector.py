@@ -380,7 +380,10 @@ class BrickAnsatz:
             fused = unit > 0
             hrows = _ranges(n_hi, T)
             if not fused:
-                team.run(lambda p: self._phase_rows(x, diag, src, *hrows[p]))
+                def phase_only(p: int) -> None:
+                    self._phase_rows(x, diag, src, *hrows[p])
+
+                team.run(phase_only)
         for j, (m, cin, cout) in enumerate(plan):
             kk = m.shape[-1]
             R = size // kk
@@ -400,7 +403,11 @@ class BrickAnsatz:
             team.run(part)
         if cur is not d_r:
             cr = _ranges(size, T)
-            team.run(lambda p: d_r[:, cr[p][0]:cr[p][1]].copy_(cur[:, cr[p][0]:cr[p][1]]))
+
+            def copy(p: int) -> None:
+                d_r[:, cr[p][0]:cr[p][1]].copy_(cur[:, cr[p][0]:cr[p][1]])
+
+            team.run(copy)
 
     def _forward_split(self, params: torch.Tensor, w: _Work, team: _Team) -> tuple[list[list[torch.Tensor]], list]:
         """`_forward` with the team (the same states up to round-off)."""
@@ -412,7 +419,11 @@ class BrickAnsatz:
             v = (v[:, :, None] * r[:, 0, a, None, :, 0]).reshape(b, -1)
         last, s0 = r[:, 0, self.n - 1, None, :, 0], w.states[0].view(b, -1, 2)
         vr = _ranges(v.shape[1], team.size)
-        team.run(lambda p: torch.mul(v[:, vr[p][0]:vr[p][1], None], last, out=s0[:, vr[p][0]:vr[p][1]]))
+
+        def product_state(p: int) -> None:  # the last qubit's column times the others', into the complex state
+            torch.mul(v[:, vr[p][0]:vr[p][1], None], last, out=s0[:, vr[p][0]:vr[p][1]])
+
+        team.run(product_state)
         phases = [self._phases(params, s) for s in range(self.steps - 1)]
         for s in range(1, self.steps):
             self._layer_split(team, mats[s], w.buf[2], w.states[s], w.buf[0], phase=(w.states[s - 1], phases[s - 1]))
@@ -445,20 +456,15 @@ class BrickAnsatz:
 
     def _reduced_from(self, shares: list[list[torch.Tensor | None]]) -> torch.Tensor:
         """(B, n, 2, 2) per-qubit reductions from the parts' environment shares, added in part order."""
-        out: torch.Tensor | None = None
-        a = 0
-        for blk, k in enumerate(self._env_sizes):
-            es = [sh[blk] for sh in shares if sh[blk] is not None]
+        blocks = []
+        for blk in range(len(self._env_sizes)):
+            es = [e for sh in shares if (e := sh[blk]) is not None]
             e = es[0]
-            for x in es[1:]:
-                e = e + x
-            if out is None:
-                out = torch.empty(e.shape[0], self.n, 2, 2, dtype=CDTYPE)
+            for more in es[1:]:
+                e = e + more
             rows, cols = self._env_index[blk]
-            out[:, a:a + k] = e[:, rows, cols].sum(-1)
-            a += k
-        assert out is not None
-        return out
+            blocks.append(e[:, rows, cols].sum(-1))
+        return torch.cat(blocks, 1)
 
     # ------------------------------------------------------------------ forward
     def _forward(self, params: torch.Tensor, w: _Work) -> tuple[list[list[torch.Tensor]], list]:
@@ -542,7 +548,7 @@ class BrickAnsatz:
         mats, phases = self._forward_split(p, w, team)
         psi, lam, spare, tmp, lc = w.states[-1], w.buf[1], w.buf[0], w.buf[2], w.buf[3]
         cr = _ranges(psi.shape[1], T)
-        vals: list[torch.Tensor | None] = [None] * T
+        vals: list[torch.Tensor] = [torch.zeros(bsz, dtype=RDTYPE)] * T
 
         def head(q: int) -> None:  # values, lam = C psi and conj(lam), on part q's range
             c0, c1 = cr[q]
@@ -561,12 +567,12 @@ class BrickAnsatz:
         for s in range(self.steps - 1, -1, -1):
             b_s = w.states[s]
             if s < self.steps - 1:
-                n_lo = phases[s][1].shape[1]
-                hr = _ranges(phases[s][0].shape[1], T)
+                hr, n_lo = _ranges(phases[s][0].shape[1], T), phases[s][1].shape[1]
 
-                def adj_phase(q: int, lam=lam, diag=phases[s]) -> None:  # lam <- D^+ lam, and its conj
-                    self._phase_rows(lam, diag, lam, *hr[q], conj=True)
-                    c0, c1 = hr[q][0] * n_lo, hr[q][1] * n_lo
+                def adj_phase(q: int, lam=lam, diag=phases[s], hr=hr, n_lo=n_lo) -> None:  # lam <- D^+ lam; conj
+                    h0, h1 = hr[q]
+                    self._phase_rows(lam, diag, lam, h0, h1, conj=True)
+                    c0, c1 = h0 * n_lo, h1 * n_lo
                     torch.conj_physical(lam[:, c0:c1], out=lc[:, c0:c1])
 
                 team.run(adj_phase)
@@ -584,7 +590,6 @@ class BrickAnsatz:
                 grad[:, 1, s] = m[..., 0, 0].imag - m[..., 1, 1].imag
             lam, spare = spare, lam
         grad = grad.flip(-1)
-        assert values is not None
         return values.numpy().copy(), grad.numpy()
 
     def _reduced(self, b: torch.Tensor, lam: torch.Tensor, lc: torch.Tensor | None = None) -> torch.Tensor:
