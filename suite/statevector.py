@@ -43,7 +43,7 @@ import math
 import os
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -199,6 +199,7 @@ class _Work:
 
     states: list[torch.Tensor]
     buf: list[torch.Tensor]
+    views: dict = field(default_factory=dict)  # the split path's per-part views of these buffers, made once
 
 
 class BrickAnsatz:
@@ -354,60 +355,64 @@ class BrickAnsatz:
         torch.mul(x.view(b, hi.shape[1], lo.shape[1])[:, h0:h1], hi[:, h0:h1, None], out=v)
         v.mul_(lo[:, None, :])
 
-    def _layer_split(self, team: _Team, mats: Sequence[torch.Tensor], src: torch.Tensor, dst: torch.Tensor,
-                     spare: torch.Tensor, phase: tuple | None = None,
+    def _layer_split(self, team: _Team, w: _Work, mats: Sequence[torch.Tensor], src: torch.Tensor,
+                     dst: torch.Tensor, spare: torch.Tensor, phase: tuple | None = None,
                      first: Callable[[int], None] | None = None) -> None:
         """`_apply_layer` with every block product cut into the team's column ranges (part p: rows [r0, r1) of the
         input, columns [r0, r1) of the output). `phase` = (x, diag): first src = D x, each part on the rows its
         first product reads (fused when the ranges line up); `first(p)`: more work for part p of the first product
-        (it must not write the layer's buffers)."""
-        b, size = src.shape[0], 2 * src.shape[1]
-        s_r, d_r, p_r = (torch.view_as_real(t).view(b, -1) for t in (src, dst, spare))
-        plan, cur, nblk = [], s_r, len(mats)
-        for i, m in enumerate(reversed(mats)):  # the serial path's choice of targets
-            target = d_r if (nblk - 1 - i) % 2 == 0 else p_r
-            if target is cur:
-                target = p_r if cur is d_r else d_r
-            plan.append((m, cur, target))
-            cur = target
-        T = team.size
-        fused = False
-        if phase is not None:
-            x, diag = phase
-            n_hi, n_lo = diag[0].shape[1], diag[1].shape[1]
-            kk0 = plan[0][0].shape[-1]
-            unit = 2 * n_lo // kk0 if (2 * n_lo) % kk0 == 0 else 0  # first-product rows per phase row
-            fused = unit > 0
-            hrows = _ranges(n_hi, T)
-            if not fused:
-                def phase_only(p: int) -> None:
-                    self._phase_rows(x, diag, src, *hrows[p])
+        (it must not write the layer's buffers). `w` keeps the per-part views of the buffers across calls."""
+        T, b = team.size, src.shape[0]
+        n_hi, n_lo = (phase[1][0].shape[1], phase[1][1].shape[1]) if phase is not None else (0, 0)
+        key = ("layer", T, src.data_ptr(), dst.data_ptr(), spare.data_ptr(), tuple(m.shape[-1] for m in mats), n_lo)
+        if key not in w.views:
+            w.views[key] = self._layer_views(T, [m.shape[-1] for m in mats], src, dst, spare, n_hi, n_lo)
+        views, hrows, fused, tail = w.views[key]
+        if phase is not None and not fused:
+            def phase_only(p: int) -> None:
+                self._phase_rows(phase[0], phase[1], src, *hrows[p])
 
-                team.run(phase_only)
-        for j, (m, cin, cout) in enumerate(plan):
-            kk = m.shape[-1]
-            R = size // kk
-            sv, tv = cin.view(b, R, kk), cout.view(b, kk, R)
-            rr = [(h0 * unit, h1 * unit) for h0, h1 in hrows] if (j == 0 and fused) else _ranges(R, T)
-
-            def part(p: int, m=m, sv=sv, tv=tv, rr=rr, j=j) -> None:
+            team.run(phase_only)
+        for j, m in enumerate(reversed(mats)):
+            def part(p: int, ms=tuple(m[bi] for bi in range(b)), pv=views[j], j=j) -> None:
                 if j == 0 and fused:
-                    self._phase_rows(x, diag, src, *hrows[p])
-                r0, r1 = rr[p]
-                if r1 > r0:
-                    for bi in range(b):
-                        torch.mm(m[bi], sv[bi, r0:r1].T, out=tv[bi, :, r0:r1])
+                    self._phase_rows(phase[0], phase[1], src, *hrows[p])  # type: ignore[index]
+                for mb, (a, o) in zip(ms, pv[p]):
+                    torch.mm(mb, a, out=o)
                 if j == 0 and first is not None:
                     first(p)
 
             team.run(part)
-        if cur is not d_r:
-            cr = _ranges(size, T)
-
+        if tail:
             def copy(p: int) -> None:
-                d_r[:, cr[p][0]:cr[p][1]].copy_(cur[:, cr[p][0]:cr[p][1]])
+                tail[p][0].copy_(tail[p][1])
 
             team.run(copy)
+
+    @staticmethod
+    def _layer_views(T: int, kks: Sequence[int], src: torch.Tensor, dst: torch.Tensor, spare: torch.Tensor,
+                     n_hi: int, n_lo: int) -> tuple[list, list, bool, list]:
+        """The split layer's plan: per product (from the back) and part, the (input^T, output) views of every batch
+        row; the phase's row ranges; whether the phase is fused with the first product; the final copy's views."""
+        b, size = src.shape[0], 2 * src.shape[1]
+        s_r, d_r, p_r = (torch.view_as_real(t).view(b, -1) for t in (src, dst, spare))
+        cur, nblk, views = s_r, len(kks), []
+        hrows = _ranges(n_hi, T) if n_hi else []
+        unit = 2 * n_lo // kks[-1] if n_hi and (2 * n_lo) % kks[-1] == 0 else 0  # first-product rows per phase row
+        for i, kk in enumerate(reversed(kks)):  # the serial path's choice of targets
+            target = d_r if (nblk - 1 - i) % 2 == 0 else p_r
+            if target is cur:
+                target = p_r if cur is d_r else d_r
+            R = size // kk
+            sv, tv = cur.view(b, R, kk), target.view(b, kk, R)
+            rr = [(h0 * unit, h1 * unit) for h0, h1 in hrows] if (i == 0 and unit) else _ranges(R, T)
+            views.append([[(sv[bi, r0:r1].T, tv[bi, :, r0:r1]) for bi in range(b)] if r1 > r0 else []
+                          for r0, r1 in rr])
+            cur = target
+        tail = []
+        if cur is not d_r:
+            tail = [(d_r[:, c0:c1], cur[:, c0:c1]) for c0, c1 in _ranges(size, T)]
+        return views, hrows, unit > 0, tail
 
     def _forward_split(self, params: torch.Tensor, w: _Work, team: _Team) -> tuple[list[list[torch.Tensor]], list]:
         """`_forward` with the team (the same states up to round-off)."""
@@ -426,32 +431,47 @@ class BrickAnsatz:
         team.run(product_state)
         phases = [self._phases(params, s) for s in range(self.steps - 1)]
         for s in range(1, self.steps):
-            self._layer_split(team, mats[s], w.buf[2], w.states[s], w.buf[0], phase=(w.states[s - 1], phases[s - 1]))
+            self._layer_split(team, w, mats[s], w.buf[2], w.states[s], w.buf[0],
+                              phase=(w.states[s - 1], phases[s - 1]))
         return mats, phases
 
-    def _reduce_part(self, b: torch.Tensor, lc: torch.Tensor, p: int, parts: int) -> list[torch.Tensor | None]:
-        """Part p's share of `_reduced`'s block environments E (B, K, K) (None: an empty share), lc = conj(lam)."""
+    def _reduce_views(self, b: torch.Tensor, lc: torch.Tensor, parts: int) -> list[list]:
+        """Per part, per environment block of `_reduced`: None (an empty share) or (batched, [(x, y) per batch
+        row]) with the part's share of E = sum x @ y (lc = conj(lam)); views made once per pair of buffers."""
         bsz, size = b.shape
-        out: list[torch.Tensor | None] = []
+        plan: list[list] = [[] for _ in range(parts)]
         a = 0
         for k in self._env_sizes:
             kk, pre = 1 << k, 1 << a
             post = size // (pre * kk)
-            if pre == 1:  # share of the columns
-                q0, q1 = _ranges(post, parts)[p]
-                bv, lv = b.view(bsz, kk, post)[:, :, q0:q1], lc.view(bsz, kk, post)[:, :, q0:q1]
-                e = torch.stack([torch.mm(bv[i], lv[i].T) for i in range(bsz)]) if q1 > q0 else None
-            elif post == 1:  # share of the rows
-                q0, q1 = _ranges(pre, parts)[p]
-                bv, lv = b.view(bsz, pre, kk)[:, q0:q1], lc.view(bsz, pre, kk)[:, q0:q1]
-                e = torch.stack([torch.mm(bv[i].T, lv[i]) for i in range(bsz)]) if q1 > q0 else None
-            else:  # share of the leading axes
-                q0, q1 = _ranges(pre, parts)[p]
-                bv, lv = b.view(bsz, pre, kk, post)[:, q0:q1], lc.view(bsz, pre, kk, post)[:, q0:q1]
-                e = (torch.stack([torch.bmm(bv[i], lv[i].transpose(1, 2)).sum(0) for i in range(bsz)])
-                     if q1 > q0 else None)
-            out.append(e)
+            for p in range(parts):
+                if pre == 1:  # share of the columns
+                    q0, q1 = _ranges(post, parts)[p]
+                    bv, lv = b.view(bsz, kk, post)[:, :, q0:q1], lc.view(bsz, kk, post)[:, :, q0:q1]
+                    item = (False, [(bv[i], lv[i].T) for i in range(bsz)])
+                elif post == 1:  # share of the rows
+                    q0, q1 = _ranges(pre, parts)[p]
+                    bv, lv = b.view(bsz, pre, kk)[:, q0:q1], lc.view(bsz, pre, kk)[:, q0:q1]
+                    item = (False, [(bv[i].T, lv[i]) for i in range(bsz)])
+                else:  # share of the leading axes
+                    q0, q1 = _ranges(pre, parts)[p]
+                    bv, lv = b.view(bsz, pre, kk, post)[:, q0:q1], lc.view(bsz, pre, kk, post)[:, q0:q1]
+                    item = (True, [(bv[i], lv[i].transpose(1, 2)) for i in range(bsz)])
+                plan[p].append(item if q1 > q0 else None)
             a += k
+        return plan
+
+    @staticmethod
+    def _reduce_part(plan: list) -> list[torch.Tensor | None]:
+        """One part's shares of the block environments (B, K, K), from its `_reduce_views` plan."""
+        out: list[torch.Tensor | None] = []
+        for item in plan:
+            if item is None:
+                out.append(None)
+                continue
+            batched, pairs = item
+            es = [torch.bmm(x, y).sum(0) if batched else torch.mm(x, y) for x, y in pairs]
+            out.append(es[0][None] if len(es) == 1 else torch.stack(es))
         return out
 
     def _reduced_from(self, shares: list[list[torch.Tensor | None]]) -> torch.Tensor:
@@ -577,13 +597,17 @@ class BrickAnsatz:
 
                 team.run(adj_phase)
 
-            def reduce(q: int, b_s=b_s) -> None:
-                shares[q] = self._reduce_part(b_s, lc, q, T)
+            key = ("reduce", T, b_s.data_ptr(), lc.data_ptr())
+            if key not in w.views:
+                w.views[key] = self._reduce_views(b_s, lc, T)
+
+            def reduce(q: int, plan=w.views[key]) -> None:
+                shares[q] = self._reduce_part(plan[q])
 
             if s == 0:
                 team.run(reduce)
             else:
-                self._layer_split(team, [mm.transpose(1, 2) for mm in mats[s]], lam, spare, tmp, first=reduce)
+                self._layer_split(team, w, [mm.transpose(1, 2) for mm in mats[s]], lam, spare, tmp, first=reduce)
             m = self._reduced_from(shares)
             grad[:, 0, s] = m[..., 0, 1].real - m[..., 1, 0].real
             if s < self.steps - 1:
