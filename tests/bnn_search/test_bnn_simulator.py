@@ -163,3 +163,29 @@ def test_team_reraises_a_part_error_and_stays_usable() -> None:
     out = [0, 0]
     team.run(lambda p: out.__setitem__(p, p + 1))
     assert out == [1, 2]
+
+
+def test_team_caller_takes_the_parts_of_a_busy_helper() -> None:
+    """Parts are claimed, not assigned: while the helper is held up (a busy machine), the caller runs every part."""
+    import threading
+
+    from latentbench.statevector import _Job, _Team
+
+    team = _Team(2)
+    gate, held = threading.Event(), threading.Event()
+
+    def hold(p: int) -> None:
+        held.set()
+        gate.wait(30)
+
+    stuck = _Job(hold, 1)
+    team._tasks[0].put(stuck)  # the helper takes this job's only part and waits on the gate
+    assert held.wait(30)
+    ran: dict[int, int] = {}
+    team.run(lambda p: ran.__setitem__(p, threading.get_ident()))
+    assert ran == {0: threading.get_ident(), 1: threading.get_ident()}
+    gate.set()
+    assert stuck.done.get(timeout=30) is None
+    out = [0, 0]
+    team.run(lambda p: out.__setitem__(p, p + 1))
+    assert out == [1, 2]
