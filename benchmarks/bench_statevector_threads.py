@@ -10,6 +10,11 @@ variant alike. Prints the load average before and after, each variant's best and
 bests (1 thread / T threads: the speed-up) and the median of the per-round ratios. ``--intra-op`` adds the kernels
 of the 1-thread path run with torch's own T intra-op threads (what T threads did before the simulator split its own
 work). On a machine shared with other jobs the T-thread figure is only as good as the idle cores: read the load.
+
+``--cpu-estimate`` (for a busy machine) also prints an estimate, not a wall time: from thread CPU times (which do not
+count time spent descheduled), 1 thread's CPU seconds per call against the T-thread call's critical path, the sum
+over its joins of the slowest part plus the caller's CPU between joins; it leaves out the helpers' wake-up latency
+and assumes T idle cores.
 """
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--threads", type=int, default=2, help="the thread count set against 1")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds (best of)")
     ap.add_argument("--intra-op", action="store_true", help="also time the 1-thread kernels on torch's T threads")
+    ap.add_argument("--cpu-estimate", action="store_true", help="also the critical-path estimate from CPU times")
     args = ap.parse_args(argv)
 
     load = os.getloadavg()
@@ -77,8 +83,51 @@ def main(argv: list[str]) -> None:
             line += (f"   speed-up vs 1 thread: best/best {min(times[base]) / min(times[k]):.2f}x, median per-round "
                      f"{per_round:.2f}x")
         print(line, flush=True)
+    if args.cpu_estimate:
+        cpu_estimate(variants["1 thread"], variants[f"{T} threads"], x, cost, args.rounds)
     load = os.getloadavg()
     print(f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
+
+
+def cpu_estimate(one, many, x: np.ndarray, cost: np.ndarray, rounds: int) -> None:
+    """Best-of-`rounds` 1-thread CPU seconds against the T-thread call's critical path (see the module doc)."""
+    from latentbench import statevector
+
+    joins: list[tuple[float, float]] = []  # (slowest part's CPU, the caller's CPU inside the join)
+    plain = statevector._Team.run
+
+    def timed_run(team, fn) -> None:
+        cpu: dict[int, float] = {}
+
+        def part(p: int) -> None:
+            t = time.thread_time()
+            fn(p)
+            cpu[p] = time.thread_time() - t
+
+        t = time.thread_time()
+        plain(team, part)
+        joins.append((max(cpu.values()), time.thread_time() - t))
+
+    ones, paths, n_joins = [], [], 0
+    statevector._Team.run = timed_run  # type: ignore[method-assign]
+    try:
+        for _ in range(rounds):
+            t = time.process_time()
+            one.value_and_grad(x, cost)
+            ones.append(time.process_time() - t)
+            joins.clear()
+            t = time.thread_time()
+            many.value_and_grad(x, cost)
+            caller = time.thread_time() - t
+            paths.append(sum(j[0] for j in joins) + caller - sum(j[1] for j in joins))
+            n_joins = len(joins)
+    finally:
+        statevector._Team.run = plain  # type: ignore[method-assign]
+    ratio = min(ones) / min(paths)
+    per_round = statistics.median(a / b for a, b in zip(ones, paths))
+    print(f"  CPU estimate (not a wall time; assumes idle cores, no wake-up latency): 1 thread {min(ones):.4f} s CPU, "
+          f"{many.parts()} threads critical path {min(paths):.4f} s over {n_joins} joins: {ratio:.2f}x (best of "
+          f"{rounds}; median per-round {per_round:.2f}x)")
 
 
 if __name__ == "__main__":
