@@ -293,6 +293,22 @@ class BrickAnsatz:
             factors.append(f)
         return factors[0], factors[1]
 
+    def _all_phases(self, params: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """`_phases` of steps 0 .. S - 2 at once (the same products per element, so the same bits; S - 1 times
+        fewer small kernels, which the split path runs in the caller between joins)."""
+        if self.steps < 2:
+            return []
+        phi = params[:, 1, :self.steps - 1].flip(-1)  # (B, S - 1, n)
+        d = torch.polar(torch.ones(phi.shape + (2,), dtype=RDTYPE), torch.stack((-phi / 2, phi / 2), -1))
+        b, sg, h = phi.shape[0], phi.shape[1], self._half
+        factors = []
+        for lo, hi in ((0, h), (h, self.n)):
+            f = torch.ones(b, sg, 1, dtype=CDTYPE)
+            for a in range(lo, hi):
+                f = (f[:, :, :, None] * d[:, :, a, None, :]).reshape(b, sg, -1)
+            factors.append(f)
+        return [(factors[0][:, s], factors[1][:, s]) for s in range(sg)]
+
     @staticmethod
     def _apply_phase(x: torch.Tensor, diag: tuple[torch.Tensor, torch.Tensor], out: torch.Tensor,
                      conj: bool = False) -> torch.Tensor:
@@ -456,7 +472,7 @@ class BrickAnsatz:
             torch.mul(v[:, vr[p][0]:vr[p][1], None], last, out=s0[:, vr[p][0]:vr[p][1]])
 
         team.run(product_state)
-        phases = [self._phases(params, s) for s in range(self.steps - 1)]
+        phases = self._all_phases(params)
         for s in range(1, self.steps):
             self._layer_split(team, w, mats[s], w.buf[2], w.states[s], w.buf[0],
                               phase=(w.states[s - 1], phases[s - 1]))
@@ -488,30 +504,32 @@ class BrickAnsatz:
             a += k
         return plan
 
-    @staticmethod
-    def _reduce_part(plan: list) -> list[torch.Tensor | None]:
-        """One part's shares of the block environments (B, K, K), from its `_reduce_views` plan."""
-        out: list[torch.Tensor | None] = []
-        for item in plan:
-            if item is None:
-                out.append(None)
-                continue
-            batched, pairs = item
-            es = [torch.bmm(x, y).sum(0) if batched else torch.mm(x, y) for x, y in pairs]
-            out.append(es[0][None] if len(es) == 1 else torch.stack(es))
-        return out
+    def _reduce_part(self, plan: list) -> torch.Tensor:
+        """One part's share of the per-qubit reductions (B, n, 2, 2), from its `_reduce_views` plan (each block's
+        environment share reduced to 2x2 per qubit in the part: the reduction is linear, so shares add)."""
+        out: torch.Tensor | None = None
+        a = 0
+        for blk, item in enumerate(plan):
+            k = self._env_sizes[blk]
+            if item is not None:
+                batched, pairs = item
+                es = [torch.bmm(x, y).sum(0) if batched else torch.mm(x, y) for x, y in pairs]
+                e = es[0][None] if len(es) == 1 else torch.stack(es)
+                if out is None:
+                    out = torch.zeros(e.shape[0], self.n, 2, 2, dtype=CDTYPE)
+                rows, cols = self._env_index[blk]
+                out[:, a:a + k] = e[:, rows, cols].sum(-1)
+            a += k
+        return out if out is not None else torch.zeros(0)
 
-    def _reduced_from(self, shares: list[list[torch.Tensor | None]]) -> torch.Tensor:
-        """(B, n, 2, 2) per-qubit reductions from the parts' environment shares, added in part order."""
-        blocks = []
-        for blk in range(len(self._env_sizes)):
-            es = [e for sh in shares if (e := sh[blk]) is not None]
-            e = es[0]
-            for more in es[1:]:
-                e = e + more
-            rows, cols = self._env_index[blk]
-            blocks.append(e[:, rows, cols].sum(-1))
-        return torch.cat(blocks, 1)
+    @staticmethod
+    def _reduced_from(shares: list[torch.Tensor]) -> torch.Tensor:
+        """(B, n, 2, 2) per-qubit reductions: the parts' shares added in part order (an empty share: size 0)."""
+        full = [sh for sh in shares if sh.numel()]
+        m = full[0]
+        for more in full[1:]:
+            m = m + more
+        return m
 
     # ------------------------------------------------------------------ forward
     def _forward(self, params: torch.Tensor, w: _Work) -> tuple[list[list[torch.Tensor]], list]:
@@ -610,7 +628,7 @@ class BrickAnsatz:
         for v in vals[1:]:
             values = values + v
         grad = torch.zeros(bsz, 2, self.steps, self.n, dtype=RDTYPE)
-        shares: list[list[torch.Tensor | None]] = [[] for _ in range(T)]
+        shares: list[torch.Tensor] = [torch.zeros(0)] * T
         for s in range(self.steps - 1, -1, -1):
             b_s = w.states[s]
             if s < self.steps - 1:
