@@ -165,13 +165,20 @@ class _Team:
         self.size = int(size)
         self._lock = threading.Lock()
         self._tasks: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(self.size - 1)]
+        before, ready = torch.get_num_threads(), threading.Semaphore(0)
         for i, q in enumerate(self._tasks):
-            threading.Thread(target=self._loop, args=(q,), name=f"latentbench-statevector-{i + 1}",
+            threading.Thread(target=self._loop, args=(q, ready), name=f"latentbench-statevector-{i + 1}",
                              daemon=True).start()
+        for _ in self._tasks:
+            ready.acquire()
+        torch.set_num_threads(before)  # a helper's set_num_threads(1) also moved torch's default for new threads
 
     @staticmethod
-    def _loop(jobs: queue.SimpleQueue) -> None:
-        torch.set_num_threads(1)  # this thread's own pools (OpenMP and MKL keep a per-thread count)
+    def _loop(jobs: queue.SimpleQueue, ready: threading.Semaphore) -> None:
+        # one torch thread here: MKL keeps this per thread; torch's own count is process-wide, and the split path
+        # holds it at 1 (`_threads(1)`) while its parts run
+        torch.set_num_threads(1)
+        ready.release()
         while True:
             job = jobs.get()
             while (part := job.claim(True)) is not None:

@@ -189,3 +189,19 @@ def test_team_caller_takes_the_parts_of_a_busy_helper() -> None:
     out = [0, 0]
     team.run(lambda p: out.__setitem__(p, p + 1))
     assert out == [1, 2]
+
+
+def test_split_path_leaves_torch_thread_count_as_it_was() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        rng = np.random.default_rng(6)
+        for threads in (2, 4):  # a call that starts a new team, and one that reuses it
+            for _ in range(2):
+                ans = BrickAnsatz(6, 3, threads=threads)
+                ans.value_and_grad(ans.random_params(1, rng), rng.random(1 << 6))
+                assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
