@@ -1,18 +1,20 @@
 """Our statevector simulator on 1 thread against T threads, in one process, interleaved (run this file).
 
     python benchmarks/bench_statevector_threads.py                 # n = 18, 8 steps, 1 vs 2 threads, best of 7
-    python benchmarks/bench_statevector_threads.py --rounds 15 --threads 2 --intra-op
+    python benchmarks/bench_statevector_threads.py --rounds 15 --threads 2 --split
 
 One objective + gradient (`BrickAnsatz.value_and_grad`, one restart) per call, the same angles and cost for every
 variant; the variants are checked to agree (value and gradient, 1e-12) before timing, then timed in interleaved
 rounds (one call of each per round, the order rotated each round), so a noisy spell on a shared machine hits every
 variant alike. Prints the load average before and after, each variant's best and median seconds, the ratio of the
-bests (1 thread / T threads: the speed-up) and the median of the per-round ratios. ``--intra-op`` adds the kernels
-of the 1-thread path run with torch's own T intra-op threads (what T threads did before the simulator split its own
-work). On a machine shared with other jobs the T-thread figure is only as good as the idle cores: read the load.
+bests (1 thread / T threads: the speed-up) and the median of the per-round ratios. T threads are the simulator's
+default (torch's own intra-op threads); ``--split`` adds its split path (`BrickAnsatz(split=True)`: each kernel cut
+into T parts on its own helper threads). On a machine shared with other jobs the T-thread figures are only as good as
+the idle cores: read the load.
 
-``--cpu-estimate`` (for a busy machine) also prints an estimate, not a wall time: from thread CPU times (which do not
-count time spent descheduled), 1 thread's CPU seconds per call against the T-thread call's critical path, the sum
+``--cpu-estimate`` (for a busy machine; with ``--split``) also prints an estimate, not a wall time: from thread CPU
+times (which do not count time spent descheduled), 1 thread's CPU seconds per call against the split call's
+critical path, the sum
 over its joins of the slowest part plus the caller's CPU between joins; it leaves out the helpers' wake-up latency
 and assumes T idle cores.
 """
@@ -33,18 +35,13 @@ def main(argv: list[str]) -> None:
 
     from latentbench.statevector import BrickAnsatz
 
-    class IntraOp(BrickAnsatz):
-        """The 1-thread kernels with torch's intra-op threads (the path before the split)."""
-
-        def parts(self) -> int:
-            return 1
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=18)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2, help="the thread count set against 1")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds (best of)")
-    ap.add_argument("--intra-op", action="store_true", help="also time the 1-thread kernels on torch's T threads")
+    ap.add_argument("--split", "--intra-op", dest="split", action="store_true",
+                    help="also time the split path (each kernel cut into T parts on the simulator's own threads)")
     ap.add_argument("--cpu-estimate", action="store_true", help="also the critical-path estimate from CPU times")
     args = ap.parse_args(argv)
 
@@ -57,8 +54,8 @@ def main(argv: list[str]) -> None:
     T = args.threads
     variants = {"1 thread": BrickAnsatz(args.n, args.steps, threads=1),
                 f"{T} threads": BrickAnsatz(args.n, args.steps, threads=T)}
-    if args.intra_op:
-        variants[f"{T} intra-op"] = IntraOp(args.n, args.steps, threads=T)
+    if args.split:
+        variants[f"{T} split"] = BrickAnsatz(args.n, args.steps, threads=T, split=True)
     ref_v, ref_g = variants["1 thread"].value_and_grad(x, cost)
     for name, ans in variants.items():  # agreement first (and every variant's buffers allocated, threads started)
         v, g = ans.value_and_grad(x, cost)
@@ -83,8 +80,8 @@ def main(argv: list[str]) -> None:
             line += (f"   speed-up vs 1 thread: best/best {min(times[base]) / min(times[k]):.2f}x, median per-round "
                      f"{per_round:.2f}x")
         print(line, flush=True)
-    if args.cpu_estimate:
-        cpu_estimate(variants["1 thread"], variants[f"{T} threads"], x, cost, args.rounds)
+    if args.cpu_estimate and args.split:
+        cpu_estimate(variants["1 thread"], variants[f"{T} split"], x, cost, args.rounds)
     load = os.getloadavg()
     print(f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
 

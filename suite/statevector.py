@@ -25,19 +25,19 @@ product that also rotates the axes, so no transposes are copied and real arithme
 is one diagonal, applied as two outer-product factors. Gradients use the adjoint method (one backward sweep, the
 per-block environments reduced to 2x2 per qubit), with preallocated buffers reused across calls.
 
-Threads (why the simulator splits its own work): torch's intra-op threads barely help these shapes (n = 18, one
-restart: 0.116 s with 2 threads against 0.127 s with 1), so with T > 1 threads every state-sized kernel is cut into
-T parts run at once, one in the calling thread and one in each of T - 1 persistent helper threads (`_Team`), each
-with one torch thread (torch releases the GIL inside a kernel): a block product by column ranges (each part its own
-rows of the input, its own columns of the output: a BLAS product with a leading dimension, no copy), elementwise
-kernels by ranges, the environment reductions as partial sums added in part order. Kernels that need each other's
-output are separated by the team's join; the phase layer is fused with the first block product of its layer, and
-the conj of the adjoint state with its phase, so a layer of b blocks costs b joins (86 per objective + gradient at
-n = 18, 8 steps). Parts are claimed rather than assigned, so a helper the OS has not scheduled yet (a busy
-machine) leaves its part to the caller instead of stalling it. The thread count is
-`threads`, else the run's `--threads` (`latentbench.threads.run_threads`), else torch's own count; 1 thread runs
-the serial kernels unchanged (the same bits as before). T threads agree with 1 to float round-off (the partial
-sums are added in another order).
+Threads: with T > 1 threads the kernels run on torch's own intra-op threads by default. A second path splits
+every state-sized kernel into T parts itself (`split=True`, or $LATENTBENCH_SIM_SPLIT=1): one part in the calling
+thread and one in each of T - 1 persistent helper threads (`_Team`), each with one torch thread (torch releases the
+GIL inside a kernel): a block product by column ranges (each part its own rows of the input, its own columns of the
+output: a BLAS product with a leading dimension, no copy), elementwise kernels by ranges, the environment reductions
+as partial sums added in part order, separated by the team's joins (86 per objective + gradient at n = 18, 8 steps;
+the phase layer fused with the first block product of its layer). Parts are claimed rather than assigned, so a
+helper the OS has not scheduled yet leaves its part to the caller. Measured side by side (CHANGELOG.md): on a quiet
+2-core machine torch's intra-op threads are faster (n = 18, 2 threads: 1.81x against 1.40x for the split path);
+on a busy one OpenMP's barriers stall and the split path keeps its speed. The thread count is `threads`, else the
+run's `--threads` (`latentbench.threads.run_threads`), else torch's own count; 1 thread runs the serial kernels
+unchanged (the same bits as before). T threads agree with 1 to float round-off (the partial sums are added in
+another order).
 """
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ import torch
 from .threads import run_threads
 
 CDTYPE = torch.complex128
+ENV_SPLIT = "LATENTBENCH_SIM_SPLIT"  # "1": the split path for T > 1 threads (see the module docstring)
 RDTYPE = torch.float64
 
 
@@ -239,12 +240,15 @@ class _Work:
 class BrickAnsatz:
     """The reference ansatz on `n` qubits with `steps` steps, simulated in torch (float64 / complex128)."""
 
-    def __init__(self, n: int, steps: int, block: int | None = None, threads: int | None = None):
+    def __init__(self, n: int, steps: int, block: int | None = None, threads: int | None = None,
+                 split: bool | None = None):
         if n < 1 or steps < 1:
             raise ValueError(f"need n >= 1 and steps >= 1 (got n={n}, steps={steps})")
         self.n, self.steps = int(n), int(steps)
         self.block = int(block) if block is not None else 4
         self.threads = threads
+        # with T > 1 threads: the split path (`_Team`) or torch's own intra-op threads (default; see the docstring)
+        self.split = bool(split) if split is not None else os.environ.get(ENV_SPLIT, "0").strip() == "1"
         # per step: the pair-aligned block partition (small last block) and each block's CNOT index map
         self._layout: list[list[tuple[int, int, torch.Tensor]]] = []
         for s in range(1, self.steps + 1):
@@ -560,7 +564,7 @@ class BrickAnsatz:
         """Final states (B, 2^n) complex128, index = configuration (without the last RZ layer)."""
         p = torch.as_tensor(params, dtype=RDTYPE)
         p = p.reshape(-1, 2, self.steps, self.n)
-        parts = self.parts()
+        parts = self.parts() if self.split else 1
         with _threads(1 if parts > 1 else self.threads), torch.no_grad():
             w = self._work_for(p.shape[0])
             if parts > 1:
@@ -585,7 +589,7 @@ class BrickAnsatz:
         """
         p = torch.as_tensor(params, dtype=RDTYPE).reshape(-1, 2, self.steps, self.n)
         C = torch.as_tensor(cost, dtype=RDTYPE)
-        parts = self.parts()
+        parts = self.parts() if self.split else 1
         if parts > 1:
             with _threads(1), torch.no_grad():
                 return self._value_and_grad_split(p, C, _team(parts))

@@ -46,7 +46,7 @@ def test_tail_partition_keeps_cnot_pairs_whole_and_ends_small(block: int) -> Non
 def test_matches_pennylane_default_qubit(n: int, steps: int, block: int, threads: int) -> None:
     rng = np.random.default_rng(n * 10 + steps)
     cost = rng.normal(size=1 << n)
-    ans = BrickAnsatz(n, steps, block=block, threads=threads)
+    ans = BrickAnsatz(n, steps, block=block, threads=threads, split=threads > 1)
     params = ans.random_params(2, rng)
     values, grads = ans.value_and_grad(params, cost)
     for b in range(2):
@@ -65,7 +65,7 @@ def test_matches_pennylane_default_qubit(n: int, steps: int, block: int, threads
 def test_matches_lightning_adjoint(n: int, steps: int, threads: int) -> None:
     rng = np.random.default_rng(n)
     cost = rng.random(1 << n)
-    ans = BrickAnsatz(n, steps, threads=threads)
+    ans = BrickAnsatz(n, steps, threads=threads, split=threads > 1)
     params = ans.random_params(1, rng)
     values, grads = ans.value_and_grad(params, cost)
     f = pennylane_objective(n, steps, cost, "lightning.qubit")
@@ -119,8 +119,8 @@ def test_split_threads_agree_with_one_thread(n: int, steps: int, block: int) -> 
     for batch, cost in ((1, rng.random(1 << n)), (3, rng.normal(size=1 << n)), (3, rng.random((3, 1 << n)))):
         v1, g1 = BrickAnsatz(n, steps, block=block, threads=1).value_and_grad(x[:batch], cost)
         p1 = BrickAnsatz(n, steps, block=block, threads=1).probs(x[:batch])
-        for threads in (2, 3):
-            ans = BrickAnsatz(n, steps, block=block, threads=threads)
+        for threads, split in ((2, True), (3, True), (2, False)):  # the split path, and torch's intra-op threads
+            ans = BrickAnsatz(n, steps, block=block, threads=threads, split=split)
             v, g = ans.value_and_grad(x[:batch], cost)
             assert np.abs(v - v1).max() < 1e-12 and np.abs(g - g1).max() < 1e-12, (batch, threads)
             assert np.abs(ans.probs(x[:batch]) - p1).max() < 1e-12
@@ -140,7 +140,7 @@ def test_threads_come_from_the_run_and_use_helper_threads() -> None:
     with cell_threads(1):
         assert BrickAnsatz(16, 2).parts() == 1
     rng = np.random.default_rng(5)
-    ans = BrickAnsatz(6, 3, threads=3)
+    ans = BrickAnsatz(6, 3, threads=3, split=True)
     ans.value_and_grad(ans.random_params(1, rng), rng.random(1 << 6))
     names = {t.name for t in threading.enumerate()}
     assert {"latentbench-statevector-1", "latentbench-statevector-2"} <= names  # the split path ran
@@ -200,8 +200,15 @@ def test_split_path_leaves_torch_thread_count_as_it_was() -> None:
         rng = np.random.default_rng(6)
         for threads in (2, 4):  # a call that starts a new team, and one that reuses it
             for _ in range(2):
-                ans = BrickAnsatz(6, 3, threads=threads)
+                ans = BrickAnsatz(6, 3, threads=threads, split=True)
                 ans.value_and_grad(ans.random_params(1, rng), rng.random(1 << 6))
                 assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_torch_intra_op_threads_are_the_default_and_the_split_path_is_chosen_by_name(monkeypatch) -> None:
+    assert BrickAnsatz(16, 2, threads=2).split is False
+    assert BrickAnsatz(16, 2, threads=2, split=True).split is True
+    monkeypatch.setenv("LATENTBENCH_SIM_SPLIT", "1")
+    assert BrickAnsatz(16, 2, threads=2).split is True
