@@ -35,6 +35,39 @@ for _name in ("sklearn.cluster", "sklearn.decomposition", "sklearn.linear_model"
     except Exception:  # noqa: BLE001 - an optional library that is not installed
         pass
 
+
+def _warm_first_calls() -> None:
+    """Do once here what every contestant's `init` would otherwise pay for in its first call.
+
+    `torch.manual_seed` asks `torch.cuda` to seed lazily, which records `traceback.format_stack()`: in a fresh
+    fork that reads the source files of every frame of the stack for `linecache` (about 20 ms). Seeding here
+    fills `linecache` with torch's files and this module's; the frames a contestant adds (multiprocessing's start
+    of a child, the contestant's loop) are read here too. threadpoolctl's inventory of the loaded thread pools
+    is taken once (`threads.freeze_pools`)."""
+    import linecache
+    import multiprocessing.forkserver
+    import multiprocessing.process
+    import multiprocessing.spawn
+
+    from latentbench import execute, threads
+    from latentbench.isolation import contestant
+
+    execute.seed_everything(0)
+    for module in (multiprocessing.forkserver, multiprocessing.process, multiprocessing.spawn, contestant,
+                   execute, threads):
+        if getattr(module, "__file__", None):
+            linecache.getlines(module.__file__)
+    try:
+        threads.freeze_pools()
+    except Exception:  # noqa: BLE001 - without threadpoolctl each cell scans as before
+        pass
+
+
+try:
+    _warm_first_calls()
+except Exception:  # noqa: BLE001 - a warm-up is never worth a broken fork server
+    pass
+
 import gc  # noqa: E402
 
 gc.collect()
