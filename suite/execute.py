@@ -159,9 +159,9 @@ def run_cell(cell: Cell) -> CellResult:
 
     The method runs in a contestant process of its own (`latentbench.isolation`) unless the cell asks for a trusted
     in-process run of a registered method; the row's provenance says which."""
+    from .isolation import timing
     from .isolation.cell_method import build_method, start_clock
     from .isolation.file_methods import spec_factory
-    from .isolation import timing
     from .isolation.handle import is_isolated
     from .registry import get_task, resolve_method
 

@@ -55,8 +55,9 @@ def _warm_first_calls() -> None:
     execute.seed_everything(0)
     for module in (multiprocessing.forkserver, multiprocessing.process, multiprocessing.spawn, contestant,
                    execute, threads):
-        if getattr(module, "__file__", None):
-            linecache.getlines(module.__file__)
+        path = getattr(module, "__file__", None)
+        if path:
+            linecache.getlines(path)
     try:
         threads.freeze_pools()
     except Exception:  # noqa: BLE001 - without threadpoolctl each cell scans as before

@@ -78,7 +78,8 @@ def _array_reduction(obj: Any) -> tuple | None:
         return None
     if not (obj.flags.c_contiguous or obj.flags.f_contiguous) or any(s < 0 for s in obj.strides):
         return None
-    return _array, (pickle.PickleBuffer(obj), obj.dtype, obj.shape, obj.strides, bool(obj.flags.writeable))
+    data = pickle.PickleBuffer(obj)  # type: ignore[arg-type]  # an ndarray has the buffer protocol
+    return _array, (data, obj.dtype, obj.shape, obj.strides, bool(obj.flags.writeable))
 
 
 def _rebuild(cls: type, state: dict) -> Any:
