@@ -6,6 +6,12 @@ referee's kill reaches the method's own children too). Every wait on its pipe is
 past it the referee kills the process group — a method that ignores SIGALRM, swallows `BaseException` or sits in a
 long C call stops all the same. A process that dies (an exit, `os._exit`, a signal, the kernel's out-of-memory
 kill) ends the request with a one-line `MethodError` naming the call and how it died.
+
+Speed (measured in CHANGELOG 2026-12-07): the fork server is started before the first cell
+(`start_server_early`) so its imports overlap the referee's; the next contestant is forked in a background
+thread while a cell runs (`_take_spare`: a spare that has received nothing is as fresh as a new fork); a clean
+`close` sends the kill and leaves the reaping for later; a fresh copy of a method (`wait=False`) is constructed
+while the referee goes on.
 """
 from __future__ import annotations
 
@@ -217,7 +223,7 @@ def _proc_stats(pid: int) -> dict:
 class ContestantProcess:
     """One contestant process holding one method object (built from `init` inside it)."""
 
-    def __init__(self, init: dict, deadline: float | None = None):
+    def __init__(self, init: dict, deadline: float | None = None, wait: bool = True):
         self.deadline = deadline  # time.monotonic() value, or None
         self._proxies: dict[int, Any] = {}
         self.stats: dict = {}
@@ -226,8 +232,15 @@ class ContestantProcess:
         self._proc, self._conn = _take_spare()
         timing.note("start", time.perf_counter() - t0)
         self.alive = True
-        self.info = self.request(("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path)}),
-                                 what="constructing the method")
+        message = ("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path)})
+        self.info: Any = None
+        self._constructing = False
+        if wait:
+            self.info = self.request(message, what="constructing the method")
+        else:  # the method is constructed while the referee goes on; the first request waits for it (`_settle`)
+            self._sent_at = time.perf_counter()
+            self._send(message)
+            self._constructing = True
 
     # --------------------------------------------------------------------------------------------- proxies
     def _serve(self, obj: Any) -> tuple:
@@ -307,6 +320,7 @@ class ContestantProcess:
         """Send `msg`, serve proxy calls until the answer comes, return it (or raise the method's error)."""
         if not self.alive:
             raise MethodError(f"the method's process is gone ({what})")
+        self._settle()
         t0, self._received = time.perf_counter(), 0
         sent = self._send(msg)
         phase = msg[0] if msg[0] not in ("call", "helper") else f"{msg[0]}:{str(msg[1]).rsplit(':', 1)[-1]}"
@@ -314,6 +328,16 @@ class ContestantProcess:
             return self._await(msg, what)
         finally:
             timing.note(phase, time.perf_counter() - t0, sent, self._received)
+
+    def _settle(self) -> None:
+        """Wait for the construction sent without waiting (`wait=False`); its failure is the method's error."""
+        if self._constructing:
+            self._constructing = False
+            self._received = 0
+            try:
+                self.info = self._await(("init",), "constructing the method")
+            finally:
+                timing.note("init", time.perf_counter() - self._sent_at, 0, self._received)
 
     def _await(self, msg: tuple, what: str) -> Any:
         while True:
