@@ -69,3 +69,20 @@ def cell_threads(threads: int | None) -> Iterator[None]:
                     os.environ["OMP_NUM_THREADS"] = env_before
     finally:
         _current.reset(token)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the enclosed code with torch's intra-op pool at `n` threads (None or 0: as it is), restored after: a
+    tier's own pin (rd-curve's `torch_threads`), inside the cell's `cell_threads`."""
+    if not n:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

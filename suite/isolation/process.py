@@ -18,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from typing import Any
@@ -232,15 +234,20 @@ class ContestantProcess:
         self._proc, self._conn = _take_spare()
         timing.note("start", time.perf_counter() - t0)
         self.alive = True
-        message = ("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path)})
+        self.tmpdir: str | None = tempfile.mkdtemp(prefix="latentbench-contestant-")  # its only temp folder
+        message = ("init", {**init, "environ": dict(os.environ), "sys_path": list(sys.path), "tmpdir": self.tmpdir})
         self.info: Any = None
         self._constructing = False
-        if wait:
-            self.info = self.request(message, what="constructing the method")
-        else:  # the method is constructed while the referee goes on; the first request waits for it (`_settle`)
-            self._sent_at = time.perf_counter()
-            self._send(message)
-            self._constructing = True
+        try:
+            if wait:
+                self.info = self.request(message, what="constructing the method")
+            else:  # the method is constructed while the referee goes on; the first request waits for it (`_settle`)
+                self._sent_at = time.perf_counter()
+                self._send(message)
+                self._constructing = True
+        except BaseException:
+            self.kill()
+            raise
 
     # --------------------------------------------------------------------------------------------- proxies
     def _serve(self, obj: Any) -> tuple:
@@ -393,3 +400,6 @@ class ContestantProcess:
                 self._conn.close()
             except OSError:
                 pass
+        tmpdir, self.tmpdir = getattr(self, "tmpdir", None), None
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)

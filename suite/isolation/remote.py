@@ -80,6 +80,11 @@ class RemoteMethod:
         if name.isidentifier():  # name the stand-in's type after the method's class
             self.__class__ = type(name, (RemoteMethod,), {"__module__": "latentbench.isolation.remote"})
 
+    @property
+    def sandbox(self) -> str:
+        """What the contestant's operating-system sandbox applied (`sandbox.apply`), as the contestant reported it."""
+        return str((self._proc.info or {}).get("sandbox") or "none (not reported)")
+
     # ------------------------------------------------------------------------------------------------- calls
     def _request(self, kind: str, name: str, args: tuple, kwargs: dict) -> Any:
         what = f"{'running' if kind == 'call' else 'handing over'} {name}()"
@@ -126,8 +131,9 @@ class RemoteMethod:
     # ------------------------------------------------------------------------------------------------- processes
     def fresh(self) -> "RemoteMethod":
         """The same method built anew in a new process that has seen nothing (the lossless decode runs there);
-        it shares this one's deadline. It is constructed while the referee goes on (its first request waits)."""
-        other = RemoteMethod(self._init, self._deadline, class_name=type(self).__name__)
+        it shares this one's deadline, and no scratch folder with the encoder. It is constructed while the referee
+        goes on (its first request waits)."""
+        other = RemoteMethod({**self._init, "scratch": None}, self._deadline, class_name=type(self).__name__)
         self._fresh.append(other)
         return other
 

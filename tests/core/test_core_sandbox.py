@@ -1,0 +1,100 @@
+"""The contestant's operating-system sandbox: its rules allow all reads but the denied paths (checked as plain
+data, anywhere), and applied in a child process (where Linux Landlock exists) they refuse what they must."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from latentbench.isolation import sandbox
+
+
+def _tree(tmp_path):
+    (tmp_path / "keep" / "deep").mkdir(parents=True)
+    (tmp_path / "keep" / "deep" / "a.txt").write_text("a")
+    (tmp_path / "deny" / "sub").mkdir(parents=True)
+    (tmp_path / "deny" / "sub" / "labels.txt").write_text("secret")
+    (tmp_path / "top.txt").write_text("t")
+    (tmp_path / "link").symlink_to(tmp_path / "deny")
+    return tmp_path
+
+
+def _granted(rules, path, right):
+    path = os.path.realpath(path)
+    return any((r & right) and (path == p or path.startswith(p.rstrip("/") + "/")) for p, r in rules)
+
+
+def test_rules_allow_every_read_but_beneath_the_denied_paths(tmp_path):
+    root = _tree(tmp_path)
+    rules = sandbox.read_rules([str(root / "deny")], root=str(root))
+    assert _granted(rules, root / "keep" / "deep" / "a.txt", sandbox.READ_FILE)
+    assert _granted(rules, root / "top.txt", sandbox.READ_FILE)
+    assert not _granted(rules, root / "deny" / "sub" / "labels.txt", sandbox.READ_FILE)
+    # the way to the denied folder can be listed (names), not read
+    assert _granted(rules, root / "deny", sandbox.READ_DIR)
+    assert not _granted(rules, root, sandbox.READ_FILE)
+    # a symbolic link into the denied folder grants nothing
+    assert not any(p == os.path.realpath(root / "deny") and r & sandbox.READ_FILE for p, r in rules)
+
+
+def test_a_denied_file_is_left_out_and_its_siblings_kept(tmp_path):
+    root = _tree(tmp_path)
+    (root / "keep" / "labels.csv").write_text("secret")
+    rules = sandbox.read_rules([str(root / "keep" / "labels.csv")], root=str(root))
+    assert not _granted(rules, root / "keep" / "labels.csv", sandbox.READ_FILE)
+    assert _granted(rules, root / "keep" / "deep" / "a.txt", sandbox.READ_FILE)
+    assert _granted(rules, root / "deny" / "sub" / "labels.txt", sandbox.READ_FILE)
+
+
+def test_with_nothing_denied_one_rule_covers_the_root(tmp_path):
+    assert sandbox.read_rules([], root=str(tmp_path)) == [(os.path.realpath(tmp_path), sandbox.READ)]
+
+
+def test_the_policy_denies_the_data_the_cache_and_bundled_datasets(tmp_path):
+    import sklearn  # noqa: F401 - the policy names its bundled datasets when it is loaded
+
+    env = {"LATENTBENCH_DATA": str(tmp_path / "d"), "LATENTBENCH_CACHE": str(tmp_path / "c")}
+    (tmp_path / "d").mkdir()
+    (tmp_path / "c").mkdir()
+    scratch = tmp_path / "scratch"
+    file_policy = sandbox.policy_for(env, str(tmp_path), str(scratch), registered=False)
+    assert {os.path.realpath(tmp_path / "d"), os.path.realpath(tmp_path / "c")} <= set(file_policy.deny_read)
+    bundled = [p for p in file_policy.deny_read if os.path.join("sklearn", "datasets", "data") in p]
+    assert any(p.endswith("digits.csv.gz") for p in bundled)
+    assert not any(p.endswith(".py") for p in bundled)  # its package stays importable
+    assert os.path.realpath(scratch) in file_policy.allow_write
+    registered = sandbox.policy_for(env, str(tmp_path), None, registered=True)
+    assert os.path.realpath(tmp_path / "c" / "rd-curve") in registered.allow_write  # the reference weights' cache
+    assert not any("rd-curve" in p for p in file_policy.allow_write)
+
+
+@pytest.mark.skipif(sandbox.abi_version() <= 0, reason="Linux Landlock is not available here")
+def test_applied_in_a_child_it_refuses_reads_writes_and_the_parents_memory(tmp_path):
+    root = _tree(tmp_path)
+    (root / "w").mkdir()
+    policy = sandbox.Policy(deny_read=(str(root / "deny"),), allow_write=(str(root / "w"),))
+    parent = os.getpid()
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        results = []
+        try:
+            results.append(sandbox.apply(policy).startswith("landlock"))
+            for action in (lambda: open(root / "keep" / "deep" / "a.txt").read(),
+                           lambda: open(root / "deny" / "sub" / "labels.txt").read(),
+                           lambda: open(root / "link" / "sub" / "labels.txt").read(),
+                           lambda: open(root / "w" / "x", "w").write("x"),
+                           lambda: open(root / "elsewhere", "w").write("x"),
+                           lambda: open(f"/proc/{parent}/mem", "rb")):
+                try:
+                    action()
+                    results.append(True)
+                except PermissionError:
+                    results.append(False)
+        finally:
+            os.write(w, bytes(int(x) for x in results))
+            os._exit(0)
+    os.close(w)
+    os.waitpid(child, 0)
+    got = list(os.read(r, 64))
+    assert got == [1, 1, 0, 0, 1, 0, 0], got
