@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from conftest import deterministic
 from latentbench.isolation import process, wire
 from latentbench.isolation.remote import RemoteMethod
 from latentbench.results import ResultsStore
@@ -95,8 +96,6 @@ def test_the_timing_log_records_phases_only_when_asked(tmp_path, monkeypatch):
 def test_a_conv_method_on_length_one_axis_strides_gives_the_trusted_rows(tmp_path):
     """The PixelGAN cluster rows differed isolated vs trusted (each reproducible) because the contestant's copy of
     the images had fresh strides on their channel axis: the same cell must give the same numbers both ways."""
-    from conftest import deterministic
-
     grid = dict(selector="representation/cluster/mnist-16", methods=["pixelgan"], tier="smoke", seeds=1)
     run(**grid, store=tmp_path / "iso.sqlite")
     run(**grid, store=tmp_path / "trusted.sqlite", trusted=True)
