@@ -159,6 +159,7 @@ def run_cell(cell: Cell) -> CellResult:
 
     The method runs in a contestant process of its own (`latentbench.isolation`) unless the cell asks for a trusted
     in-process run of a registered method; the row's provenance says which."""
+    from .isolation import timing
     from .isolation.cell_method import build_method, start_clock
     from .isolation.handle import is_isolated
 
@@ -176,7 +177,10 @@ def run_cell(cell: Cell) -> CellResult:
         label = f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"
         with cell_threads(cell.threads):
             # so is starting the method's process (a fork); its construction counts against the time limit
+            timing.begin(label)
+            t_build = time.perf_counter()
             method, origin = build_method(cell, spec, kwargs, limit, scratch, label)
+            timing.note("build", time.perf_counter() - t_build)
             reset_peak_mem()
             wall0, cpu0 = time.perf_counter(), time.process_time()
             start_clock(method, limit)
@@ -185,6 +189,7 @@ def run_cell(cell: Cell) -> CellResult:
                 seed_everything(cell.seed)
             with _time_limit(limit), cell_label(label), cell_scratch(scratch):
                 measurements = list(task.evaluate(method, data, budget, cell.seed))
+            timing.note("evaluate", time.perf_counter() - wall0)
             env = environment()  # inside the cell's thread setting: torch's pool as the cell ran
         wall = time.perf_counter() - wall0
         if limit and wall > limit:
@@ -199,6 +204,7 @@ def run_cell(cell: Cell) -> CellResult:
     result.wall_s = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     contestant = _close(method)
+    timing.end(isolation=origin.get("isolation", ""), status=result.status)
     if result.status == "ok" and scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)  # an errored cell keeps its finished phases for the re-run
     result.cpu_s = cpu + contestant.get("cpu_s", 0.0)

@@ -11,7 +11,14 @@ Design. The referee runs the task; the method lives in a *contestant process* of
 `contestant`), forked per cell from a fork server that has the suite, numpy and torch imported but never loaded
 task data (`preload`). The task's code sees a stand-in (`remote.RemoteMethod`): each call is a request over a pipe
 that carries pickled copies of the protocol's public inputs; the reply is read by an unpickler that admits plain
-data only (`wire`), so nothing the method returns can run code in the referee. Consequences, family by family:
+data only (`wire`), so nothing the method returns can run code in the referee. A numpy array crosses as its
+bytes with its exact strides (numpy's own pickle would give fresh ones, and torch reads the strides of length-1 axes
+to pick a memory format), so a contestant's copy is the array a trusted method gets. What isolation costs per cell
+is kept small without sharing anything between methods: the fork server is started before the first cell and
+has done torch's first-call work once; the next contestant is forked in the background while a cell runs (a
+process that has received nothing until its `init`); a cleanly ended contestant is killed without waiting for the
+kernel to free it; `LATENTBENCH_ISOLATION_LOG` records where a cell's time went (`timing`). Consequences, family
+by family:
 
 - every family: a method gets copies, so mutating them cannot touch the referee's cached data or another cell
   (cells of one referee process share that cache read-only); a method file is imported only in contestant

@@ -1,8 +1,13 @@
 """Imported once by the contestants' fork server: the suite, its registered methods' modules, numpy and torch.
 
 A contestant is then a fork of a process that never loaded task data and never ran a thread pool, so it costs a
-fork rather than an interpreter start with torch (about a second and a half), and holds no referee state.
+fork rather than an interpreter start with torch (about a second and a half), and holds no referee state. What
+every contestant would otherwise do first in each cell is done here once (`_warm_first_calls`): seeding torch
+(which reads source files for a traceback), threadpoolctl's inventory of the thread pools, a few torch training
+steps on one thread.
 """
+import sys
+
 import numpy  # noqa: F401
 
 try:
@@ -34,6 +39,72 @@ for _name in ("sklearn.cluster", "sklearn.decomposition", "sklearn.linear_model"
         importlib.import_module(_name)
     except Exception:  # noqa: BLE001 - an optional library that is not installed
         pass
+
+
+def _warm_first_calls() -> None:
+    """Do once here what every contestant's `init` would otherwise pay for in its first call.
+
+    `torch.manual_seed` asks `torch.cuda` to seed lazily, which records `traceback.format_stack()`: in a fresh
+    fork that reads the source files of every frame of the stack for `linecache` (about 20 ms). Seeding here
+    fills `linecache` with torch's files and this module's; the frames a contestant adds (multiprocessing's start
+    of a child, the contestant's loop) are read here too. threadpoolctl's inventory of the loaded thread pools
+    is taken once (`threads.freeze_pools`)."""
+    import linecache
+    import multiprocessing.forkserver
+    import multiprocessing.process
+    import multiprocessing.spawn
+
+    from latentbench import execute, threads
+    from latentbench.isolation import contestant
+
+    execute.seed_everything(0)
+    for module in (multiprocessing.forkserver, multiprocessing.process, multiprocessing.spawn, contestant,
+                   execute, threads):
+        path = getattr(module, "__file__", None)
+        if path:
+            linecache.getlines(path)
+    try:
+        threads.freeze_pools()
+    except Exception:  # noqa: BLE001 - without threadpoolctl each cell scans as before
+        pass
+    _warm_torch()
+
+
+def _warm_torch() -> None:
+    """A few training steps of a tiny conv + MLP with Adam, once, so a contestant's first steps do not pay torch's
+    first-call costs (operator dispatch caches, autograd's and the optimizer's first step: about 0.1 s of every
+    torch method's cell). One thread: no OpenMP pool is started in the process every contestant is forked from.
+    The global generator is put back; a contestant seeds its own anyway."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    before, state = torch.get_num_threads(), torch.random.get_rng_state()
+    torch.set_num_threads(1)
+    try:
+        net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 8 * 8, 8),
+                            nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 2))
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        x, y = torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 0, 1])
+        for _ in range(2):
+            out = net(x)
+            loss = F.cross_entropy(out, y) + F.binary_cross_entropy_with_logits(out, torch.softmax(out, 1).detach())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            net.eval()(x)
+    finally:
+        torch.set_num_threads(before)
+        torch.random.set_rng_state(state)
+
+
+try:
+    _warm_first_calls()
+except Exception:  # noqa: BLE001 - a warm-up is never worth a broken fork server
+    pass
 
 import gc  # noqa: E402
 

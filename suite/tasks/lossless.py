@@ -276,8 +276,11 @@ class LosslessTask(Task[LosslessBudget]):
 
     def evaluate(self, method: Any, data: LosslessData, budget: LosslessBudget, seed: int) -> Iterator[Measurement]:
         items = data.items
+        # an isolated method decodes in a fresh process; it is forked and constructs the method while this one
+        # sets up (it receives nothing but the construction until its own setup)
+        other = fresh(method) if is_isolated(method) else None
         codec = self._prepared(method, data, budget, seed)
-        decoder = codec if not is_isolated(method) else self._prepared(fresh(method), data, budget, seed)
+        decoder = codec if other is None else self._prepared(other, data, budget, seed)
         blob, t_enc, t_dec = _round_trip(codec, decoder, items)
         n, dims = items.shape[0], data.dims
         report = helper(codec, "latentbench.isolation.lossless_side:engine_report")
