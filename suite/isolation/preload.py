@@ -105,6 +105,14 @@ try:
     _warm_first_calls()
 except Exception:  # noqa: BLE001 - a warm-up is never worth a broken fork server
     pass
+try:  # the sandbox's read rules for this environment's data folders, computed once for every contestant
+    import os as _os
+
+    from latentbench.isolation import sandbox as _sandbox
+
+    _sandbox.warm(_os.environ)
+except Exception:  # noqa: BLE001
+    pass
 
 import gc  # noqa: E402
 

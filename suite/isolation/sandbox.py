@@ -143,6 +143,38 @@ def read_rules(deny: tuple[str, ...] | list[str], root: str = "/") -> list[tuple
     return out
 
 
+_RULES: dict[tuple[str, ...], tuple[list[tuple[str, int]], dict[str, int]]] = {}
+
+
+def _stamps(rules: list[tuple[str, int]]) -> dict[str, int]:
+    """The modification times of the folders whose entries the rules list one by one (the way to a denied path)."""
+    out = {}
+    for path, rights in rules:
+        if rights == READ_DIR:
+            try:
+                out[path] = os.stat(path).st_mtime_ns
+            except OSError:
+                out[path] = -1
+    return out
+
+
+def _cached_read_rules(deny: tuple[str, ...]) -> list[tuple[str, int]]:
+    """`read_rules` of `deny`, computed once per process while the listed folders are unchanged: the fork server
+    fills it (`warm`), so contestants forked from it start with the rules; a folder along the way that gained or
+    lost an entry since (its mtime moved) has them computed again."""
+    hit = _RULES.get(deny)
+    if hit is not None and _stamps(hit[0]) == hit[1]:
+        return hit[0]
+    rules = read_rules(deny)
+    _RULES[deny] = (rules, _stamps(rules))
+    return rules
+
+
+def warm(environ: dict[str, str] | os._Environ) -> None:
+    """Compute the read rules for this environment's data folders now (in the fork server, before any fork)."""
+    _cached_read_rules(policy_for(environ, os.getcwd(), None, registered=False).deny_read)
+
+
 def _first(*values: str | None) -> str | None:
     return next((v for v in values if v), None)
 
@@ -191,7 +223,7 @@ def apply(policy: Policy) -> str:
     if fd < 0:
         return f"none (Landlock refused a ruleset: {os.strerror(ctypes.get_errno())})"
     try:
-        rules = read_rules(policy.deny_read)
+        rules = list(_cached_read_rules(policy.deny_read))
         rules += [(w, READ | write) for w in policy.allow_write]
         rules += [(f, READ_FILE | WRITE_FILE | (TRUNCATE if abi >= 3 else 0)) for f in policy.allow_write_files]
         for path, rights in rules:
@@ -214,7 +246,7 @@ def _add_rule(libc: ctypes.CDLL, ruleset: int, path: str, rights: int) -> None:
     except OSError:
         return
     try:
-        if not os.path.isdir(path):
+        if not rights & READ_DIR:  # a rule on a single file (every directory rule carries READ_DIR)
             rights &= FILE_READ | WRITE_FILE | TRUNCATE
         rule = _PathBeneathAttr(rights, pfd)
         if libc.syscall(ctypes.c_long(_ADD_RULE), ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),

@@ -98,3 +98,13 @@ def test_applied_in_a_child_it_refuses_reads_writes_and_the_parents_memory(tmp_p
     os.waitpid(child, 0)
     got = list(os.read(r, 64))
     assert got == [1, 1, 0, 0, 1, 0, 0], got
+
+
+def test_cached_rules_follow_a_new_entry_along_the_way(tmp_path):
+    root = _tree(tmp_path)
+    deny = (os.path.realpath(root / "deny"),)
+    first = sandbox._cached_read_rules(deny)
+    assert sandbox._cached_read_rules(deny) is first  # unchanged folders: the same rules
+    (root / "new.txt").write_text("later")  # the root lies on the way to the denied folder: its listing moved
+    again = sandbox._cached_read_rules(deny)
+    assert _granted(again, root / "new.txt", sandbox.READ_FILE)
