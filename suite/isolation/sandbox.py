@@ -77,6 +77,9 @@ class Policy:
     deny_read: tuple[str, ...] = ()
     allow_write: tuple[str, ...] = ()
     allow_write_files: tuple[str, ...] = field(default=("/dev/null",))
+    # data folders left readable because they hold what every contestant must read (the Python installation, the
+    # suite): denying them would fail every cell; `apply` says so in the row
+    not_denied: tuple[str, ...] = ()
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -205,7 +208,9 @@ def policy_for(environ: dict[str, str] | os._Environ, tmpdir: str, scratch: str 
             pass
     deny_abs = tuple(os.path.realpath(os.path.abspath(d)) for d in deny if os.path.exists(d))
     write_abs = tuple(os.path.realpath(os.path.abspath(w)) for w in write if os.path.isdir(w))
-    return Policy(deny_read=deny_abs, allow_write=write_abs)
+    needed = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[1]))]
+    kept = tuple(d for d in deny_abs if any(_beneath(n, d) for n in needed))
+    return Policy(deny_read=tuple(d for d in deny_abs if d not in kept), allow_write=write_abs, not_denied=kept)
 
 
 def apply(policy: Policy) -> str:
@@ -235,8 +240,10 @@ def apply(policy: Policy) -> str:
     finally:
         os.close(fd)
     scoped = "signals and abstract sockets within the contestant" if abi >= 6 else "no signal scoping (ABI < 6)"
+    left = (f"; left readable, as they hold the Python installation or the suite: {', '.join(policy.not_denied)}"
+            if policy.not_denied else "")
     return (f"landlock ABI {abi}: {len(policy.deny_read)} data paths unreadable, writes to "
-            f"{len(policy.allow_write)} folders, {scoped}")
+            f"{len(policy.allow_write)} folders, {scoped}{left}")
 
 
 def _add_rule(libc: ctypes.CDLL, ruleset: int, path: str, rights: int) -> None:

@@ -108,3 +108,14 @@ def test_cached_rules_follow_a_new_entry_along_the_way(tmp_path):
     (root / "new.txt").write_text("later")  # the root lies on the way to the denied folder: its listing moved
     again = sandbox._cached_read_rules(deny)
     assert _granted(again, root / "new.txt", sandbox.READ_FILE)
+
+
+def test_a_data_folder_holding_the_python_installation_is_left_readable_and_said(tmp_path):
+    """LATENTBENCH_DATA set to a folder above the interpreter (a home folder, say) would otherwise fail every cell."""
+    import sys
+
+    above = os.path.dirname(os.path.realpath(sys.prefix))
+    policy = sandbox.policy_for({"LATENTBENCH_DATA": above, "LATENTBENCH_CACHE": str(tmp_path)}, str(tmp_path), None,
+                                registered=False)
+    assert os.path.realpath(above) in policy.not_denied and os.path.realpath(above) not in policy.deny_read
+    assert os.path.realpath(tmp_path) in policy.deny_read
