@@ -105,6 +105,12 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if not args.dry_run and args.executor == "local" and not args.trusted:
+        # before this process imports the suite's tasks, pandas and torch (seconds): the contestants' fork server
+        # then does its own imports beside them instead of after them
+        from .isolation.process import start_server_early
+
+        start_server_early()
     from rich.console import Console
 
     from .runner import parse_params, run
