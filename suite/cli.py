@@ -109,8 +109,10 @@ def cmd_run(args) -> int:
         # before this process imports the suite's tasks, pandas and torch (seconds): the contestants' fork server
         # then does its own imports beside them instead of after them
         from .isolation.process import start_server_early
+        from .registry import is_file_ref
 
-        start_server_early()
+        files = any(is_file_ref(m) for m in args.method or ())  # a user's method may import anything
+        start_server_early(None if files else args.target)
     from rich.console import Console
 
     from .runner import parse_params, run

@@ -1,11 +1,14 @@
-"""Imported once by the contestants' fork server: the suite, its registered methods' modules, numpy and torch.
+"""Imported once by the contestants' fork server: the suite, its registered methods' modules, numpy, torch, and the
+libraries the run's families declare that their methods import inside calls (`Family.contestant_imports`).
 
 A contestant is then a fork of a process that never loaded task data and never ran a thread pool, so it costs a
 fork rather than an interpreter start with torch (about a second and a half), and holds no referee state. What
 every contestant would otherwise do first in each cell is done here once (`_warm_first_calls`): seeding torch
-(which reads source files for a traceback), threadpoolctl's inventory of the thread pools, a few torch training
-steps on one thread.
+(which reads source files for a traceback), threadpoolctl's inventory of the thread pools, and, for a run whose
+methods train torch models, a few torch training steps on one thread. A run of families that declare fewer
+libraries (bounds: none) gets a server that is ready sooner: the referee waits for it before its first cell.
 """
+import os
 import sys
 
 import numpy  # noqa: F401
@@ -30,11 +33,13 @@ for _spec in _specs.values():  # a baseline's module (sklearn, torch.nn ...) is 
 
 import importlib  # noqa: E402
 
-# libraries the suite's methods import inside their calls (a first import costs seconds, which a contestant
-# would pay in every cell): imported here once
-for _name in ("sklearn.cluster", "sklearn.decomposition", "sklearn.linear_model", "sklearn.preprocessing",
-              "sklearn.exceptions", "scipy.optimize", "scipy.sparse", "torch.nn.functional", "torch.optim",
-              "torch._dynamo", "PIL.Image", "zstandard"):
+from latentbench.isolation.process import TARGET_ENV  # noqa: E402
+
+try:
+    _imports = registry.contestant_imports(os.environ.get(TARGET_ENV))
+except Exception:  # noqa: BLE001 - a broken plugin: no library preloaded, each contestant imports its own
+    _imports = []
+for _name in _imports:
     try:
         importlib.import_module(_name)
     except Exception:  # noqa: BLE001 - an optional library that is not installed
@@ -67,7 +72,8 @@ def _warm_first_calls() -> None:
         threads.freeze_pools()
     except Exception:  # noqa: BLE001 - without threadpoolctl each cell scans as before
         pass
-    _warm_torch()
+    if "torch._dynamo" in _imports:  # the run trains torch models
+        _warm_torch()
 
 
 def _warm_torch() -> None:
@@ -106,11 +112,9 @@ try:
 except Exception:  # noqa: BLE001 - a warm-up is never worth a broken fork server
     pass
 try:  # the sandbox's read rules for this environment's data folders, computed once for every contestant
-    import os as _os
-
     from latentbench.isolation import sandbox as _sandbox
 
-    _sandbox.warm(_os.environ)
+    _sandbox.warm(os.environ)
 except Exception:  # noqa: BLE001
     pass
 

@@ -30,6 +30,7 @@ from ..errors import MethodError
 from . import timing, wire
 
 PRELOAD = ["latentbench.isolation.preload"]
+TARGET_ENV = "LATENTBENCH_PRELOAD_TARGET"  # the run's task selector, read by the fork server's preload
 _context = None
 _spare: Any = None  # a Future of (process, referee's end of its pipe): a contestant forked ahead, waiting for `init`
 _fork_pool: Any = None
@@ -38,17 +39,27 @@ _fork_lock = threading.Lock()  # one fork at a time: `_without_main` changes pro
 _ending: list = []  # contestants killed at a cell's clean end, reaped later (no cell waits for the kernel)
 
 
-def start_server_early() -> None:
+def start_server_early(target: str | None = None) -> None:
     """Start the fork server's process now and let it preload (seconds of imports) while the referee does its own
-    set-up; `context()` later waits only for what is left of it. Call it from the main thread before cells run."""
+    set-up; `context()` later waits only for what is left of it. Call it from the main thread before cells run.
+    `target` (a task selector whose cells all run registered methods) lets the server import only the libraries
+    of those tasks' families (`preload.contestant_imports`); without it, every family's."""
     from multiprocessing import forkserver
 
     if _context is not None:
         return
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
-    with _without_main():
-        forkserver.ensure_running()
+    saved = os.environ.pop(TARGET_ENV, None)
+    try:
+        if target:
+            os.environ[TARGET_ENV] = target  # read by the server's preload; this process's own environment is put back
+        with _without_main():
+            forkserver.ensure_running()
+    finally:
+        os.environ.pop(TARGET_ENV, None)
+        if saved is not None:
+            os.environ[TARGET_ENV] = saved
 
 
 def context():

@@ -69,3 +69,17 @@ def test_a_tier_name_must_be_storable():
     with pytest.raises(PluginError, match="tier names"):
         registry.register_family("toy-bad-tiers", (object,), tiers=("smoke", "../up"))
     assert "toy-bad-tiers" not in registry.families()
+
+
+def test_a_runs_preloaded_libraries_are_its_families_declared_ones(family_plugin):
+    """The fork server imports what the run's families' methods import inside calls: nothing extra for bounds
+    (its server is ready sooner), sklearn for representation, and everything for a family that declares nothing
+    (the plugin) or a selector that picks no task."""
+    everything = registry.contestant_imports(None)
+    assert registry.contestant_imports("bounds") == []
+    semisup = registry.contestant_imports("representation/semisup")
+    assert "sklearn.cluster" in semisup and "torch._dynamo" in semisup and "zstandard" not in semisup
+    assert set(registry.contestant_imports("lossless")) >= {"zstandard", "PIL.Image", "torch._dynamo"}
+    assert registry.contestant_imports("toy-count/items") == everything
+    assert registry.contestant_imports("no-such-task") == everything
+    assert set(everything) >= set(semisup) | set(registry.contestant_imports("bnn-search"))
