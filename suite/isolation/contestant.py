@@ -126,7 +126,8 @@ def _sandbox(spec: dict) -> str:
     applied. Temporary files go to the folder the referee made for this process (and removes after it)."""
     import tempfile
 
-    from .sandbox import apply, limit_memory, policy_for
+    from .netdeny import deny_network
+    from .sandbox import apply, limit_memory, policy_for, switched_off
 
     try:  # under memory pressure the kernel's out-of-memory killer takes a contestant before the referee
         with open("/proc/self/oom_score_adj", "w") as adj:
@@ -137,7 +138,8 @@ def _sandbox(spec: dict) -> str:
     os.environ["TMPDIR"] = tmpdir
     tempfile.tempdir = tmpdir
     applied = apply(policy_for(os.environ, tmpdir, spec.get("scratch"), bool(spec.get("registered"))))
-    return f"{applied}; {limit_memory(os.environ)}"
+    network = "network not filtered (LATENTBENCH_SANDBOX=0)" if switched_off() else deny_network()
+    return f"{applied}; {network}; {limit_memory(os.environ)}"
 
 
 class _Contestant:

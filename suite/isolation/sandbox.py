@@ -27,8 +27,10 @@ A contestant's address space is capped (`limit_memory`: $LATENTBENCH_MEMORY_MB, 
 so a method that leaks or asks for too much gets a `MemoryError` in its own cell instead of driving the machine into
 swap; and it asks the kernel's out-of-memory killer to take it first (`oom_score_adj` 1000), not the runner.
 
-Not covered: network access; reading what the suite itself can recompute without data (a task generated from a
-public seed, a closed form from the problem it is handed); connecting to a named UNIX socket.
+* no TCP bind or connect (Landlock ABI ≥ 4); `netdeny` refuses every Internet socket (TCP, UDP, raw) with seccomp.
+
+Not covered: reading what the suite itself can recompute without data (a task generated from a public seed, a
+closed form from the problem it is handed); connecting to a named UNIX socket.
 """
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR, MAKE_REG = 1 << 4, 1 << 5, 1 << 6, 1 << 7, 1 << 8
 MAKE_SOCK, MAKE_FIFO, MAKE_BLOCK, MAKE_SYM = 1 << 9, 1 << 10, 1 << 11, 1 << 12
 REFER, TRUNCATE = 1 << 13, 1 << 14  # ABI 2, ABI 3
+NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1  # ABI 4
 SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1  # ABI 6
 
 READ = EXECUTE | READ_FILE | READ_DIR
@@ -213,16 +216,22 @@ def policy_for(environ: dict[str, str] | os._Environ, tmpdir: str, scratch: str 
     return Policy(deny_read=tuple(d for d in deny_abs if d not in kept), allow_write=write_abs, not_denied=kept)
 
 
+def switched_off() -> bool:
+    """Whether the referee's environment turns the sandbox off (``LATENTBENCH_SANDBOX=0``)."""
+    return os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "off", "false", "no")
+
+
 def apply(policy: Policy) -> str:
     """Restrict this process (and its future children) to `policy`; returns what was applied, or why not."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "off", "false", "no"):
+    if switched_off():
         return f"none ({ENV_SWITCH}=0)"
     libc = _libc()
     abi = abi_version()
     if libc is None or abi <= 0:
         return "none (Landlock is not available on this system)"
     write = _write_rights(abi)
-    attr = _RulesetAttr(READ | write, 0, (SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL) if abi >= 6 else 0)
+    net = (NET_BIND_TCP | NET_CONNECT_TCP) if abi >= 4 else 0  # no TCP port at all (`netdeny` closes the rest)
+    attr = _RulesetAttr(READ | write, net, (SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL) if abi >= 6 else 0)
     size = 24 if abi >= 6 else (16 if abi >= 4 else 8)
     fd = int(libc.syscall(ctypes.c_long(_CREATE), ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)))
     if fd < 0:

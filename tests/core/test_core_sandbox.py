@@ -3,10 +3,11 @@ data, anywhere), and applied in a child process (where Linux Landlock exists) th
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
-from latentbench.isolation import sandbox
+from latentbench.isolation import netdeny, sandbox
 
 
 def _tree(tmp_path):
@@ -119,3 +120,34 @@ def test_a_data_folder_holding_the_python_installation_is_left_readable_and_said
                                 registered=False)
     assert os.path.realpath(above) in policy.not_denied and os.path.realpath(above) not in policy.deny_read
     assert os.path.realpath(tmp_path) in policy.deny_read
+
+
+@pytest.mark.skipif(__import__("platform").machine() not in netdeny._ARCHES, reason="no filter for this architecture")
+def test_the_network_filter_refuses_internet_sockets_only_and_binds_children():
+    import socket
+    import subprocess
+
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        results = []
+        try:
+            results.append(netdeny.deny_network().startswith("no Internet sockets"))
+            for family, kind in ((socket.AF_INET, socket.SOCK_STREAM), (socket.AF_INET, socket.SOCK_DGRAM),
+                                 (socket.AF_INET6, socket.SOCK_DGRAM), (socket.AF_UNIX, socket.SOCK_STREAM)):
+                try:
+                    socket.socket(family, kind).close()
+                    results.append(True)
+                except PermissionError:
+                    results.append(False)
+            a, b = socket.socketpair()  # the channel kind multiprocessing and the referee use
+            a.sendall(b"x")
+            results.append(b.recv(1) == b"x")
+            code = subprocess.run([sys.executable, "-c", "import socket; socket.socket()"], capture_output=True)
+            results.append(code.returncode == 0)  # a child it starts is filtered too
+        finally:
+            os.write(w, bytes(int(x) for x in results))
+            os._exit(0)
+    os.close(w)
+    os.waitpid(child, 0)
+    assert list(os.read(r, 64)) == [1, 0, 0, 0, 1, 1, 0]
