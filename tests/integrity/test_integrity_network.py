@@ -52,12 +52,12 @@ def _received(udp) -> bytes:
 def test_a_method_cannot_fetch_the_answer_or_send_data_out(grids, answer_server):
     rows = grids.attacked("bnn-search/gaussian-18bit", SEARCH,
                           [attacker("network.py", "FetchesTheAnswer"), attacker("network.py", "SendsOverUdp"),
-                           attacker("network.py", "GuessesOffline")])
+                           attacker("escape.py", "FindsNothing")])
     refused(rows, "FetchesTheAnswer", "PermissionError")
     refused(rows, "SendsOverUdp", "PermissionError")
     assert _received(answer_server) == b""
-    assert cell(rows, "GuessesOffline")["status"] == "ok"
-    assert "no Internet sockets" in str(cell(rows, "GuessesOffline")["provenance"])
+    assert cell(rows, "FindsNothing")["status"] == "ok"
+    assert "no Internet sockets" in str(cell(rows, "FindsNothing")["provenance"])
 
 
 def test_ipv6_is_refused_too(grids, answer_server, monkeypatch):

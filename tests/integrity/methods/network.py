@@ -2,8 +2,6 @@
 import os
 import socket
 
-from latentbench.protocols import SearchResult
-
 
 class FetchesTheAnswer:
     """Connects over TCP to a server (the test's, standing for one on the Internet that serves the answer)."""
@@ -25,11 +23,3 @@ class SendsOverUdp:
             out.sendto(b"items", ("::1" if family == socket.AF_INET6 else "127.0.0.1", port))
         raise RuntimeError("sent over UDP")
 
-
-class GuessesOffline:
-    """Control: an honest random guess that never touches the network."""
-
-    def search(self, oracle, budget, rng):
-        guess = rng.integers(0, oracle.size, size=1)
-        oracle(guess)
-        return SearchResult(configs=guess)
