@@ -134,18 +134,25 @@ def families() -> dict[str, Family]:
     return dict(_families)
 
 
+def run_families(selector: str | None = None) -> list[str]:
+    """The families of the tasks `selector` picks (every registered family without one, or for one that picks no
+    task: an unknown selector fails in the runner, with its message)."""
+    fams = families()
+    if selector:
+        try:
+            return sorted({t.family for t in select_tasks(selector)})
+        except LatentBenchError:
+            pass
+    return list(fams)
+
+
 def contestant_imports(selector: str | None = None) -> list[str]:
     """The libraries a run's contestants import inside their calls, which their fork server imports once: what
     the families of the tasks `selector` picks declare (`Family.contestant_imports`); a family that declares
     nothing, no selector, or one that picks no task stands for every library any registered family declares."""
     fams = families()
     everything = [n for f in fams.values() if f.contestant_imports is not None for n in f.contestant_imports]
-    chosen = list(fams.values())
-    if selector:
-        try:
-            chosen = [fams[name] for name in sorted({t.family for t in select_tasks(selector)})]
-        except LatentBenchError:  # an unknown selector fails in the referee, with its message
-            pass
+    chosen = [fams[name] for name in run_families(selector)]
     wanted = [n for f in chosen for n in (everything if f.contestant_imports is None else f.contestant_imports)]
     return list(dict.fromkeys(wanted))
 

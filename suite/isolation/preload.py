@@ -1,49 +1,42 @@
-"""Imported once by the contestants' fork server: the suite, its registered methods' modules, numpy, torch, and the
-libraries the run's families declare that their methods import inside calls (`Family.contestant_imports`).
+"""Imported once by the contestants' fork server: numpy, the suite, the baselines of the run's families and the
+libraries those families declare their methods import inside calls (`Family.contestant_imports`: torch among them).
 
 A contestant is then a fork of a process that never loaded task data and never ran a thread pool, so it costs a
 fork rather than an interpreter start with torch (about a second and a half), and holds no referee state. What
 every contestant would otherwise do first in each cell is done here once (`_warm_first_calls`): seeding torch
 (which reads source files for a traceback), threadpoolctl's inventory of the thread pools, and, for a run whose
-methods train torch models, a few torch training steps on one thread. A run of families that declare fewer
-libraries (bounds: none) gets a server that is ready sooner: the referee waits for it before its first cell.
+methods train torch models, a few torch training steps on one thread. The run's families come from the selector
+`latentbench run` hands over (`process.TARGET_ENV`); without one (a method file, another entry point) every
+family's. A run of a family that declares little (bounds: nothing, not even torch) gets a server that is ready
+about as soon as the runner itself: the runner waits for it before its first cell.
 """
+import importlib
 import os
 import sys
 
 import numpy  # noqa: F401
 
-try:
-    import torch  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-
 from latentbench import registry
+from latentbench.isolation.process import TARGET_ENV
 
 try:
+    _target = os.environ.get(TARGET_ENV)
     _specs = registry.methods()  # imports the task modules and registers the baselines
+    _imports = registry.contestant_imports(_target)
+    _families = set(registry.run_families(_target))
 except Exception:  # noqa: BLE001 - a broken plugin is reported where it is used, not in the fork server
-    _specs = {}
-for _spec in _specs.values():  # a baseline's module (sklearn, torch.nn ...) is imported once here, not per cell
-    if isinstance(_spec.factory, str) and not _spec.factory.startswith("file:"):
-        try:
-            _spec.resolve_factory()
-        except Exception:  # noqa: BLE001 - reported where it is used
-            pass
-
-import importlib  # noqa: E402
-
-from latentbench.isolation.process import TARGET_ENV  # noqa: E402
-
-try:
-    _imports = registry.contestant_imports(os.environ.get(TARGET_ENV))
-except Exception:  # noqa: BLE001 - a broken plugin: no library preloaded, each contestant imports its own
-    _imports = []
-for _name in _imports:
+    _specs, _imports, _families = {}, ["torch"], set()
+for _name in _imports:  # torch first where declared: the baselines' modules below import it anyway
     try:
         importlib.import_module(_name)
     except Exception:  # noqa: BLE001 - an optional library that is not installed
         pass
+for _spec in _specs.values():  # the run's baselines' modules (sklearn, torch.nn ...), imported once here, not per cell
+    if _spec.family in _families and isinstance(_spec.factory, str) and not _spec.factory.startswith("file:"):
+        try:
+            _spec.resolve_factory()
+        except Exception:  # noqa: BLE001 - reported where it is used
+            pass
 
 
 def _warm_first_calls() -> None:

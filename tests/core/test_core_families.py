@@ -83,3 +83,25 @@ def test_a_runs_preloaded_libraries_are_its_families_declared_ones(family_plugin
     assert registry.contestant_imports("toy-count/items") == everything
     assert registry.contestant_imports("no-such-task") == everything
     assert set(everything) >= set(semisup) | set(registry.contestant_imports("bnn-search"))
+
+
+@pytest.mark.parametrize("target,torch_loaded", [("bounds", False), ("representation/semisup", True), ("", True)])
+def test_the_fork_servers_preload_follows_the_runs_families(target, torch_loaded):
+    """A bounds run's fork server imports no torch and no scikit-learn; a representation run's (and one without a
+    selector) imports torch, its optimizer machinery and scikit-learn; each imports its own family's baselines."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from latentbench.isolation.process import TARGET_ENV
+
+    probe = ("import json, sys, latentbench.isolation.preload; "
+             "print(json.dumps({m: m in sys.modules for m in ('torch', 'torch._dynamo', 'sklearn.cluster', "
+             "'latentbench.baselines.bounds.annealed')}))")
+    env = {**os.environ, TARGET_ENV: target}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert loaded["torch"] is torch_loaded and loaded["torch._dynamo"] is torch_loaded
+    assert loaded["sklearn.cluster"] is torch_loaded
+    assert loaded["latentbench.baselines.bounds.annealed"] is (target != "representation/semisup")
