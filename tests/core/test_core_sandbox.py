@@ -69,27 +69,17 @@ def test_the_policy_denies_the_data_the_cache_and_bundled_datasets(tmp_path):
     assert not any("rd-curve" in p for p in file_policy.allow_write)
 
 
-@pytest.mark.skipif(sandbox.abi_version() <= 0, reason="Linux Landlock is not available here")
-def test_applied_in_a_child_it_refuses_reads_writes_and_the_parents_memory(tmp_path):
-    root = _tree(tmp_path)
-    (root / "w").mkdir()
-    policy = sandbox.Policy(deny_read=(str(root / "deny"),), allow_write=(str(root / "w"),))
-    parent = os.getpid()
+def _in_child(*checks) -> list[int]:
+    """Run `checks` in order in a forked child (the first applies a restriction, which binds the rest); each gives 1
+    unless it returns False or raises PermissionError."""
     r, w = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child
         results = []
         try:
-            results.append(sandbox.apply(policy).startswith("landlock"))
-            for action in (lambda: open(root / "keep" / "deep" / "a.txt").read(),
-                           lambda: open(root / "deny" / "sub" / "labels.txt").read(),
-                           lambda: open(root / "link" / "sub" / "labels.txt").read(),
-                           lambda: open(root / "w" / "x", "w").write("x"),
-                           lambda: open(root / "elsewhere", "w").write("x"),
-                           lambda: open(f"/proc/{parent}/mem", "rb")):
+            for check in checks:
                 try:
-                    action()
-                    results.append(True)
+                    results.append(check() is not False)
                 except PermissionError:
                     results.append(False)
         finally:
@@ -97,7 +87,22 @@ def test_applied_in_a_child_it_refuses_reads_writes_and_the_parents_memory(tmp_p
             os._exit(0)
     os.close(w)
     os.waitpid(child, 0)
-    got = list(os.read(r, 64))
+    return list(os.read(r, 64))
+
+
+@pytest.mark.skipif(sandbox.abi_version() <= 0, reason="Linux Landlock is not available here")
+def test_applied_in_a_child_it_refuses_reads_writes_and_the_parents_memory(tmp_path):
+    root = _tree(tmp_path)
+    (root / "w").mkdir()
+    policy = sandbox.Policy(deny_read=(str(root / "deny"),), allow_write=(str(root / "w"),))
+    parent = os.getpid()
+    got = _in_child(lambda: sandbox.apply(policy).startswith("landlock"),
+                    lambda: open(root / "keep" / "deep" / "a.txt").read(),
+                    lambda: open(root / "deny" / "sub" / "labels.txt").read(),
+                    lambda: open(root / "link" / "sub" / "labels.txt").read(),
+                    lambda: open(root / "w" / "x", "w").write("x"),
+                    lambda: open(root / "elsewhere", "w").write("x"),
+                    lambda: open(f"/proc/{parent}/mem", "rb"))
     assert got == [1, 1, 0, 0, 1, 0, 0], got
 
 
@@ -122,40 +127,38 @@ def test_a_data_folder_holding_the_python_installation_is_left_readable_and_said
     assert os.path.realpath(tmp_path) in policy.deny_read
 
 
+def _x32_socket() -> bool:
+    """socket(2) by its x32 number (x86-64 only): False when refused with EACCES."""
+    import ctypes
+    import socket
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.syscall(ctypes.c_long(41 | 0x40000000), socket.AF_INET, socket.SOCK_STREAM, 0)
+    return fd >= 0 or ctypes.get_errno() != 13
+
+
+def _socketpair_works() -> bool:
+    import socket
+
+    a, b = socket.socketpair()  # the channel kind multiprocessing and the referee use
+    a.sendall(b"x")
+    return b.recv(1) == b"x"
+
+
 @pytest.mark.skipif(__import__("platform").machine() not in netdeny._ARCHES, reason="no filter for this architecture")
 def test_the_network_filter_refuses_internet_sockets_only_and_binds_children():
+    import platform
     import socket
     import subprocess
 
-    r, w = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        results = []
-        try:
-            results.append(netdeny.deny_network().startswith("no Internet sockets"))
-            for family, kind in ((socket.AF_INET, socket.SOCK_STREAM), (socket.AF_INET, socket.SOCK_DGRAM),
-                                 (socket.AF_INET6, socket.SOCK_DGRAM), (socket.AF_UNIX, socket.SOCK_STREAM)):
-                try:
-                    socket.socket(family, kind).close()
-                    results.append(True)
-                except PermissionError:
-                    results.append(False)
-            a, b = socket.socketpair()  # the channel kind multiprocessing and the referee use
-            a.sendall(b"x")
-            results.append(b.recv(1) == b"x")
-            code = subprocess.run([sys.executable, "-c", "import socket; socket.socket()"], capture_output=True)
-            results.append(code.returncode == 0)  # a child it starts is filtered too
-            if __import__("platform").machine() == "x86_64":  # socket(2) by its x32 number: refused, not a way round
-                import ctypes
+    def opens(family, kind):
+        return lambda: socket.socket(family, kind).close()
 
-                libc = ctypes.CDLL(None, use_errno=True)
-                fd = libc.syscall(ctypes.c_long(41 | 0x40000000), socket.AF_INET, socket.SOCK_STREAM, 0)
-                results.append(fd >= 0 or ctypes.get_errno() != 13)
-            else:
-                results.append(False)
-        finally:
-            os.write(w, bytes(int(x) for x in results))
-            os._exit(0)
-    os.close(w)
-    os.waitpid(child, 0)
-    assert list(os.read(r, 64)) == [1, 0, 0, 0, 1, 1, 0, 0]
+    got = _in_child(lambda: netdeny.deny_network().startswith("no Internet sockets"),
+                    opens(socket.AF_INET, socket.SOCK_STREAM), opens(socket.AF_INET, socket.SOCK_DGRAM),
+                    opens(socket.AF_INET6, socket.SOCK_DGRAM), opens(socket.AF_UNIX, socket.SOCK_STREAM),
+                    _socketpair_works,
+                    lambda: subprocess.run([sys.executable, "-c", "import socket; socket.socket()"],
+                                           capture_output=True).returncode == 0,  # its children are filtered too
+                    _x32_socket if platform.machine() == "x86_64" else (lambda: False))
+    assert got == [1, 0, 0, 0, 1, 1, 0, 0], got
