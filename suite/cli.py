@@ -108,11 +108,9 @@ def cmd_run(args) -> int:
     if not args.dry_run and args.executor == "local" and not args.trusted:
         # before this process imports the suite's tasks, pandas and torch (seconds): the contestants' fork server
         # then does its own imports beside them instead of after them
-        from .isolation.process import start_server_early
-        from .registry import is_file_ref
+        from .isolation.process import preload_selector, start_server_early
 
-        files = any(is_file_ref(m) for m in args.method or ())  # a user's method may import anything
-        start_server_early(None if files else args.target)
+        start_server_early(preload_selector(args.target, args.method))
     from rich.console import Console
 
     from .runner import parse_params, run

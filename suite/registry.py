@@ -116,6 +116,10 @@ def register_family(name: str, protocols: tuple[type, ...] | list[type], tiers: 
     bad = [t for t in tiers if not TIER_NAME.fullmatch(str(t))]
     if bad:
         raise PluginError(f"family {name!r}: tier names {bad} must be lower-case letters, digits, '-' or '_'")
+    if contestant_imports is not None and (isinstance(contestant_imports, str) or not all(
+            isinstance(n, str) and n for n in contestant_imports)):
+        raise PluginError(f"family {name!r}: contestant_imports is a tuple of module names, e.g. ('torch',), "
+                          f"not {contestant_imports!r}")
     imports = None if contestant_imports is None else tuple(contestant_imports)
     fam = Family(name, tuple(protocols), tuple(tiers), description, imports)
     _families[name] = fam

@@ -107,9 +107,9 @@ def run(
         on_plan(todo)
     if todo and executor == "local" and not trusted:
         # the contestants' fork server imports torch & co. while this process loads its first tasks and data
-        from .isolation.process import start_server_early
+        from .isolation.process import preload_selector, start_server_early
 
-        start_server_early()
+        start_server_early(preload_selector(selector, methods))  # a no-op when `latentbench run` started it
     for result in execute(todo, executor, jobs, threads):
         store.write(result)
         if result.status == "ok":

@@ -39,6 +39,14 @@ _fork_lock = threading.Lock()  # one fork at a time: `_without_main` changes pro
 _ending: list = []  # contestants killed at a cell's clean end, reaped later (no cell waits for the kernel)
 
 
+def preload_selector(target: str, methods: Any = None) -> str | None:
+    """What the fork server may preload for (`start_server_early`): the run's task selector, or None (every
+    family's libraries) when a method is given as a file, which may import anything."""
+    from ..registry import is_file_ref
+
+    return None if any(is_file_ref(str(m)) for m in methods or ()) else target
+
+
 def start_server_early(target: str | None = None) -> None:
     """Start the fork server's process now and let it preload (seconds of imports) while the referee does its own
     set-up; `context()` later waits only for what is left of it. Call it from the main thread before cells run.

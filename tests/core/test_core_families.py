@@ -105,3 +105,10 @@ def test_the_fork_servers_preload_follows_the_runs_families(target, torch_loaded
     assert loaded["torch"] is torch_loaded and loaded["torch._dynamo"] is torch_loaded
     assert loaded["sklearn.cluster"] is torch_loaded
     assert loaded["latentbench.baselines.bounds.annealed"] is (target != "representation/semisup")
+
+
+@pytest.mark.parametrize("bad", ["torch", ("torch", 3), ("",)])
+def test_a_familys_contestant_imports_must_be_module_names(bad):
+    with pytest.raises(PluginError, match="contestant_imports"):
+        registry.register_family("toy-bad-imports", (object,), contestant_imports=bad)
+    assert "toy-bad-imports" not in registry.families()
