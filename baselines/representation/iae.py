@@ -20,7 +20,9 @@ Which costs train the encoder (`encoder_from`): "recon" (default) = only the per
 (`recon_weight`) of the reconstruction cost, plus the prior and supervised phases; the reconstruction GAN sees the
 code detached, so it trains the decoder and its discriminator only. "all" = the encoder also gets the
 reconstruction GAN's gradient (as shipped before; the paper trains the encoder through it). "none" = the encoder
-is trained by the prior and supervised phases only. Why "recon": trained through the reconstruction GAN, with y
+is trained by the prior and supervised phases only. "joint" = the encoder gets both sides of the reconstruction
+GAN's minimax (it also makes real pairs look reconstructed), the paper's value function. Why "recon": trained
+through the reconstruction GAN, with y
 both the discriminator's condition and the decoder's input, the encoder is pushed toward a code the discriminator
 cannot tell apart, and the class information leaves q(y|x) (the test error rose with training while the labelled
 images stayed fitted). Measured figures: CHANGELOG.md ("representation baselines").
@@ -36,7 +38,7 @@ from latentbench.protocols import Setting
 from .aae import CategoricalAdversarialAE
 from .common import bce_logits_sum, mlp
 
-ENCODER_FROM = ("recon", "all", "none")  # which reconstruction costs reach the encoder (see the module docstring)
+ENCODER_FROM = ("recon", "all", "none", "joint")  # which reconstruction costs reach the encoder (module docstring)
 
 
 class IAE(CategoricalAdversarialAE):
@@ -48,12 +50,13 @@ class IAE(CategoricalAdversarialAE):
     def __init__(self, hidden: int | None = None, noise_dim: int | None = None, recon_weight: float = 0.1,
                  lr: float = 1e-3, gan_lr: float | None = None, rec_lr: float = 2e-4, sup_weight: float = 1.0,
                  y_code: str | None = None,
-                 logit_scale: float = 1.0, encoder_from: str = "recon", steps: int | None = None,
-                 batch_size: int | None = None):
+                 logit_scale: float = 1.0, encoder_from: str = "recon", input_noise: float | None = None,
+                 input_dropout: float | None = None, steps: int | None = None, batch_size: int | None = None):
         if encoder_from not in ENCODER_FROM:
             raise ValueError(f"encoder_from must be one of {ENCODER_FROM}, not {encoder_from!r}")
         super().__init__(hidden=hidden, style_dim=0, lr=lr, gan_lr=gan_lr, sup_weight=sup_weight, y_code=y_code,
-                         logit_scale=logit_scale, steps=steps, batch_size=batch_size, noise_dim=noise_dim,
+                         logit_scale=logit_scale, input_noise=input_noise, input_dropout=input_dropout,
+                         steps=steps, batch_size=batch_size, noise_dim=noise_dim,
                          recon_weight=recon_weight, encoder_from=encoder_from, rec_lr=rec_lr)
 
     def _build_decoder(self, k: int, s: int, w: int, setting: Setting) -> Any:
@@ -75,7 +78,7 @@ class IAE(CategoricalAdversarialAE):
 
         return torch.from_numpy(self.gen_.standard_normal((n, self.n_)).astype(np.float32)).to(self.device_)
 
-    def _recon_phase(self, x: Any) -> None:
+    def _recon_phase(self, x: Any, x_in: Any = None) -> None:
         import torch
         import torch.nn.functional as F
 
@@ -83,8 +86,8 @@ class IAE(CategoricalAdversarialAE):
         n = len(x)
         ones = torch.ones(n, 1, device=self.device_)
         zeros = torch.zeros(n, 1, device=self.device_)
-        y = self._train_code(self._encode(x)[0], None)  # q(y|x), or a one-hot of it (`y_code`)
-        y_gan = y if self.encoder_from == "all" else y.detach()  # the GAN's gradient reaches the encoder only on "all"
+        y = self._train_code(self._encode(x if x_in is None else x_in)[0], None)  # q(y|x) or a one-hot (`y_code`)
+        y_gan = y if self.encoder_from in ("all", "joint") else y.detach()  # the GAN trains the encoder: all, joint
         y_rec = y if self.encoder_from != "none" else y.detach()
         fake = torch.sigmoid(self.decoder_(torch.cat([y_gan, self._noise(n)], 1)))
         # discriminator: real pairs (x, y) vs reconstructed pairs (x̂, y)
@@ -96,6 +99,8 @@ class IAE(CategoricalAdversarialAE):
         # encoder + decoder: make reconstructed pairs pass as real (non-saturating, one-sided: the real pair is
         # left alone, so the encoder is not pushed to make its own code look wrong for real images)
         loss_g = F.binary_cross_entropy_with_logits(self.d_rec_(torch.cat([fake, y_gan], 1)), ones)
+        if self.encoder_from == "joint":  # the minimax's other side: the encoder makes real pairs look reconstructed
+            loss_g = loss_g + F.binary_cross_entropy_with_logits(self.d_rec_(torch.cat([flat, y], 1)), zeros)
         if self.recon_weight:
             mean_logits = self.decoder_(torch.cat([y_rec, torch.zeros(n, self.n_, device=self.device_)], 1))
             loss_g = loss_g + float(self.recon_weight) * bce_logits_sum(mean_logits, flat) / flat.shape[1]
