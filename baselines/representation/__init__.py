@@ -28,7 +28,7 @@ def register() -> None:
     register_method("pixels", FAMILY, f"{M}.floors:PixelProbe", tasks=("probe/*",),
                     description="floor: raw pixels as the probe's features",
                     role="floor", meta=meta("pixels"))
-    register_method("aae", FAMILY, f"{M}.aae:AAE", tasks=("semisup/*", "cluster/*"), version="4",
+    register_method("aae", FAMILY, f"{M}.aae:AAE", tasks=("semisup/*", "cluster/*"), version="3",
                     description="adversarial autoencoder, categorical + style code (Makhzani et al. 2015)",
                     meta=meta("aae"))
     register_method("pixelgan", FAMILY, f"{M}.pixelgan:PixelGAN", tasks=("cluster/*", "semisup/*"), version="3",

@@ -122,14 +122,13 @@ def _source_rows(seen, pool, scale):
     return torch.tensor(rows), float(np.mean(zeroed))
 
 
-def test_aae_cluster_encoder_trains_on_inputs_with_a_fifth_of_the_pixels_dropped():
-    """The AAE's cluster default (version 4) drops 20 % of the encoder's input pixels while training (the AAE
-    paper's input dropout for its clustering runs; quick cluster/mnist-30 draw 0, paper rule: 18.39 → 16.74 %),
-    scaling the rest by 1/0.8; `cluster` reads clean images (the same answer twice). Semisup tasks keep a clean
-    input, and `{"input_dropout": 0}` restores the cluster form before version 4."""
+def test_input_dropout_corrupts_only_the_encoders_training_input():
+    """`input_dropout` 0.2 (the AAE paper's input dropout for its clustering runs) zeroes a fifth of the encoder's
+    input pixels in every training phase and scales the rest by 1/0.8; `cluster` reads clean images (the same
+    answer twice). By default (cluster and semisup tasks) the encoder trains on the clean images."""
     import torch
 
-    learner, _ = prepared_learner("aae", tier="smoke", kind="cluster")
+    learner, _ = prepared_learner("aae", tier="smoke", kind="cluster", input_dropout=0.2)
     assert learner.input_dropout_ == 0.2 and learner.input_noise_ == 0.0
     seen = torch.cat(_encoder_inputs(learner, 2))
     rows, zeroed = _source_rows(seen, learner.pool_.x, 1.0 / 0.8)
@@ -137,9 +136,9 @@ def test_aae_cluster_encoder_trains_on_inputs_with_a_fifth_of_the_pixels_dropped
     x = learner.pool_.x.cpu().numpy()[:200]
     learner._finish()
     assert np.array_equal(learner.cluster(x), learner.cluster(x))
-    for other in (prepared_learner("aae", tier="smoke", kind="cluster", input_dropout=0.0)[0],
-                  prepared_learner("aae", tier="smoke", kind="semisup")[0]):
-        assert other.input_dropout_ == 0.0
+    for kind in ("cluster", "semisup"):
+        other, _ = prepared_learner("aae", tier="smoke", kind=kind)
+        assert other.input_dropout_ == 0.0 and other.input_noise_ == 0.0
         rows, zeroed = _source_rows(torch.cat(_encoder_inputs(other)), other.pool_.x, 1.0)
         assert bool((rows >= 0).all()) and zeroed == 0.0
 
