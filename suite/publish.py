@@ -140,7 +140,7 @@ def publish(store: ResultsStore | str | None = None, out: str | Path = "leaderbo
         written += [md, csv]
         index_md.append(f"- [{name}]({md.relative_to(out)}) — {task.description.split('. ')[0].split('; ')[0]}")
         sections.append(TaskEntry(task, board, csv, out / fig_rel if fig_rel else None, tiers[0] if fig_rel else "",
-                                  paired=pairs, notes=board_notes(board, task)))
+                                  paired=pairs, notes=board_notes(board, task), note=note or ""))
     families = list(dict.fromkeys([t.family for t in tasks().values()] + registered_families()))
     for family in families:
         rows = st.rows(family=family, include_errors=False)

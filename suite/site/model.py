@@ -24,6 +24,7 @@ class TaskEntry:
     notes: list[str] = field(
         default_factory=list
     )  # the board's legends (intervals, rank ranges), as publish writes them
+    note: str = ""  # the family report's markdown note under the task's table (findings), if any
 
 
 @dataclass

@@ -260,6 +260,8 @@ def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], p
         parts.append(
             figure(src, task.name, f"{task.name}, {entry.figure_tier} tier" if entry.figure_tier else task.name)
         )
+    if entry.note.strip():
+        parts.append(f"<section class='findings'><h2>Findings</h2>{escape.note(entry.note)}</section>")
     legend = "".join(f"<p class='legend'>{escape.text(n)}</p>" for n in entry.notes)
     for tier in tiers:
         size = tier_size(task, tier, data_copies.get(tier, []))

@@ -298,3 +298,16 @@ def test_published_task_pages_show_the_interval_beside_the_headline_and_the_pair
         assert "<p class='legend'>95 % intervals:" in smoke
         best = pd.read_csv(smoke_site / f"{task}.csv").query("tier == 'smoke'").sort_values("rank")["method"].iloc[0]
         assert f"<h3>Paired differences to {best}</h3>" in smoke  # against the tier's best, under its table
+
+
+def test_a_task_page_shows_its_family_reports_findings_escaped():
+    """The note a family report writes under a task's markdown table (bnn-search's findings) is on the task's page
+    too, with only the note's own marks (bullets, bold, code) as tags."""
+    from latentbench.site import escape
+
+    html = escape.note("Findings (`x.md`):\n\n- **quick**: holds: **no** (<script>alert(1)</script>)\n- two")
+    assert html == ("<p>Findings (<code>x.md</code>):</p><ul><li><strong>quick</strong>: holds: <strong>no</strong> "
+                    "(&lt;script&gt;alert(1)&lt;/script&gt;)</li><li>two</li></ul>")
+    page = (Path(__file__).resolve().parents[2] / "leaderboards" / "bnn-search" / "gaussian-18bit.html").read_text()
+    section = re.search(r"<section class='findings'><h2>Findings</h2>(.*?)</section>", page, re.DOTALL)
+    assert section and "high success probability" in section.group(1)
