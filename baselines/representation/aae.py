@@ -28,15 +28,15 @@ because at a slower rate the prior on y is too weak to keep q(y|x) categorical a
 decoder acts as a continuous style code (`--params '{"gan_lr": 2e-4}'` gives the form before version 3).
 `logit_scale` (default 1) multiplies the logits.
 
-Input corruption (the papers corrupt the encoder's input while training only): `input_noise` adds Gaussian noise
-of that std (the AAE paper's semi-supervised runs: 0.3), `input_dropout` zeroes that fraction of the pixels (its
-clustering runs: 20 %). Both default to 0 (clean input): quick cluster/mnist-30 with `{"input_dropout": 0.2}`
-gave 16.74 / 16.73 / 22.79 % (paper rule, draws 0-2) against 18.39 / 20.58 / 19.06 % without, not a gain over 3
-draws. `optimizer="sgd"` uses the paper's SGD with momentum and its initial rates
-(`SGD_RATES`); with this module's summed cross-entropy in place of the paper's half squared error those rates
-diverge on quick cluster/mnist-30 (NaN codes), so Adam stays the default. Scaled-down CPU variant by default
-(tier widths 64 / 256 / 1000 hidden units, two hidden layers, Adam); the paper tier uses its widths (1000-1000)
-and the tier's step budget.
+Input corruption, on the encoder's input while training only: `input_noise` adds Gaussian noise of that std,
+`input_dropout` zeroes that fraction of the pixels (0.3 and 20 % are the AAE appendix's settings for its
+semi-supervised and clustering runs as recalled, not checked against its text: CHANGELOG). Both default to 0
+(clean input): quick cluster/mnist-30 with `{"input_dropout": 0.2}` gave 16.74 / 16.73 / 22.79 % (paper rule,
+draws 0-2) against 18.39 / 20.58 / 19.06 % without, not a gain over 3 draws. `optimizer="sgd"` uses SGD with
+momentum at the appendix's initial rates as recalled (`SGD_RATES`); with this module's summed cross-entropy in
+place of the paper's half squared error they diverge on quick cluster/mnist-30 (NaN codes), so Adam stays.
+Scaled-down CPU variant by default (tier widths 64 / 256 / 1000 hidden units, two hidden layers, Adam); the paper
+tier uses its widths (1000-1000) and the tier's step budget.
 Measured figures for each of these choices: CHANGELOG.md ("representation baselines").
 """
 from __future__ import annotations
@@ -49,8 +49,8 @@ from latentbench.protocols import Labelled, Setting
 
 from .common import Batches, TorchLearner, bce_logits_sum, mlp
 
-# `optimizer="sgd"`: the AAE paper's initial rates (appendix), momentum 0.9 on the reconstruction and supervised costs
-# and 0.1 on both adversarial costs; its step-downs (after 50 and 1,000 epochs) lie beyond the quick tier.
+# `optimizer="sgd"`: the AAE appendix's initial rates as recalled (not checked against its text), momentum 0.9 on the
+# reconstruction and supervised costs and 0.1 on both adversarial costs; no step-downs (beyond the quick tier).
 SGD_RATES = {"recon": 0.01, "adversarial": 0.1, "supervised": 0.1}
 
 
@@ -115,7 +115,7 @@ class CategoricalAdversarialAE(TorchLearner):
         self.enc_params_ = enc
         disc = list(self.d_y_.parameters()) + (list(self.d_z_.parameters()) if s else [])
         sup = list(self.trunk_.parameters()) + list(self.y_head_.parameters())
-        if self.optimizer == "sgd":  # the AAE paper's appendix: SGD with momentum, its initial rates
+        if self.optimizer == "sgd":  # SGD with momentum (the AAE appendix, as recalled)
             sgd = torch.optim.SGD
             self.opt_ae_ = sgd(enc + list(self.decoder_.parameters()), lr=SGD_RATES["recon"], momentum=0.9)
             self.opt_d_ = sgd(disc, lr=SGD_RATES["adversarial"], momentum=0.1)
