@@ -10,7 +10,8 @@ round by round (a noisy spell on a shared machine then hits every peer alike).
 
 Peers (objective sum_x C_x |psi_x|^2 and its gradient over all angles, float64 / complex128):
 
-* ``ours``: `latentbench.statevector.BrickAnsatz.value_and_grad` (adjoint, torch);
+* ``ours``: `latentbench.statevector.BrickAnsatz.value_and_grad` (adjoint, torch; with T > 1 threads it splits each
+  state-sized kernel across T threads of its own);
 * ``default.qubit``: PennyLane's Python simulator, torch interface, backprop through probs . C;
 * ``lightning.qubit``: PennyLane's compiled simulator, adjoint differentiation of expval(SparseHamiltonian(diag C)),
   with ``device_vjp=True`` (one adjoint sweep for the vector-Jacobian product: measured 2.1x faster than the

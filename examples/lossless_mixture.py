@@ -10,9 +10,10 @@ in one of the suite's bits-back coders on a real ANS stack, chosen by parameters
 
 The posterior is amortised on purpose, as an encoder network's would be: q(z | x) is the exact posterior of the
 same mixture given only every `stride`-th pixel (cheap, and not the true posterior), so BB-IS and BB-CIS with more
-particles code closer to −log p(x) than BB-ELBO does. `setup(context)` fits the mixture by EM on training images
-that are never coded: for the smoke tier's 8×8 items, scikit-learn's digits 0..1499 binarized at 8/16 (the
-task codes digits from 1500 on); for 28×28 items, the binarized-MNIST training split through `latentbench.data`.
+particles code closer to −log p(x) than BB-ELBO does. `setup(context)` fits the mixture by EM on the training
+items the task hands over, `context.train()`, which are never coded (smoke: digits 0..1499 binarized at 8/16, the
+task codes digits from 1500 on; quick and paper: the binarized-MNIST training split). It loads no data itself: a
+method runs in a sandbox that cannot read the data folder.
 """
 from __future__ import annotations
 
@@ -36,18 +37,14 @@ class BernoulliMixture:
         self.train_images = train_images
 
     # ------------------------------------------------------------------ fitting (before any item is coded)
-    def _training_images(self, item_shape: tuple[int, ...]) -> np.ndarray:
-        if tuple(item_shape) == (8, 8):
-            from sklearn.datasets import load_digits
-
-            return (load_digits().images[:1500] >= 8).reshape(1500, 64).astype(np.float64)
-        from latentbench.data import get_dataset
-
-        x = get_dataset("binarized-mnist").load("train").x
-        return np.asarray(x[: self.train_images], dtype=np.float64).reshape(-1, int(np.prod(item_shape)))
+    def _training_images(self, context) -> np.ndarray:
+        if context.train is None:
+            raise ValueError(f"{context.task} hands over no training items to fit the mixture on")
+        x = np.asarray(context.train())[: self.train_images]
+        return x.reshape(len(x), -1).astype(np.float64)
 
     def setup(self, context) -> None:
-        x = self._training_images(context.item_shape)
+        x = self._training_images(context)
         rng = np.random.default_rng(0)  # the fit is part of the model: the same for every seed
         resp = rng.dirichlet(np.ones(self.components), size=len(x))
         for _ in range(self.em_iters):

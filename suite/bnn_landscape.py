@@ -389,7 +389,8 @@ def cache_key(payload: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -408,7 +409,7 @@ def save_landscape(land: Landscape, path: Path) -> None:
         with open(tmp, "wb") as f:
             np.savez(f, loss=land.loss, train_correct=land.train_correct, test_correct=land.test_correct,
                      meta=np.frombuffer(meta.encode(), dtype=np.uint8))
-        digest = _sha256_file(Path(tmp))
+        digest = sha256_file(Path(tmp))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a cache file is as readable as any other
@@ -431,7 +432,7 @@ def load_landscape(path: Path) -> Landscape | None:
         expected = side.read_text().split()[0].strip().lower()
     except (OSError, IndexError):
         return None
-    if _sha256_file(path) != expected:
+    if sha256_file(path) != expected:
         warnings.warn(f"bnn-search cache {path} does not match its checksum; rebuilding it", stacklevel=2)
         return None
     try:

@@ -22,12 +22,12 @@ significant bits (circuit sites 1-10) free; it holds the global minimum (and 2 o
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .bnn_landscape import sha256_file
 from .errors import DataError
 from .stats.intervals import wilson
 
@@ -47,19 +47,11 @@ REFERENCE_STEPS = 4  # the stored runs' circuit steps ("depth = 4" in the refere
 TOLERANCES = (1e-5, 1e-4)
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _checked(path: Path, sha: str) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"reference QHN file {path} not found: copy {path.name} from {SOURCE} into {path.parent} "
                         f"(sha256 {sha[:12]}...; LATENTBENCH_DATA sets the data folder)")
-    got = sha256_of(path)
+    got = sha256_file(path)
     if got != sha:
         raise DataError(f"reference QHN file {path} has sha256 {got[:12]}..., expected {sha[:12]}...: not the "
                         f"copy from {SOURCE}")

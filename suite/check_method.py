@@ -15,7 +15,7 @@ from .contracts import Task
 from .errors import LatentBenchError
 from .execute import run_cell
 from .protocols import protocol_members
-from .registry import family_protocols, get_task, load_file_method, select_tasks
+from .registry import MethodSpec, family_protocols, get_task, load_file_method, select_tasks
 
 
 @dataclass
@@ -109,23 +109,36 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
         return checks
     checks.append(Check("constructor", True, "constructs with no arguments"))
 
+    task = _choose_task(cls, spec, family, task_name)
+    if isinstance(task, Check):
+        return checks + [task]
+    return checks + _run_checks(task, spec, seed)
+
+
+def _choose_task(cls: Factory, spec: MethodSpec, family: str, task_name: str | None) -> Task | Check:
+    """The task to run the method on (`task_name`, else `pick_task`'s choice), or the failed check that says why
+    there is none: a task outside the class's declared `tasks`, none of its family, or one whose protocol it
+    misses."""
     task: Task | None
     if task_name:
         task = get_task(task_name)
         if not spec.applies_to(task.name):
-            checks.append(Check("task", False, f"{cls.__name__} declares tasks {', '.join(spec.tasks)}, "
-                                               f"not {task.name} (its `tasks` attribute)"))
-            return checks
+            return Check("task", False, f"{cls.__name__} declares tasks {', '.join(spec.tasks)}, "
+                                        f"not {task.name} (its `tasks` attribute)")
     else:
         task = pick_task(cls, spec, family)
         if task is None:
-            checks.append(Check("task", False, f"{cls.__name__} declares tasks {', '.join(spec.tasks)}: none is a "
-                                               f"{family} task (see `latentbench list`)"))
-            return checks
+            return Check("task", False, f"{cls.__name__} declares tasks {', '.join(spec.tasks)}: none is a "
+                                        f"{family} task (see `latentbench list`)")
     if not runs_on(cls, task):
         wants = " or ".join(f"{p.__name__} ({_missing(cls, p)} missing)" for p in task_protocols(task))
-        checks.append(Check(f"protocol of {task.name}", False, f"{task.name} needs {wants}"))
-        return checks
+        return Check(f"protocol of {task.name}", False, f"{task.name} needs {wants}")
+    return task
+
+
+def _run_checks(task: Task, spec: MethodSpec, seed: int) -> list[Check]:
+    """Run the method on `task`'s smoke tier, then once more: it must run, and give the same measurements (timing
+    metrics aside) under the same seed."""
     method_ref = spec.factory[len("file:"):]
 
     def cell() -> Cell:
@@ -134,10 +147,9 @@ def check_method(ref: str, task_name: str | None = None, seed: int = 0) -> list[
 
     first = run_cell(cell())
     if first.status != "ok":
-        checks.append(Check(f"run {task.name} (smoke)", False, first.error))
-        return checks
-    checks.append(Check(f"run {task.name} (smoke)", True,
-                        f"{len(first.measurements)} measurements in {first.wall_s:.2f} s"))
+        return [Check(f"run {task.name} (smoke)", False, first.error)]
+    checks = [Check(f"run {task.name} (smoke)", True,
+                    f"{len(first.measurements)} measurements in {first.wall_s:.2f} s")]
     second = run_cell(cell())
     timing = {m.name for m in task.metrics if m.timing}
     a = [(m, v, p) for m, v, _, p in first.measurements if m not in timing]

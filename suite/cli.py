@@ -8,6 +8,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 from .errors import LatentBenchError
 
@@ -104,11 +105,16 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+    if not args.dry_run and args.executor == "local" and not args.trusted:
+        # before this process imports the suite's tasks, pandas and torch (seconds): the contestants' fork server
+        # then does its own imports beside them instead of after them
+        from .isolation.process import start_server_early
+        from .registry import is_file_ref
 
-    from .leaderboard import leaderboard, render
-    from .registry import select_tasks
+        files = any(is_file_ref(m) for m in args.method or ())  # a user's method may import anything
+        start_server_early(None if files else args.target)
+    from rich.console import Console
+
     from .runner import parse_params, run
 
     console = Console(stderr=True, soft_wrap=True)  # no hard wraps in log files
@@ -116,6 +122,36 @@ def cmd_run(args) -> int:
     params = parse_params(args.params)
     if args.dry_run:
         return _print_plan(args, store, params)
+    progress, on_plan, on_result = _run_progress(console)
+    with progress:
+        summary = run(
+            args.target,
+            methods=args.method or None,
+            tier=args.tier,
+            seeds=args.seeds,
+            store=store,
+            executor=args.executor,
+            jobs=args.jobs,
+            params=params,
+            threads=args.threads,
+            on_result=on_result,
+            on_plan=on_plan,
+            trusted=args.trusted,
+        )
+    console.print(
+        f"{summary.planned} cells: {summary.ok} ran ok, {len(summary.errors)} errors, "
+        f"{summary.skipped} already in {store.path} (skipped)"
+    )
+    if not args.no_leaderboard:
+        _print_boards(args, store, console)
+    return 1 if summary.errors and args.strict else 0
+
+
+def _run_progress(console: Any) -> tuple[Any, Callable[[list], None], Callable[[Any], None]]:
+    """`run`'s progress: (a rich progress bar, shown on a terminal or with LATENTBENCH_PROGRESS set; its `on_plan`
+    and `on_result` hooks). Elsewhere (a log file) one plain line per finished cell; errors always."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
     live = console.is_terminal or bool(os.environ.get("LATENTBENCH_PROGRESS"))
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -150,41 +186,28 @@ def cmd_run(args) -> int:
         if res.status != "ok":
             console.print(f"[red]error[/red] {res.cell}: {res.error}")
 
-    with progress:
-        summary = run(
-            args.target,
-            methods=args.method or None,
-            tier=args.tier,
-            seeds=args.seeds,
-            store=store,
-            executor=args.executor,
-            jobs=args.jobs,
-            params=params,
-            threads=args.threads,
-            on_result=on_result,
-            on_plan=on_plan,
-            trusted=args.trusted,
-        )
-    console.print(
-        f"{summary.planned} cells: {summary.ok} ran ok, {len(summary.errors)} errors, "
-        f"{summary.skipped} already in {store.path} (skipped)"
-    )
-    if not args.no_leaderboard:
-        out_dir = Path(args.out) if args.out else None
-        for task in select_tasks(args.target):
-            board = leaderboard(task, store, tier=args.tier)
-            if board.empty:
-                continue
-            text = render(board, task, "markdown")
-            print(f"\n## {task.name} ({args.tier})\n\n{text}")
-            if out_dir:
-                out_dir.mkdir(parents=True, exist_ok=True)
-                stem = task.name.replace("/", "-")
-                (out_dir / f"{stem}.md").write_text(text + "\n")
-                board.to_csv(out_dir / f"{stem}.csv", index=False)
+    return progress, on_plan, on_result
+
+
+def _print_boards(args, store, console: Any) -> None:
+    """After `run`: each selected task's leaderboard at the run's tier, printed, and written to `--out` if given."""
+    from .leaderboard import leaderboard, render
+    from .registry import select_tasks
+
+    out_dir = Path(args.out) if args.out else None
+    for task in select_tasks(args.target):
+        board = leaderboard(task, store, tier=args.tier)
+        if board.empty:
+            continue
+        text = render(board, task, "markdown")
+        print(f"\n## {task.name} ({args.tier})\n\n{text}")
         if out_dir:
-            console.print(f"leaderboards written to {out_dir}/")
-    return 1 if summary.errors and args.strict else 0
+            out_dir.mkdir(parents=True, exist_ok=True)
+            stem = task.name.replace("/", "-")
+            (out_dir / f"{stem}.md").write_text(text + "\n")
+            board.to_csv(out_dir / f"{stem}.csv", index=False)
+    if out_dir:
+        console.print(f"leaderboards written to {out_dir}/")
 
 
 def _print_plan(args, store, params) -> int:
@@ -396,7 +419,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"latentbench {__version__}")
     sub = p.add_subparsers(dest="verb", required=True)
     store_help = "results store (SQLite); default $LATENTBENCH_RESULTS or results/latentbench.sqlite"
+    _add_list_parser(sub)
+    _add_run_parser(sub, store_help)
+    _add_leaderboard_parser(sub, store_help)
+    _add_publish_parser(sub, store_help)
 
+    s = sub.add_parser("check-method", help="check a method file against a task protocol on smoke data")
+    s.add_argument("file", help="path/to/file.py[:Class]")
+    s.add_argument("--task")
+    s.set_defaults(func=cmd_check_method)
+
+    _add_compare_parser(sub)
+
+    s = sub.add_parser("merge", help="merge result stores by cell hash")
+    s.add_argument("sources", nargs="+")
+    s.add_argument("--into", required=True)
+    s.set_defaults(func=cmd_merge)
+
+    s = sub.add_parser("export", help="export tidy rows to CSV or parquet")
+    s.add_argument("path")
+    s.add_argument("--task")
+    s.add_argument("--store", help=store_help)
+    s.set_defaults(func=cmd_export)
+    return p
+
+
+def _add_list_parser(sub) -> None:
     s = sub.add_parser("list", help="list the tasks by family (or their budgets)")
     s.add_argument("target", nargs="?", help="only these tasks (the selectors of `run`); default all")
     s.add_argument("--methods", action="store_true", help="also list each task's reference methods")
@@ -408,8 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--markdown", action="store_true", help="with --budgets: markdown tables (key × tier)")
     s.set_defaults(func=cmd_list)
 
-    _add_run_parser(sub, store_help)
 
+def _add_leaderboard_parser(sub, store_help: str) -> None:
     s = sub.add_parser("leaderboard", help="show a task's (or family's) leaderboard")
     s.add_argument("task")
     s.add_argument("--format", default="markdown", choices=["markdown", "csv", "html"])
@@ -426,6 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", help=store_help)
     s.set_defaults(func=cmd_leaderboard)
 
+
+def _add_publish_parser(sub, store_help: str) -> None:
     s = sub.add_parser("publish", help="regenerate leaderboards/ from a store")
     s.add_argument("--store", help=store_help)
     s.add_argument("--out", default="leaderboards")
@@ -439,11 +489,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-record-command", dest="record_command", action="store_false")
     s.set_defaults(func=cmd_publish)
 
-    s = sub.add_parser("check-method", help="check a method file against a task protocol on smoke data")
-    s.add_argument("file", help="path/to/file.py[:Class]")
-    s.add_argument("--task")
-    s.set_defaults(func=cmd_check_method)
 
+def _add_compare_parser(sub) -> None:
     s = sub.add_parser("compare", help="gate: coverage, significant quality regressions, slowdowns past the noise")
     s.add_argument("baseline", help="a store or an exported rows file (e.g. leaderboards/rows.csv.gz)")
     s.add_argument("current")
@@ -463,18 +510,6 @@ def build_parser() -> argparse.ArgumentParser:
         "to FILE and exit 0",
     )
     s.set_defaults(func=cmd_compare)
-
-    s = sub.add_parser("merge", help="merge result stores by cell hash")
-    s.add_argument("sources", nargs="+")
-    s.add_argument("--into", required=True)
-    s.set_defaults(func=cmd_merge)
-
-    s = sub.add_parser("export", help="export tidy rows to CSV or parquet")
-    s.add_argument("path")
-    s.add_argument("--task")
-    s.add_argument("--store", help=store_help)
-    s.set_defaults(func=cmd_export)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -159,10 +159,9 @@ def run_cell(cell: Cell) -> CellResult:
 
     The method runs in a contestant process of its own (`latentbench.isolation`) unless the cell asks for a trusted
     in-process run of a registered method; the row's provenance says which."""
+    from .isolation import timing
     from .isolation.cell_method import build_method, start_clock
-    from .isolation.file_methods import spec_factory
     from .isolation.handle import is_isolated
-    from .registry import get_task, resolve_method
 
     result = CellResult(cell=cell, status="ok")
     scratch = Path(cell.scratch) / cell.key if cell.scratch else None  # phase checkpoints (latentbench.checkpoint)
@@ -173,18 +172,15 @@ def run_cell(cell: Cell) -> CellResult:
     env: dict | None = None
     try:
         # registry loading (imports) is the process's cost, not the cell's: resolve before the clocks start
-        task = get_task(cell.task)
-        spec = resolve_method(cell.method_ref, task.family)
-        budget = task.budget(cell.tier)
-        factory = spec_factory(spec)  # a method file's stand-in: the file is imported only in a contestant
-        kwargs, options = task.method_options(factory, {**spec.params, **cell.params})
-        if options:  # parameters the task takes for itself (lossless: the bits-back coder around a user's model)
-            budget = budget.replace(**options)
+        task, spec, budget, kwargs = _resolve(cell)
         limit = float(budget.time_limit_s or 0)
         label = f"{cell.task} × {cell.method} seed {cell.seed} ({cell.tier})"
         with cell_threads(cell.threads):
             # so is starting the method's process (a fork); its construction counts against the time limit
+            timing.begin(label)
+            t_build = time.perf_counter()
             method, origin = build_method(cell, spec, kwargs, limit, scratch, label)
+            timing.note("build", time.perf_counter() - t_build)
             reset_peak_mem()
             wall0, cpu0 = time.perf_counter(), time.process_time()
             start_clock(method, limit)
@@ -193,42 +189,22 @@ def run_cell(cell: Cell) -> CellResult:
                 seed_everything(cell.seed)
             with _time_limit(limit), cell_label(label), cell_scratch(scratch):
                 measurements = list(task.evaluate(method, data, budget, cell.seed))
+            timing.note("evaluate", time.perf_counter() - wall0)
             env = environment()  # inside the cell's thread setting: torch's pool as the cell ran
         wall = time.perf_counter() - wall0
         if limit and wall > limit:
             raise MethodError(f"ran {wall:.1f} s, past the {cell.tier} budget of {limit:g} s")
-        units = {m.name: m.unit for m in task.metrics}
-        for m in measurements:
-            if not isinstance(m, Measurement):
-                raise MethodError(f"task {task.name} yielded {type(m).__name__}, not Measurement")
-            if m.metric not in units:
-                raise MethodError(f"task {task.name} yielded unknown metric {m.metric!r}")
-            value = float(m.value)
-            if not math.isfinite(value):
-                raise MethodError(f"metric {m.metric!r} is {value} (point={m.point}): the method returned NaN/inf")
-            result.measurements.append((m.metric, value, units[m.metric], m.point))
-            if m.items is not None:
-                result.items.append((m.metric, m.point, checked_items(m.metric, m.items)))
-        if not result.measurements:
-            raise MethodError(f"task {task.name} produced no measurement")
+        _record(result, task, measurements)
     except _Timeout:
-        result.status = "error"
-        result.error = f"MethodError: ran past the {cell.tier} wall-time budget of {limit:g} s"
-        result.measurements = []
-        result.items = []
+        _fail(result, f"MethodError: ran past the {cell.tier} wall-time budget of {limit:g} s")
     except SystemExit as exc:  # a trusted in-process method that exits: its cell's error, not the run's end
-        result.status = "error"
-        result.error = f"MethodError: {cell.method} called sys.exit({exc.code!r}): a method must return, not exit"
-        result.measurements = []
-        result.items = []
+        _fail(result, f"MethodError: {cell.method} called sys.exit({exc.code!r}): a method must return, not exit")
     except Exception as exc:  # the run goes on: the error becomes a row
-        result.status = "error"
-        result.error = one_line(exc)
-        result.measurements = []
-        result.items = []
+        _fail(result, one_line(exc))
     result.wall_s = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     contestant = _close(method)
+    timing.end(isolation=origin.get("isolation", ""), status=result.status)
     if result.status == "ok" and scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)  # an errored cell keeps its finished phases for the re-run
     result.cpu_s = cpu + contestant.get("cpu_s", 0.0)
@@ -236,6 +212,49 @@ def run_cell(cell: Cell) -> CellResult:
     result.provenance = {**(env or environment()), "threads": cell.threads, "versions": cell.versions, **origin}
     result.finished_at = time.time()
     return result
+
+
+def _resolve(cell: Cell) -> tuple[Any, Any, Any, dict]:
+    """The cell's task, method spec, tier budget (with the parameters the task takes for itself applied: lossless's
+    bits-back coder around a user's model) and the keyword arguments the method is built with."""
+    from .isolation.file_methods import spec_factory
+    from .registry import get_task, resolve_method
+
+    task = get_task(cell.task)
+    spec = resolve_method(cell.method_ref, task.family)
+    budget = task.budget(cell.tier)
+    factory = spec_factory(spec)  # a method file's stand-in: the file is imported only in a contestant
+    kwargs, options = task.method_options(factory, {**spec.params, **cell.params})
+    if options:
+        budget = budget.replace(**options)
+    return task, spec, budget, kwargs
+
+
+def _record(result: CellResult, task: Any, measurements: list) -> None:
+    """Check the task's measurements (a `Measurement` of a declared metric, finite, per-item values finite) and add
+    them, and their per-item values, to the row; MethodError at the first that fails or when there are none."""
+    units = {m.name: m.unit for m in task.metrics}
+    for m in measurements:
+        if not isinstance(m, Measurement):
+            raise MethodError(f"task {task.name} yielded {type(m).__name__}, not Measurement")
+        if m.metric not in units:
+            raise MethodError(f"task {task.name} yielded unknown metric {m.metric!r}")
+        value = float(m.value)
+        if not math.isfinite(value):
+            raise MethodError(f"metric {m.metric!r} is {value} (point={m.point}): the method returned NaN/inf")
+        result.measurements.append((m.metric, value, units[m.metric], m.point))
+        if m.items is not None:
+            result.items.append((m.metric, m.point, checked_items(m.metric, m.items)))
+    if not result.measurements:
+        raise MethodError(f"task {task.name} produced no measurement")
+
+
+def _fail(result: CellResult, error: str) -> None:
+    """Make the row an error row: `error` its one-line message, no measurement kept."""
+    result.status = "error"
+    result.error = error
+    result.measurements = []
+    result.items = []
 
 
 def one_line(exc: BaseException) -> str:

@@ -5,7 +5,7 @@ Constructors only store keyword arguments; the runner passes seeds (as `rng`) an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Literal, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -80,6 +80,10 @@ class LosslessContext:
     reference_model: Any = None  # the task's own generative model (toy-mixture, sequence-hmm)
     reference_key: str = ""  # the suite reference model for this task and tier (image tasks)
     seed: int = 0
+    # the task's training items as a loader, `train() -> ndarray` shaped and quantised like the coded items and never
+    # among them (image tasks; None where the task's source is its `reference_model`). A method fits on these, not on
+    # data it loads itself: an isolated method cannot read the data folder.
+    train: Callable[[], np.ndarray] | None = field(default=None, repr=False, compare=False)
 
 
 @runtime_checkable

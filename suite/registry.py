@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from .budget import Budget
 from .contracts import TIER_NAME, TIERS, Task
-from .errors import PluginError, UnknownNameError
+from .errors import LatentBenchError, PluginError, UnknownNameError
 from .method_version import content_version
 
 ENTRY_POINT_GROUP = "latentbench.plugins"
@@ -49,6 +49,10 @@ class Family:
     protocols: tuple[type, ...]
     tiers: tuple[str, ...] = TIERS
     description: str = ""
+    # the modules its methods import inside their calls, which the contestants' fork server imports once for a run
+    # of this family ("torch._dynamo": torch optimizers, whose first construction imports it); None = not declared
+    # (a run of it preloads every library the suite knows of)
+    contestant_imports: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,9 @@ _lock = threading.RLock()
 
 
 def register_family(name: str, protocols: tuple[type, ...] | list[type], tiers: tuple[str, ...] | list[str] = TIERS,
-                    description: str = "") -> Family:
-    """Register a task family: the protocols a method of it implements (one of them) and its tier names."""
+                    description: str = "", contestant_imports: tuple[str, ...] | None = None) -> Family:
+    """Register a task family: the protocols a method of it implements (one of them), its tier names, and the
+    libraries its methods import inside their calls (`Family.contestant_imports`)."""
     if not name or "/" in name:
         raise PluginError(f"family name {name!r}: a non-empty name without '/'")
     if not protocols:
@@ -111,7 +116,8 @@ def register_family(name: str, protocols: tuple[type, ...] | list[type], tiers: 
     bad = [t for t in tiers if not TIER_NAME.fullmatch(str(t))]
     if bad:
         raise PluginError(f"family {name!r}: tier names {bad} must be lower-case letters, digits, '-' or '_'")
-    fam = Family(name, tuple(protocols), tuple(tiers), description)
+    imports = None if contestant_imports is None else tuple(contestant_imports)
+    fam = Family(name, tuple(protocols), tuple(tiers), description, imports)
     _families[name] = fam
     return fam
 
@@ -126,6 +132,29 @@ def _family_of(what: str, family: str) -> Family:
 def families() -> dict[str, Family]:
     _ensure_loaded()
     return dict(_families)
+
+
+def run_families(selector: str | None = None) -> list[str]:
+    """The families of the tasks `selector` picks (every registered family without one, or for one that picks no
+    task: an unknown selector fails in the runner, with its message)."""
+    fams = families()
+    if selector:
+        try:
+            return sorted({t.family for t in select_tasks(selector)})
+        except LatentBenchError:
+            pass
+    return list(fams)
+
+
+def contestant_imports(selector: str | None = None) -> list[str]:
+    """The libraries a run's contestants import inside their calls, which their fork server imports once: what
+    the families of the tasks `selector` picks declare (`Family.contestant_imports`); a family that declares
+    nothing, no selector, or one that picks no task stands for every library any registered family declares."""
+    fams = families()
+    everything = [n for f in fams.values() if f.contestant_imports is not None for n in f.contestant_imports]
+    chosen = [fams[name] for name in run_families(selector)]
+    wanted = [n for f in chosen for n in (everything if f.contestant_imports is None else f.contestant_imports)]
+    return list(dict.fromkeys(wanted))
 
 
 def all_tiers() -> tuple[str, ...]:

@@ -105,6 +105,11 @@ def run(
     summary.skipped = len(unique) - len(todo)
     if on_plan:
         on_plan(todo)
+    if todo and executor == "local" and not trusted:
+        # the contestants' fork server imports torch & co. while this process loads its first tasks and data
+        from .isolation.process import start_server_early
+
+        start_server_early()
     for result in execute(todo, executor, jobs, threads):
         store.write(result)
         if result.status == "ok":

@@ -18,6 +18,20 @@ import sys
 from typing import Iterator
 
 _current: contextvars.ContextVar[int | None] = contextvars.ContextVar("latentbench_run_threads", default=None)
+_controller = None  # threadpoolctl's view of the loaded thread pools, when a fork server took it once for its forks
+
+
+def freeze_pools() -> None:
+    """Take threadpoolctl's inventory of the thread pools loaded now, once, for this process and its forks.
+
+    Called by the contestants' fork server after its preloads: a contestant would otherwise scan its libraries
+    again in every cell (about 20 ms in a fresh fork of a process with torch, scipy and sklearn loaded). A library
+    first loaded after this is sized by `OMP_NUM_THREADS`, which `cell_threads` sets as before (a method is
+    constructed after the limit is applied, so a scan at that time would not have seen its libraries either)."""
+    global _controller
+    from threadpoolctl import ThreadpoolController
+
+    _controller = ThreadpoolController()
 
 
 def run_threads() -> int | None:
@@ -39,7 +53,9 @@ def cell_threads(threads: int | None) -> Iterator[None]:
         before = torch.get_num_threads() if torch is not None else None
         env_before = os.environ.get("OMP_NUM_THREADS")
         os.environ["OMP_NUM_THREADS"] = str(int(threads))  # sizes the pools of libraries first loaded in the cell
-        with threadpool_limits(limits=int(threads)):
+        limiter = _controller.limit(limits=int(threads)) if _controller is not None else \
+            threadpool_limits(limits=int(threads))
+        with limiter:
             if torch is not None:
                 torch.set_num_threads(int(threads))
             try:
@@ -53,3 +69,20 @@ def cell_threads(threads: int | None) -> Iterator[None]:
                     os.environ["OMP_NUM_THREADS"] = env_before
     finally:
         _current.reset(token)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the enclosed code with torch's intra-op pool at `n` threads (None or 0: as it is), restored after: a
+    tier's own pin (rd-curve's `torch_threads`), inside the cell's `cell_threads`."""
+    if not n:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

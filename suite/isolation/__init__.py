@@ -11,7 +11,14 @@ Design. The referee runs the task; the method lives in a *contestant process* of
 `contestant`), forked per cell from a fork server that has the suite, numpy and torch imported but never loaded
 task data (`preload`). The task's code sees a stand-in (`remote.RemoteMethod`): each call is a request over a pipe
 that carries pickled copies of the protocol's public inputs; the reply is read by an unpickler that admits plain
-data only (`wire`), so nothing the method returns can run code in the referee. Consequences, family by family:
+data only (`wire`), so nothing the method returns can run code in the referee. A numpy array crosses as its
+bytes with its exact strides (numpy's own pickle would give fresh ones, and torch reads the strides of length-1 axes
+to pick a memory format), so a contestant's copy is the array a trusted method gets. What isolation costs per cell
+is kept small without sharing anything between methods: the fork server is started before the first cell and
+has done torch's first-call work once; the next contestant is forked in the background while a cell runs (a
+process that has received nothing until its `init`); a cleanly ended contestant is killed without waiting for the
+kernel to free it; `LATENTBENCH_ISOLATION_LOG` records where a cell's time went (`timing`). Consequences, family
+by family:
 
 - every family: a method gets copies, so mutating them cannot touch the referee's cached data or another cell
   (cells of one referee process share that cache read-only); a method file is imported only in contestant
@@ -33,16 +40,18 @@ data only (`wire`), so nothing the method returns can run code in the referee. C
   cannot be traced). A prior is an int (N(0, I_k)) or a torch distribution, which crosses as data.
 - `lossless`: `encode` runs in the contestant; `decode` runs in a *fresh* contestant that gets only the bytes (and
   the public setup context), and the round trip is checked against the referee's own copy of the items
-  (`lossless_integrity`). A module-level dict therefore cannot carry the items across. A file written during
-  encode and read during decode cannot be stopped by a process boundary (only by an OS sandbox); it is caught
+  (`lossless_integrity`). A module-level dict therefore cannot carry the items across; a file written during
+  encode is refused by the sandbox (below), and where the sandbox is missing it is caught
   where the task knows the source's entropy — a rate below the exact `-log2 p(x)` beyond the stated tolerance is
   flagged — and every row records the rate it measured from the real length of the bytes. Initial bits are checked
   against the stream's length for every codec, a suite coder named by a user's codec included.
 
-Not covered (no operating-system sandbox): a method can read and write files, and the suite is importable in its
-process, so it can rebuild a task's answer from the suite's own code and data (`get_task(name).log_z`, test labels
-from the data folder); isolation keeps answers off what it is handed and out of its process's memory. That code is
-in the method's source, whose content hash every row keeps.
+The operating-system sandbox (`sandbox.py`, Linux Landlock) closes what a process boundary leaves open: the
+contestant cannot read the data folder, the cache or bundled datasets, writes only to its own temporary folder and
+the cell's scratch, and cannot ptrace or signal the referee. Not covered even then: the suite is importable in the
+contestant, so a method can recompute an answer that needs no data (a closed form from the problem's public
+parameters, a task generated from a public seed); that code is in the method's source, whose content hash every row
+keeps. Where Landlock is missing, rows say so (`sandbox` in the provenance).
 
 Trusted mode (`latentbench run --trusted`) runs registered methods in the referee's process, as before; rows say
 `"isolation": "in-process (trusted)"` in their provenance. Method files are always isolated.

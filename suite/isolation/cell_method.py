@@ -69,9 +69,11 @@ def build_method(cell: Any, spec: Any, params: dict, limit_s: float, scratch: Pa
     deadline = time.monotonic() + limit_s + STARTUP_GRACE_S if limit_s and limit_s > 0 else None
     init = {"factory": target, "params": params, "seed": int(cell.seed), "name": cell.method, "tier": cell.tier,
             "limit_s": float(limit_s or 0), "label": label, "scratch": str(scratch) if scratch else None,
-            "threads": _threads(), "run_threads": getattr(cell, "threads", None)}
+            "threads": _threads(), "run_threads": getattr(cell, "threads", None), "registered": not is_file}
     origin["isolation"] = "process"
-    return RemoteMethod(init, deadline), origin
+    method = RemoteMethod(init, deadline)
+    origin["sandbox"] = method.sandbox
+    return method, origin
 
 
 def _threads() -> int | None:

@@ -121,12 +121,34 @@ def _set_threads(threads: Any) -> None:
         torch.set_num_threads(int(threads))
 
 
+def _sandbox(spec: dict) -> str:
+    """Apply the operating-system sandbox (`sandbox.py`) before any of the method's code is imported; what was
+    applied. Temporary files go to the folder the referee made for this process (and removes after it)."""
+    import tempfile
+
+    from .netdeny import deny_network
+    from .sandbox import apply, limit_memory, policy_for, switched_off
+
+    try:  # under memory pressure the kernel's out-of-memory killer takes a contestant before the referee
+        with open("/proc/self/oom_score_adj", "w") as adj:
+            adj.write("1000")
+    except OSError:
+        pass
+    tmpdir = spec.get("tmpdir") or tempfile.mkdtemp(prefix="latentbench-contestant-")
+    os.environ["TMPDIR"] = tmpdir
+    tempfile.tempdir = tmpdir
+    applied = apply(policy_for(os.environ, tmpdir, spec.get("scratch"), bool(spec.get("registered"))))
+    network = "network not filtered (LATENTBENCH_SANDBOX=0)" if switched_off() else deny_network()
+    return f"{applied}; {network}; {limit_memory(os.environ)}"
+
+
 class _Contestant:
     def __init__(self, link: _Link):
         self.link = link
         self.method: Any = None
         self.owner = "method"
         self.contexts: list = []
+        self.sandbox = "none (not started)"
 
     def init(self, spec: dict) -> dict:
         os.environ.clear()
@@ -145,6 +167,7 @@ class _Contestant:
             self.contexts.append(ctx)
         _set_threads(spec.get("threads"))
         seed_everything(int(spec.get("seed", 0)))
+        self.sandbox = _sandbox(spec)
         factory = _resolve(spec["factory"])
         self.owner = getattr(factory, "__name__", "method")
         try:
@@ -154,7 +177,7 @@ class _Contestant:
                            + describe_failure(self.owner, "__init__", exc).split(": ", 1)[-1]) from None
         for _name, fn_path in spec.get("wrap", ()):  # e.g. the lossless family wraps a latent-variable model
             self.method = _resolve(fn_path)(self.method)
-        return {"class": type(self.method).__name__}
+        return {"class": type(self.method).__name__, "sandbox": self.sandbox}
 
     def getattr(self, name: str) -> tuple:
         try:

@@ -64,19 +64,26 @@ class RemoteMethod:
 
     isolated = True
 
-    def __init__(self, init: dict, deadline: float | None = None):
+    def __init__(self, init: dict, deadline: float | None = None, class_name: str | None = None):
+        """`class_name` given (a fresh copy of a method whose class is known): the construction is sent and not
+        waited for — the new process builds the method while the referee goes on; the first request waits."""
         self._init, self._deadline = dict(init), deadline
         self._attrs: dict[str, Any] = {}
         try:
-            self._proc = ContestantProcess(self._init, deadline)
+            self._proc = ContestantProcess(self._init, deadline, wait=class_name is None)
         except Deadline:
             raise MethodError(f"constructing {self._init.get('name', 'the method')} ran past the wall-time budget of "
                               f"{self._init.get('limit_s', 0):g} s (the referee stopped its process)") from None
         self.contestant_stats: list[dict] = []
         self._fresh: list[RemoteMethod] = []
-        name = str((self._proc.info or {}).get("class") or "")
+        name = class_name if class_name is not None else str((self._proc.info or {}).get("class") or "")
         if name.isidentifier():  # name the stand-in's type after the method's class
             self.__class__ = type(name, (RemoteMethod,), {"__module__": "latentbench.isolation.remote"})
+
+    @property
+    def sandbox(self) -> str:
+        """What the contestant's operating-system sandbox applied (`sandbox.apply`), as the contestant reported it."""
+        return str((self._proc.info or {}).get("sandbox") or "none (not reported)")
 
     # ------------------------------------------------------------------------------------------------- calls
     def _request(self, kind: str, name: str, args: tuple, kwargs: dict) -> Any:
@@ -124,8 +131,9 @@ class RemoteMethod:
     # ------------------------------------------------------------------------------------------------- processes
     def fresh(self) -> "RemoteMethod":
         """The same method built anew in a new process that has seen nothing (the lossless decode runs there);
-        it shares this one's deadline."""
-        other = RemoteMethod(self._init, self._deadline)
+        it shares this one's deadline, and no scratch folder with the encoder. It is constructed while the referee
+        goes on (its first request waits)."""
+        other = RemoteMethod({**self._init, "scratch": None}, self._deadline, class_name=type(self).__name__)
         self._fresh.append(other)
         return other
 

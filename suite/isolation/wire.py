@@ -52,6 +52,36 @@ def _tensor(array: Any, requires_grad: bool = False) -> Any:
     return t.requires_grad_(True) if requires_grad and t.is_floating_point() else t
 
 
+def _array(buf: Any, dtype: Any, shape: tuple, strides: tuple, writeable: bool) -> Any:
+    """The contestant's copy of a referee array, with the original's strides (see `_RefereePickler`)."""
+    import numpy as np
+
+    out = np.ndarray(shape, dtype=dtype, buffer=buf, strides=strides)
+    if not writeable:
+        out.flags.writeable = False
+    return out
+
+
+def _array_reduction(obj: Any) -> tuple | None:
+    """How the referee sends a numpy array: its bytes in memory order with its exact strides, dtype and
+    writeability, or None for numpy's own pickling (non-contiguous, empty, 0-d or object arrays).
+
+    numpy's pickle rebuilds an array with the strides of a fresh C (or Fortran) array. A contiguous array may
+    carry other strides on its axes of length 1 — `x[:, None]` of an (N, H, W) array has strides (HW, 1, W, 1)
+    in elements — and torch reads those strides to choose a memory format: the tensor `torch.from_numpy` makes of
+    such an array looks channels-last, so convolutions sum in another order. A contestant's copy must be the
+    array a trusted method gets, strides included, or the two runs of one cell differ (they did: the PixelGAN
+    cluster rows, CHANGELOG 2026-12-07)."""
+    import numpy as np
+
+    if type(obj) is not np.ndarray or obj.ndim == 0 or obj.size == 0 or obj.dtype.hasobject:
+        return None
+    if not (obj.flags.c_contiguous or obj.flags.f_contiguous) or any(s < 0 for s in obj.strides):
+        return None
+    data = pickle.PickleBuffer(obj)  # type: ignore[arg-type]  # an ndarray has the buffer protocol
+    return _array, (data, obj.dtype, obj.shape, obj.strides, bool(obj.flags.writeable))
+
+
 def _rebuild(cls: type, state: dict) -> Any:
     """The contestant's copy of a referee object's public view (`__public__`)."""
     obj: Any = object.__new__(cls)
@@ -140,6 +170,9 @@ class _RefereePickler(pickle.Pickler):
         return None
 
     def reducer_override(self, obj: Any) -> Any:
+        array = _array_reduction(obj)
+        if array is not None:
+            return array
         public = getattr(type(obj), "__public__", None)
         if public is not None and not isinstance(obj, type):
             view = public(obj)

@@ -154,84 +154,107 @@ def _family_section(anchor: str, title: str, tier: str, body: str, full: str = "
 
 
 def family_page(family: str, entries: list[TaskEntry], extra: FamilyEntry | None, page: str, out_root) -> str:
+    """A family page's body: its contents, its tasks, the summary across tasks, the report's tables and figures."""
+    body = [_task_list(entries, page)]
+    toc = [("tasks", "Tasks", "")] if entries else []
+    if extra is not None and extra.summaries:
+        body += _summary_sections(extra, page, out_root, toc)
+    if extra is not None:
+        body += _report_sections(extra, page, out_root, toc)
+    if len(toc) > 1:
+        body.insert(0, _contents(toc))
+    return "".join(body)
+
+
+def _task_list(entries: list[TaskEntry], page: str) -> str:
+    """A family page's table of its tasks (name, what it measures, headline, tiers with rows), or a line saying
+    that none has rows."""
     rows = "".join(
         f"<tr><td><a href='{escape.attr(rel(task_path(e.task), page))}'>{escape.text(e.task.name)}</a></td>"
         f"<td class='long'>{escape.text(first_sentence(e.task.description))}</td>"
         f"<td>{escape.text(e.task.headline.label)}</td><td>{escape.text(', '.join(_measured_tiers(e.board)))}</td></tr>"
         for e in entries
     )
-    body = [
-        (
-            "<section id='tasks'><h2>Tasks</h2><div class='scroll'><table class='board tasks'><thead><tr>"
+    if not entries:
+        return "<p>This family's report; no registered task of it has rows here.</p>"
+    return ("<section id='tasks'><h2>Tasks</h2><div class='scroll'><table class='board tasks'><thead><tr>"
             "<th>task</th><th>what it measures</th>"
-            f"<th>headline</th><th>tiers with rows</th></tr></thead><tbody>{rows}</tbody></table></div></section>"
+            f"<th>headline</th><th>tiers with rows</th></tr></thead><tbody>{rows}</tbody></table></div></section>")
+
+
+def _summary_sections(extra: FamilyEntry, page: str, out_root, toc: list[tuple[str, str, str]]) -> list[str]:
+    """The family's summary across tasks: its rule and markdown link, then a section per summary (rank figure,
+    tables); each section's (anchor, title, tier) is added to `toc`."""
+    out = []
+    head = "<p class='table-title'>" + escape.text(extra.summary_rule) + "</p>" if extra.summary_rule else ""
+    if extra.summary_md is not None:
+        head += (
+            f"<p class='download'><a href='{escape.attr(rel(site_rel(extra.summary_md, out_root), page))}'>"
+            "The summary as markdown</a></p>"
         )
-        if entries
-        else "<p>This family's report; no registered task of it has rows here.</p>"
-    ]
-    toc = [("tasks", "Tasks", "")] if entries else []
-    if extra is not None and extra.summaries:
-        head = "<p class='table-title'>" + escape.text(extra.summary_rule) + "</p>" if extra.summary_rule else ""
-        if extra.summary_md is not None:
-            head += (
-                f"<p class='download'><a href='{escape.attr(rel(site_rel(extra.summary_md, out_root), page))}'>"
-                "The summary as markdown</a></p>"
+    out.append(f"<section id='summary'><h2>Summary across tasks</h2>{head}</section>")
+    toc.append(("summary", "Summary across tasks", ""))
+    for i, s in enumerate(extra.summaries):
+        anchor = f"summary-{escape.slug(s.group)}-{escape.slug(s.tier)}"
+        title = f"{s.group} — {s.tier} tier ({len(s.tasks)} tasks)"
+        toc.append((anchor, title, s.tier))
+        png = extra.summary_figures[i] if i < len(extra.summary_figures) else None
+        drawn = (
+            figure(
+                rel(site_rel(png, out_root), page),
+                f"mean ranks of {s.group}, {s.tier} tier",
+                f"mean ranks of {s.group}, {s.tier} tier",
             )
-        body.append(f"<section id='summary'><h2>Summary across tasks</h2>{head}</section>")
-        toc.append(("summary", "Summary across tasks", ""))
-        for i, s in enumerate(extra.summaries):
-            anchor = f"summary-{escape.slug(s.group)}-{escape.slug(s.tier)}"
-            title = f"{s.group} — {s.tier} tier ({len(s.tasks)} tasks)"
-            toc.append((anchor, title, s.tier))
-            png = extra.summary_figures[i] if i < len(extra.summary_figures) else None
-            drawn = (
-                figure(
-                    rel(site_rel(png, out_root), page),
-                    f"mean ranks of {s.group}, {s.tier} tier",
-                    f"mean ranks of {s.group}, {s.tier} tier",
-                )
-                if png is not None
-                else ""
-            )
-            body.append(
-                _family_section(
-                    anchor,
-                    title,
-                    s.tier,
-                    f"<p class='table-title'>Tasks: {escape.text(', '.join(s.tasks))}</p>"
-                    + drawn
-                    + tables.summary_tables(s, f"summary-{i}"),
-                )
-            )
-    if extra is not None:
-        for i, (title, csv, frame) in enumerate(extra.tables):
-            anchor, tier = f"table-{escape.slug(csv.stem)}", tier_of(csv.stem)
-            href = rel(site_rel(csv, out_root), page)
-            short = short_title(title, tier)
-            toc.append((anchor, short, tier))
-            body.append(
-                _family_section(
-                    anchor,
-                    short,
-                    tier,
-                    f"<p class='download'><a href='{escape.attr(href)}' download>Download this table (CSV)</a></p>"
-                    + tables.frame_table(frame, f"family-table-{i}"),
-                    full=title,
-                )
-            )
-        for name, png in extra.figures:
-            anchor, tier = f"figure-{escape.slug(name)}", tier_of(name)
-            toc.append((anchor, f"figure: {name}", tier))
-            body.append(_family_section(anchor, name, tier, figure(rel(site_rel(png, out_root), page), name, name)))
-    if len(toc) > 1:
-        items = "".join(
-            f"<li><a href='#{escape.attr(a)}'>{escape.text(t)}</a>"
-            + (" <span class='badge smoke'>smoke</span>" if tier == "smoke" else "")
-            + "</li>"
-            for a, t, tier in toc
+            if png is not None
+            else ""
         )
-        body.insert(0, f"<nav class='contents' aria-label='contents'><h2>Contents</h2><ol>{items}</ol></nav>")
-    return "".join(body)
+        out.append(
+            _family_section(
+                anchor,
+                title,
+                s.tier,
+                f"<p class='table-title'>Tasks: {escape.text(', '.join(s.tasks))}</p>"
+                + drawn
+                + tables.summary_tables(s, f"summary-{i}"),
+            )
+        )
+    return out
+
+
+def _report_sections(extra: FamilyEntry, page: str, out_root, toc: list[tuple[str, str, str]]) -> list[str]:
+    """The family report's tables (with a CSV download) and figures, a section each, added to `toc`."""
+    out = []
+    for i, (title, csv, frame) in enumerate(extra.tables):
+        anchor, tier = f"table-{escape.slug(csv.stem)}", tier_of(csv.stem)
+        href = rel(site_rel(csv, out_root), page)
+        short = short_title(title, tier)
+        toc.append((anchor, short, tier))
+        out.append(
+            _family_section(
+                anchor,
+                short,
+                tier,
+                f"<p class='download'><a href='{escape.attr(href)}' download>Download this table (CSV)</a></p>"
+                + tables.frame_table(frame, f"family-table-{i}"),
+                full=title,
+            )
+        )
+    for name, png in extra.figures:
+        anchor, tier = f"figure-{escape.slug(name)}", tier_of(name)
+        toc.append((anchor, f"figure: {name}", tier))
+        out.append(_family_section(anchor, name, tier, figure(rel(site_rel(png, out_root), page), name, name)))
+    return out
+
+
+def _contents(toc: list[tuple[str, str, str]]) -> str:
+    """The page's contents list; smoke-tier parts badged as such."""
+    items = "".join(
+        f"<li><a href='#{escape.attr(a)}'>{escape.text(t)}</a>"
+        + (" <span class='badge smoke'>smoke</span>" if tier == "smoke" else "")
+        + "</li>"
+        for a, t, tier in toc
+    )
+    return f"<nav class='contents' aria-label='contents'><h2>Contents</h2><ol>{items}</ol></nav>"
 
 
 def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], page: str, out_root) -> str:
@@ -264,27 +287,7 @@ def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], p
         parts.append(f"<section class='findings'><h2>Findings</h2>{escape.note(entry.note)}</section>")
     legend = "".join(f"<p class='legend'>{escape.text(n)}</p>" for n in entry.notes)
     for tier in tiers:
-        size = tier_size(task, tier, data_copies.get(tier, []))
-        note = SMOKE_NOTE if tier == "smoke" else escape.text(TIER_NOTE.get(tier, ""))
-        table, blocks = tables.measured_table(task, board, tier, prov, f"board-{escape.slug(tier)}")
-        badge = " <span class='badge smoke'>not comparable to published numbers</span>" if tier == "smoke" else ""
-        parts.append(
-            f"<section class='tier tier-{escape.slug(tier)}' id='tier-{escape.slug(tier)}'>"
-            f"<h2>{escape.text(tier)} tier{badge}"
-            + (f"<span class='size'>{escape.text(' · '.join(size))}</span>" if size else "")
-            + "</h2>"
-            f"<p class='tier-note'>{note}</p>"
-            + _downloads(board[board["tier"] == tier], f"{task.name}-{tier}", csv_href)
-            + table
-            + legend
-            + (
-                f"<details class='prov-all'><summary>Provenance of every row of this tier</summary>{blocks}</details>"
-                if blocks
-                else ""
-            )
-            + _paired(entry, tier)
-            + "</section>"
-        )
+        parts.append(_tier_section(entry, tier, prov, data_copies.get(tier, []), csv_href, legend))
     ref = tables.reference_table(task, board, "board-reference")
     if ref:
         parts.append(
@@ -296,6 +299,33 @@ def task_page(entry: TaskEntry, prov: dict, data_copies: dict[str, list[str]], p
             + "</section>"
         )
     return "".join(parts)
+
+
+def _tier_section(entry: TaskEntry, tier: str, prov: dict, copies: list[str], csv_href: str, legend: str) -> str:
+    """A task page's section of one tier: its size and note, downloads, the measured table with the legend, the
+    rows' provenance (folded) and the paired differences."""
+    task, board = entry.task, entry.board
+    size = tier_size(task, tier, copies)
+    note = SMOKE_NOTE if tier == "smoke" else escape.text(TIER_NOTE.get(tier, ""))
+    table, blocks = tables.measured_table(task, board, tier, prov, f"board-{escape.slug(tier)}")
+    badge = " <span class='badge smoke'>not comparable to published numbers</span>" if tier == "smoke" else ""
+    return (
+        f"<section class='tier tier-{escape.slug(tier)}' id='tier-{escape.slug(tier)}'>"
+        f"<h2>{escape.text(tier)} tier{badge}"
+        + (f"<span class='size'>{escape.text(' · '.join(size))}</span>" if size else "")
+        + "</h2>"
+        f"<p class='tier-note'>{note}</p>"
+        + _downloads(board[board["tier"] == tier], f"{task.name}-{tier}", csv_href)
+        + table
+        + legend
+        + (
+            f"<details class='prov-all'><summary>Provenance of every row of this tier</summary>{blocks}</details>"
+            if blocks
+            else ""
+        )
+        + _paired(entry, tier)
+        + "</section>"
+    )
 
 
 def _paired(entry: TaskEntry, tier: str) -> str:

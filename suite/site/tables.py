@@ -238,76 +238,84 @@ def summary_tables(summary: Any, table_id: str) -> str:
     if summary.ranking.empty:
         parts.append("<p>No ranking: it needs two tasks and two methods that ran all of them.</p>")
     else:
-        cols = [
-            ("method", None),
-            ("mean rank", "mean_rank"),
-            ("95 % interval (bootstrap over tasks)", "lo"),
-            ("measured / paper", "normalised"),
-        ]
-        body = []
-        for rec in summary.ranking.to_dict("records"):
-            ratio = _num(rec.get("normalised"))
-            n_ref = int(rec.get("n_reference") or 0)
-            text = [
-                rec["method"],
-                f"{rec['mean_rank']:.2f}",
-                f"[{rec['lo']:.2f}, {rec['hi']:.2f}]",
-                f"{float(ratio):.3g} ({n_ref} task{'s' if n_ref != 1 else ''})" if ratio else "",
-            ]
-            cells = []
-            for (col, raw), shown in zip(cols, text):
-                key = _num(rec.get(raw)) if raw else str(shown)
-                cls = " class='method'" if col == "method" else ""
-                inner = f"<span class='name'>{escape.text(shown)}</span>" if col == "method" else escape.text(shown)
-                cells.append(f"<td{cls} data-v='{escape.attr(key)}'>{inner}</td>")
-            body.append(f"<tr>{''.join(cells)}</tr>")
-        parts.append(
-            _table(
-                f"{table_id}-ranking",
-                cols,
-                body,
-                "summary",
-                "ranked by mean rank across the tasks (1 = best)",
-                "mean rank",
-            )
-        )
+        parts.append(_ranking_table(summary, table_id))
     if not summary.unranked.empty:
-        parts.append(
-            "<p class='unranked'>Not ranked (ran only some of the tasks): "
-            + ", ".join(
-                f"{escape.text(m)} ({int(k)} of {int(n)})"
-                for m, k, n in zip(summary.unranked["method"], summary.unranked["tasks_run"], summary.unranked["of"])
-            )
-            + "</p>"
-        )
+        parts.append(_unranked_note(summary))
     if not summary.pairwise.empty:
-        floor = 2.0 / 2 ** len(summary.tasks)
-        note = (
-            f" With {len(summary.tasks)} tasks the smallest two-sided Wilcoxon p is {floor:.3g}: no pair can be "
-            "told apart at 0.05."
-            if floor >= 0.05
-            else ""
-        )
-        cols = [("a", None), ("b", None), ("wins of a", "wins_a"), ("of", "of"), ("p", "p"), ("p (Holm)", "p_holm")]
-        body = []
-        for rec in summary.pairwise.to_dict("records"):
-            text = [
-                rec["a"],
-                rec["b"],
-                str(int(rec["wins_a"])),
-                str(int(rec["of"])),
-                f"{rec['p']:.3g}",
-                f"{rec['p_holm']:.3g}",
-            ]
-            cells = []
-            for (_, raw), t in zip(cols, text):
-                cls = " class='txt'" if raw is None else ""
-                cells.append(f"<td{cls} data-v='{escape.attr(_num(rec.get(raw)) if raw else t)}'>{escape.text(t)}</td>")
-            body.append(f"<tr>{''.join(cells)}</tr>")
-        parts.append(
-            f"<details class='pairwise'><summary>Pairwise Wilcoxon signed-rank tests across tasks "
-            f"({len(body)} pair{'s' if len(body) != 1 else ''}; wins of a over b).{escape.text(note)}</summary>"
-            + _table(f"{table_id}-pairwise", cols, body, "pairwise", "", "", ("a", "b"))
-            + "</details>"
-        )
+        parts.append(_pairwise_tests(summary, table_id))
     return "".join(parts)
+
+
+def _ranking_table(summary: Any, table_id: str) -> str:
+    """The summary's ranking: each method's mean rank, its bootstrap interval over tasks, measured / paper."""
+    cols = [
+        ("method", None),
+        ("mean rank", "mean_rank"),
+        ("95 % interval (bootstrap over tasks)", "lo"),
+        ("measured / paper", "normalised"),
+    ]
+    body = []
+    for rec in summary.ranking.to_dict("records"):
+        ratio = _num(rec.get("normalised"))
+        n_ref = int(rec.get("n_reference") or 0)
+        text = [
+            rec["method"],
+            f"{rec['mean_rank']:.2f}",
+            f"[{rec['lo']:.2f}, {rec['hi']:.2f}]",
+            f"{float(ratio):.3g} ({n_ref} task{'s' if n_ref != 1 else ''})" if ratio else "",
+        ]
+        cells = []
+        for (col, raw), shown in zip(cols, text):
+            key = _num(rec.get(raw)) if raw else str(shown)
+            cls = " class='method'" if col == "method" else ""
+            inner = f"<span class='name'>{escape.text(shown)}</span>" if col == "method" else escape.text(shown)
+            cells.append(f"<td{cls} data-v='{escape.attr(key)}'>{inner}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return _table(f"{table_id}-ranking", cols, body, "summary", "ranked by mean rank across the tasks (1 = best)",
+                  "mean rank")
+
+
+def _unranked_note(summary: Any) -> str:
+    """The methods that ran only some of the tasks, with how many."""
+    return (
+        "<p class='unranked'>Not ranked (ran only some of the tasks): "
+        + ", ".join(
+            f"{escape.text(m)} ({int(k)} of {int(n)})"
+            for m, k, n in zip(summary.unranked["method"], summary.unranked["tasks_run"], summary.unranked["of"])
+        )
+        + "</p>"
+    )
+
+
+def _pairwise_tests(summary: Any, table_id: str) -> str:
+    """The pairwise Wilcoxon tests across tasks, folded, with the smallest p the task count allows when that is no
+    less than 0.05."""
+    floor = 2.0 / 2 ** len(summary.tasks)
+    note = (
+        f" With {len(summary.tasks)} tasks the smallest two-sided Wilcoxon p is {floor:.3g}: no pair can be "
+        "told apart at 0.05."
+        if floor >= 0.05
+        else ""
+    )
+    cols = [("a", None), ("b", None), ("wins of a", "wins_a"), ("of", "of"), ("p", "p"), ("p (Holm)", "p_holm")]
+    body = []
+    for rec in summary.pairwise.to_dict("records"):
+        text = [
+            rec["a"],
+            rec["b"],
+            str(int(rec["wins_a"])),
+            str(int(rec["of"])),
+            f"{rec['p']:.3g}",
+            f"{rec['p_holm']:.3g}",
+        ]
+        cells = []
+        for (_, raw), t in zip(cols, text):
+            cls = " class='txt'" if raw is None else ""
+            cells.append(f"<td{cls} data-v='{escape.attr(_num(rec.get(raw)) if raw else t)}'>{escape.text(t)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f"<details class='pairwise'><summary>Pairwise Wilcoxon signed-rank tests across tasks "
+        f"({len(body)} pair{'s' if len(body) != 1 else ''}; wins of a over b).{escape.text(note)}</summary>"
+        + _table(f"{table_id}-pairwise", cols, body, "pairwise", "", "", ("a", "b"))
+        + "</details>"
+    )

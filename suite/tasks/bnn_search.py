@@ -42,27 +42,36 @@ exact-expectation QHN, which needs all losses: an artefact of classical simulati
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 import numpy as np
 
-from ..bnn_landscape import Landscape, LogisticSpec, MLPSpec, cached_landscape, config_bits, resize_exact
+from ..bnn_data import (
+    DATA_SEED,
+    GAUSS_MEANS,
+    GAUSS_VAR,
+    GAUSS_WEIGHTS,
+    BnnProblem,
+    arrays_digest,
+    gaussian_mixture,
+    load_digits_pair,
+    load_mnist_pair,
+)
+from ..bnn_landscape import Landscape, LogisticSpec, MLPSpec, cached_landscape
+from ..bnn_oracle import LossOracle
+from ..bnn_scoring import score
 from ..contracts import Budget, DataInfo, Measurement, Metric, Task
 from ..errors import DataError, MethodError
-from ..protocols import SearchMethod, SearchResult
+from ..protocols import SearchMethod
 from ..registry import register_task
-from ..stats.intervals import Interval, bootstrap_mean, wilson
 
 PAPER = ("J. Carrasquilla, M. Hibat-Allah, E. Inack, A. Makhzani, K. Neklyudov, G. W. Taylor, G. Torlai, "
          "Quantum HyperNetworks: Training Binary Neural Networks in Quantum Superposition, arXiv:2301.08292 (2023)")
 
-GAUSS_MEANS = [(-1.0, -2.0), (-2.0, 1.0), (1.0, 1.0), (2.0, -2.0)]
-GAUSS_WEIGHTS = [0.5, 1 / 6, 1 / 6, 1 / 6]
-GAUSS_VAR = 0.1
-DATA_SEED = 0
 
 @dataclass(frozen=True, kw_only=True)
 class BnnBudget(Budget):
@@ -142,137 +151,6 @@ METRICS = (
 )
 
 
-# ====================================================================== the oracle
-class LossOracle:
-    """Training losses of configurations, counting queries: ``oracle(configs) -> losses``.
-
-    ``configs``: integer indices in [0, 2^n) of any shape; returns float64 losses of the same shape. Every index
-    counts as one query (repeats included: cache what you have seen). ``all_losses()`` queries the whole space.
-    Past ``max_queries`` the oracle raises `MethodError` (and the task reports the cell as an error).
-    An isolated method gets a proxy of it (`latentbench.isolation`): the table and the counter stay in the referee.
-    """
-
-    __referee_proxy__ = ("__call__", "query_bits", "all_losses", "bits")  # what a method may call
-    __referee_attrs__ = ("queries", "calls", "remaining", "exceeded")  # live values it may read
-    __referee_constants__ = ("n_bits", "size", "max_queries")  # sent along with the proxy
-
-    def __init__(self, losses: np.ndarray, max_queries: int | None = None):
-        self._losses = np.array(losses, dtype=np.float64)  # a private copy
-        self._losses.setflags(write=False)
-        size = self._losses.shape[0]
-        self.n_bits = int(round(math.log2(size)))
-        if 1 << self.n_bits != size:
-            raise ValueError(f"the loss table has {size} entries, not a power of two")
-        self.max_queries = int(max_queries) if max_queries is not None else None
-        self.queries = 0
-        self.calls = 0
-        self.exceeded: str | None = None
-
-    @property
-    def size(self) -> int:
-        return 1 << self.n_bits
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.max_queries is None else max(self.max_queries - self.queries, 0)
-
-    def _charge(self, count: int) -> None:
-        if self.max_queries is not None and self.queries + count > self.max_queries:
-            self.exceeded = (f"the method asked for {self.queries + count} loss queries, past the oracle budget of "
-                             f"{self.max_queries}")
-            raise MethodError(self.exceeded)
-        self.queries += count
-        self.calls += 1
-
-    def __call__(self, configs: Any) -> np.ndarray:
-        c = np.asarray(configs)
-        if c.dtype.kind not in "iu":
-            if c.dtype.kind == "f" and c.size and np.all(np.isfinite(c)) and np.all(c == np.round(c)):
-                c = c.astype(np.int64)
-            elif c.size == 0:
-                c = c.astype(np.int64)
-            else:
-                raise MethodError(f"oracle: configurations must be integer indices, got dtype {c.dtype}")
-        if c.size and (c.min() < 0 or c.max() >= self.size):
-            bad = int(c.min() if c.min() < 0 else c.max())
-            raise MethodError(f"oracle: configuration {bad} is outside the space [0, 2^{self.n_bits})")
-        self._charge(int(c.size))
-        return self._losses[c.astype(np.int64)].copy()
-
-    def query_bits(self, bits: Any) -> np.ndarray:
-        """Losses of configurations given as (m, n) 0/1 rows (first column = most significant bit)."""
-        b = np.asarray(bits)
-        if b.ndim != 2 or b.shape[1] != self.n_bits or not np.isin(b, (0, 1)).all():
-            raise MethodError(f"oracle: bits must be an (m, {self.n_bits}) array of 0/1")
-        return self(config_index(b))
-
-    def all_losses(self) -> np.ndarray:
-        """Every configuration's loss (costs 2^n queries)."""
-        return self(np.arange(self.size, dtype=np.int64))
-
-    def bits(self, configs: Any) -> np.ndarray:
-        """(m, n) 0/1 bits of configuration indices (free: no query)."""
-        return config_bits(np.asarray(configs), self.n_bits)
-
-
-def config_index(bits: np.ndarray) -> np.ndarray:
-    b = np.asarray(bits, dtype=np.int64)
-    n = b.shape[1]
-    return (b << np.arange(n - 1, -1, -1, dtype=np.int64)).sum(axis=1)
-
-
-# ====================================================================== problems
-@dataclass
-class BnnProblem:
-    """What `data()` returns: the exact landscape and how its configurations decode."""
-
-    task: str
-    tier: str
-    landscape: Landscape
-    decoder: Any  # MLPSpec | LogisticSpec
-    description: str
-    info: dict = field(default_factory=dict)
-
-    @property
-    def n_bits(self) -> int:
-        return self.landscape.n_bits
-
-
-def _digit_pair(x: np.ndarray, y: np.ndarray, neg: int, pos: int) -> tuple[np.ndarray, np.ndarray]:
-    keep = (y == neg) | (y == pos)
-    return x[keep], (y[keep] == pos).astype(np.int64)
-
-
-def _load_mnist_pair(neg: int, pos: int):
-    from ..data import get_dataset
-
-    ds = get_dataset("mnist")
-    tr, te = ds.load("train"), ds.load("test")
-    xtr, ytr = _digit_pair(tr.x, tr.require_y(), neg, pos)
-    xte, yte = _digit_pair(te.x, te.require_y(), neg, pos)
-    K, s = resize_exact(xtr, 4)
-    Kt, _ = resize_exact(xte, 4)
-    return K, ytr, Kt, yte, s * 255, tr.copy
-
-
-def _load_digits_pair(neg: int, pos: int):
-    from ..data import get_dataset
-
-    d = get_dataset("digits").load("all")
-    x, y = _digit_pair(d.x, d.require_y(), neg, pos)
-    perm = np.random.Generator(np.random.PCG64(DATA_SEED)).permutation(len(y))
-    n_train = (2 * len(y)) // 3
-    tr, te = perm[:n_train], perm[n_train:]
-    K, s = resize_exact(x, 3)
-    return K[tr], y[tr], K[te], y[te], s * 16, d.copy
-
-
-def _gaussian(sizes: dict) -> Any:
-    from ..data import GaussianMixture
-
-    return GaussianMixture(GAUSS_MEANS, GAUSS_VAR, GAUSS_WEIGHTS, sizes=sizes, seed=DATA_SEED)
-
-
 # ====================================================================== the tasks
 HONESTY = (" Exact-expectation QHN (qhn-L*) reads all 2^n losses, an artefact of classical simulation shown in the "
            "queries column; compare methods at matched query budgets with qhn-shots, random search, annealing and the "
@@ -302,8 +180,6 @@ class _BnnSearchTask(Task[BnnBudget]):
     def _info(self, tier: str, base: DataInfo) -> DataInfo:
         checks = dict(base.checksums)
         blob = json.dumps(self.spec_payload(tier), sort_keys=True, default=str)
-        import hashlib
-
         checks["bnn-search/spec"] = "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
         return DataInfo(copy=base.copy, checksums=checks)
 
@@ -316,125 +192,6 @@ class _BnnSearchTask(Task[BnnBudget]):
         if oracle.exceeded:  # the method swallowed the oracle's error
             raise MethodError(oracle.exceeded)
         yield from score(result, land, oracle)
-
-
-def validate(result: Any, land: Landscape) -> tuple[str, np.ndarray]:
-    """('probs', (R, 2^n)) or ('configs', (R,)) from a method's SearchResult; MethodError says what is wrong."""
-    if not isinstance(result, SearchResult) and not (hasattr(result, "probs") and hasattr(result, "configs")):
-        raise MethodError(f"search() returned {type(result).__name__}, not a SearchResult")
-    has_p, has_c = result.probs is not None, result.configs is not None
-    if has_p == has_c:
-        raise MethodError("a SearchResult must set exactly one of `probs` and `configs` "
-                          f"(got {'both' if has_p else 'neither'})")
-    size = land.size
-    if has_p:
-        try:
-            p = np.asarray(result.probs, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise MethodError(f"probs is not a numeric array: {exc}") from None
-        if p.ndim == 1:
-            p = p[None]
-        if p.ndim != 2 or p.shape[1] != size or p.shape[0] < 1:
-            raise MethodError(f"probs has shape {np.shape(result.probs)}; expected ({size},) or (runs, {size}) "
-                              f"for the 2^{land.n_bits} configurations")
-        if not np.isfinite(p).all():
-            r = int(np.flatnonzero(~np.isfinite(p).all(axis=1))[0])
-            raise MethodError(f"probs of run {r} contain NaN or inf")
-        if (p < -1e-12).any():
-            r, c = np.argwhere(p < -1e-12)[0]
-            raise MethodError(f"probs of run {r} are negative (configuration {c}: {p[r, c]:.3g})")
-        sums = p.sum(axis=1)
-        bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
-        if bad.size:
-            raise MethodError(f"probs of run {int(bad[0])} sum to {sums[bad[0]]:.9g}, not 1")
-        return "probs", np.clip(p, 0.0, None)
-    try:
-        c = np.asarray(result.configs)
-    except Exception as exc:  # noqa: BLE001
-        raise MethodError(f"configs is not an array: {exc}") from None
-    if c.ndim == 0:
-        c = c[None]
-    if c.ndim != 1 or c.size == 0:
-        raise MethodError(f"configs has shape {c.shape}; expected (runs,): one returned configuration per run")
-    if c.dtype.kind == "f":
-        if not np.isfinite(c).all():
-            raise MethodError("configs contain NaN or inf")
-        if not np.all(c == np.round(c)):
-            raise MethodError("configs must be integer configuration indices, got fractional values")
-        c = c.astype(np.int64)
-    elif c.dtype.kind not in "iu":
-        raise MethodError(f"configs must be integer configuration indices, got dtype {c.dtype}")
-    c = c.astype(np.int64)
-    out = (c < 0) | (c >= size)
-    if out.any():
-        raise MethodError(f"configuration {int(c[out][0])} is outside the space [0, 2^{land.n_bits}) "
-                          f"= [0, {size})")
-    return "configs", c
-
-
-def score(result: SearchResult, land: Landscape, oracle: LossOracle) -> Iterator[Measurement]:
-    """The task's metrics of a validated SearchResult (identical for every method)."""
-    kind, arr = validate(result, land)
-    opt, amin, L = land.optimal_mask, land.argmin_mask, land.loss
-    if kind == "probs":
-        succ = arr[:, opt].sum(axis=1)
-        succ_min = arr[:, amin].sum(axis=1)
-        picks = arr.argmax(axis=1)
-        expected = arr @ L
-    else:
-        picks = arr
-        succ = opt[picks].astype(np.float64)
-        succ_min = amin[picks].astype(np.float64)
-        expected = L[picks]
-    mean_succ = float(succ.mean())
-    runs = int(succ.size)
-    hit = opt[picks].astype(np.float64)
-    yield Measurement("success_optimal", mean_succ, items=succ)  # per restart (run), the runs' fixed order
-    yield from _interval_rows("success_optimal", bootstrap_mean(succ))
-    yield Measurement("success_argmin", float(succ_min.mean()), items=succ_min)
-    yield Measurement("restarts_optimal", float(hit.mean()), items=hit)
-    yield from _interval_rows("restarts_optimal", _wilson(int(hit.sum()), runs))
-    for name, tol in (("runs_within_1e-5", 1e-5), ("runs_within_1e-4", 1e-4)):
-        within = (np.abs(expected - land.l_star) < tol).astype(np.float64)
-        yield Measurement(name, float(within.mean()), items=within)
-        yield from _interval_rows(name, _wilson(int(within.sum()), runs))
-    yield Measurement("runs", float(runs))
-    yield Measurement("expected_loss", float(expected.mean()))
-    yield Measurement("gap_to_optimum", float(expected.mean() - land.l_star))
-    if land.n_train > 0:  # a landscape of losses only (the reference's) has no accuracies
-        yield Measurement("train_accuracy", float(land.train_accuracy[picks].mean()))
-    if land.n_test > 0:
-        yield Measurement("test_accuracy", float(land.test_accuracy[picks].mean()))
-    yield Measurement("queries", float(oracle.queries))
-    yield Measurement("iterations", float(getattr(result, "iterations", 0) or 0))
-    yield Measurement("success_std", float(succ.std()))
-    info = getattr(result, "info", None) or {}
-    if "depth" in info:
-        yield Measurement("success_vs_depth", mean_succ, point=float(info["depth"]))
-    if "noise" in info:
-        yield Measurement("success_vs_noise", mean_succ, point=float(info["noise"]))
-    yield Measurement("success_vs_queries", mean_succ, point=float(oracle.queries))
-    # further distributions of the same search along a curve, e.g. the optimised circuit under noise lambda
-    curves = info.get("curves") or {}
-    if not isinstance(curves, dict):
-        raise MethodError("info['curves'] must map an axis ('depth', 'noise') to {x: probs}")
-    for axis, points in curves.items():
-        if axis not in ("depth", "noise"):
-            raise MethodError(f"info['curves'] has unknown axis {axis!r} (axes: depth, noise)")
-        for x, probs in dict(points).items():
-            _, p = validate(SearchResult(probs=probs), land)
-            yield Measurement(f"success_vs_{axis}", float(p[:, opt].sum(axis=1).mean()), point=float(x))
-
-
-def _wilson(k: int, n: int) -> Interval:
-    """Wilson's interval with its ends exact at 0 / n and n / n (the formula leaves ~1e-17 of rounding there)."""
-    iv = wilson(k, n)
-    return replace(iv, low=0.0 if k == 0 else iv.low, high=1.0 if k == n else iv.high)
-
-
-def _interval_rows(metric: str, iv: Interval) -> Iterator[Measurement]:
-    yield Measurement(metric + "_low", float(iv.low))
-    yield Measurement(metric + "_high", float(iv.high))
 
 
 def landscape_table(task: str, tier: str = "quick"):
@@ -466,11 +223,11 @@ class Gaussian18(_BnnSearchTask):
 
     def data_info(self, tier: str) -> DataInfo:
         _, sizes = self._shape(tier)
-        return self._info(tier, _gaussian(sizes).data_info())
+        return self._info(tier, gaussian_mixture(sizes).data_info())
 
     def build(self, tier: str) -> BnnProblem:
         spec, sizes = self._shape(tier)
-        gm = _gaussian(sizes)
+        gm = gaussian_mixture(sizes)
         tr, te = gm.load("train"), gm.load("test")
         ytr, yte = (tr.y != 0).astype(np.int64), (te.y != 0).astype(np.int64)
         payload = self.spec_payload(tier)
@@ -508,11 +265,11 @@ class _MnistTask(_BnnSearchTask):
 
     def build(self, tier: str) -> BnnProblem:
         neg, pos = self.digits
-        K, y, Kt, yt, scale, copy = (_load_digits_pair if tier == "smoke" else _load_mnist_pair)(neg, pos)
+        K, y, Kt, yt, scale, copy = (load_digits_pair if tier == "smoke" else load_mnist_pair)(neg, pos)
         spec = LogisticSpec(K.shape[1], int(scale), self.encoding)
         payload = self.spec_payload(tier)
         name = self.name + ("/smoke" if tier == "smoke" else "")
-        payload["data_sha256"] = _arrays_digest(K, y, Kt, yt)
+        payload["data_sha256"] = arrays_digest(K, y, Kt, yt)
 
         def make() -> Landscape:
             loss, ctr, cte = spec.enumerate(K, y, Kt, yt)
@@ -522,16 +279,6 @@ class _MnistTask(_BnnSearchTask):
         return BnnProblem(self.name, tier, land, spec, self.description,
                           {"data": copy, "n_train": len(y), "n_test": len(yt)})
 
-
-def _arrays_digest(*arrays: np.ndarray) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(str((a.shape, a.dtype.str)).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 @register_task

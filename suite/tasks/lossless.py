@@ -29,10 +29,13 @@ the curve `total_bits_per_dim` at point = n items: the length of a stream of the
 
 Context hook: before encoding, the task calls `method.setup(context)` when the method has it, with a
 `LosslessContext` (task, tier, item shape, alphabet, image shape, the task's own reference model if it has one,
-and the name of the suite reference model for this tier). Bits-back baselines use it to pick their model.
+and the name of the suite reference model for this tier). Bits-back baselines use it to pick their model. Image
+tasks also hand over their training items as a loader, `context.train()` (smoke: digits 0..1499; quick and paper:
+the dataset's training split), quantised like the coded items: a method that fits a model fits on these.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -121,6 +124,24 @@ def _digits(kind: str, n: int) -> np.ndarray:
     if kind == "binary":
         return (images >= 8).astype(np.uint8)
     return np.round(images.astype(np.float64) * (255.0 / 16.0)).astype(np.uint8)
+
+
+def _digits_train(kind: str) -> np.ndarray:
+    """The digits the held-out ones are never drawn from (0..1499), quantised like them: the smoke tier's training
+    items."""
+    from ..data import get_dataset
+
+    images = get_dataset("digits").load("all").x[:DIGITS_HELD_OUT]
+    if kind == "binary":
+        return (images >= 8).astype(np.uint8)
+    return np.round(images.astype(np.float64) * (255.0 / 16.0)).astype(np.uint8)
+
+
+def _train_images(dataset: str) -> np.ndarray:
+    """The training split of an MNIST variant as (N, 28, 28) uint8: the quick and paper tiers' training items."""
+    from ..data import get_dataset
+
+    return get_dataset(dataset).load("train").x.reshape(-1, 28, 28).astype(np.uint8)
 
 
 def _digits_info() -> DataInfo:
@@ -244,18 +265,22 @@ class LosslessTask(Task[LosslessBudget]):
         """A latent-variable model's `coder` / `particles` / `resample` parameters pick the suite's bits-back coder."""
         return lvm_options(factory, dict(params))
 
-    def context(self, tier: str, items: np.ndarray, seed: int, model: Any = None) -> LosslessContext:
+    def context(self, tier: str, items: np.ndarray, seed: int, model: Any = None,
+                train: Any = None) -> LosslessContext:
         shape = tuple(int(s) for s in items.shape[1:])
         return LosslessContext(
             task=self.name, tier=tier, item_shape=shape, alphabet=self.alphabet,
             image_shape=shape if len(shape) == 2 and self.references else None,
-            reference_model=model, reference_key=self.references.get(tier, ""), seed=seed,
+            reference_model=model, reference_key=self.references.get(tier, ""), seed=seed, train=train,
         )
 
     def evaluate(self, method: Any, data: LosslessData, budget: LosslessBudget, seed: int) -> Iterator[Measurement]:
         items = data.items
+        # an isolated method decodes in a fresh process; it is forked and constructs the method while this one
+        # sets up (it receives nothing but the construction until its own setup)
+        other = fresh(method) if is_isolated(method) else None
         codec = self._prepared(method, data, budget, seed)
-        decoder = codec if not is_isolated(method) else self._prepared(fresh(method), data, budget, seed)
+        decoder = codec if other is None else self._prepared(other, data, budget, seed)
         blob, t_enc, t_dec = _round_trip(codec, decoder, items)
         n, dims = items.shape[0], data.dims
         report = helper(codec, "latentbench.isolation.lossless_side:engine_report")
@@ -360,7 +385,10 @@ class ImageLosslessTask(LosslessTask):
     def data(self, tier: str, seed: int) -> LosslessData:
         n = self.budget(tier).n_items
         items = _digits(self.digits_kind, n).reshape(n, 8, 8) if tier == "smoke" else self.test_images(n)
-        return LosslessData(items=items, context=self.context(tier, items, seed))
+        # a loader, called only by a method that asks (it reaches an isolated method as a proxy to the referee)
+        train = (functools.partial(_digits_train, self.digits_kind) if tier == "smoke"
+                 else functools.partial(_train_images, self.dataset))
+        return LosslessData(items=items, context=self.context(tier, items, seed, train=train))
 
 
 @register_task

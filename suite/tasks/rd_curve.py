@@ -29,22 +29,19 @@ the wrong shape, a β grid that is not increasing: a `MethodError` naming the pr
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..contracts import Budget, DataInfo, Measurement, Metric, Task
+from ..contracts import DataInfo, Measurement, Metric, Task
 from ..errors import MethodError
 from ..isolation.handle import is_isolated
 from ..isolation.rd_handoff import referee_model
 from ..linear_vae import LinearGaussianRD, likelihood_beta
 from ..protocols import GenerativeModel
 from ..rd_ais import (
-    HMCSettings,
     RDCurve,
     bdmc,
     check_curve_betas,
@@ -53,135 +50,16 @@ from ..rd_ais import (
     estimate_rd_curve_two_rounds,
     make_schedule,
 )
+from ..rd_data import RDData, test_and_train
 from ..rd_floor import optimise_distortion_floor
 from ..rd_model import ModelAdapter, RDSpec
+from ..rd_tiers import PAPER_LATENT100, RDBudget, quick_tier, rd_tiers
 from ..registry import register_task
+from ..threads import torch_threads
 
 PAPER = ("Huang, Makhzani, Cao & Grosse 2020, 'Evaluating Lossy Compression Rates of Deep Generative Models' "
          "(ICML; arXiv:2008.06653); public code github.com/BorealisAI/rate_distortion")
 RATE_FLOOR = 5.0  # nats: linear-vae's relative gaps count errors below this rate relative to it
-DIGITS_TRAIN = 1500  # smoke tier: digits[:1500] train the reference models, digits[1500:] are the test images
-
-# ---------------------------------------------------------------------------------------------- tiers
-@dataclass(frozen=True, kw_only=True)
-class RDBudget(Budget):
-    """An rd-curve tier: the test images, the AIS schedule and its HMC, BDMC, the distortion-floor check.
-
-    dataset: the data layer's name of the images (None: the task's own dataset); images: the first `images` of the
-    test split; chains × steps: AIS chains and transitions on a `schedule` ("geometric" from `beta_min`, or the
-    paper's "sigmoid" with `sigmoid_rad`) up to `beta_max`, `points` of it on the curve; HMC: `leapfrog` steps from
-    step size `init_step`, adapted ×`step_up` / ×`step_down` toward `target_accept` (cumulative acceptance, or an
-    EMA over `accept_window` steps), a segment below `collapse_threshold` acceptance is an error or, with
-    `on_collapse="flag"`, counted; the HMC defaults are `HMCSettings`'. two_rounds: a tuning round, then a
-    second round replaying its step sizes. BDMC at the fractions `bdmc_at` of the curve on `bdmc_images` simulated
-    images with `bdmc_chains` chains. torch_threads: torch's thread count inside `evaluate` (None: the run's).
-    floor_*: the optimised distortion floor (`latentbench.rd_floor`: restarts × steps of Adam from the nearest of
-    `floor_screen` prior draws; 0 restarts: none). by_latent: [(min latent size, {key: value}), ...] overrides for
-    larger models, applied in increasing order. public_rule_ablation (rd-curve/linear-vae): also run one round with
-    the public code's cumulative-acceptance step rule (`accept_window=None`) and report its gap to the analytic curve
-    beside the tier's own rule (`*_public_rule` rows), on its own random stream.
-    """
-
-    dataset: str | None = None
-    images: int
-    chains: int
-    steps: int
-    schedule: str = "geometric"
-    beta_min: float = 1e-3
-    sigmoid_rad: float = 10.0
-    beta_max: float
-    points: int
-    leapfrog: int
-    init_step: float
-    target_accept: float = HMCSettings.target_accept
-    accept_window: int | None = HMCSettings.accept_window
-    step_up: float = HMCSettings.up
-    step_down: float = HMCSettings.down
-    collapse_threshold: float = HMCSettings.collapse_threshold
-    on_collapse: str = HMCSettings.on_collapse
-    two_rounds: bool = False
-    bdmc_at: list[float] = field(default_factory=list)
-    bdmc_images: int = 0
-    bdmc_chains: int = 0
-    torch_threads: int | None = None
-    floor_restarts: int = 0
-    floor_steps: int = 0
-    floor_screen: int = 0
-    by_latent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    public_rule_ablation: bool = False
-
-    def hmc(self) -> HMCSettings:
-        return HMCSettings(n_leapfrog=int(self.leapfrog), target_accept=float(self.target_accept),
-                           init_step=float(self.init_step), accept_window=self.accept_window,
-                           up=float(self.step_up), down=float(self.step_down),
-                           collapse_threshold=float(self.collapse_threshold), on_collapse=str(self.on_collapse))
-
-    def for_latent(self, k: int) -> "RDBudget":
-        """This budget with its `by_latent` overrides for a model of `k` latents applied."""
-        out = self
-        for min_k, values in self.by_latent:
-            if k >= int(min_k):
-                out = out.replace(**values)
-        return out.replace(by_latent=[]) if self.by_latent else self
-
-
-_SMOKE = {
-    "dataset": "digits", "images": 6, "chains": 4, "steps": 40, "schedule": "geometric", "beta_min": 1e-2,
-    "beta_max": 1e3, "points": 5, "leapfrog": 3, "init_step": 0.1, "accept_window": 5, "step_up": 1.2,
-    "step_down": 0.8, "two_rounds": False, "bdmc_at": [0.25], "bdmc_images": 4, "bdmc_chains": 4,
-    "collapse_threshold": 0.05, "torch_threads": 1, "time_limit_s": 60, "floor_restarts": 4, "floor_steps": 200,
-}
-# The paper's protocol, from its public code (github.com/BorealisAI/rate_distortion, commit 13b60b9, forked and
-# maintained as github.com/huangsicong/rate_distortion), checked line by line:
-# * hparams/defaults.py default_rd(): n_chains = 40, anneal_steps = 60000, temp_schedule = "sigmoid",
-#   sigmoid_rad = 10, leap_steps = 20, acceptance_prob = 0.65, batch_size = 50 (n_batch = 1: 50 test images),
-#   num_betas = 2000, max_beta = 36000; the distortion is the summed squared error ("MSE" target in
-#   algorithms/anneal_ops.py: log p(z) − β Σ (x − f(z))², the same β as here).
-# * algorithms/hmc.py accept_reject(): per-chain step ε ×1.02 when the chain's cumulative acceptance is above 0.65,
-#   ×0.98 otherwise, clamp(1e-4, 0.5); algorithms/ais.py starts ε at 0.01.
-# * hparams/defaults.py BDMC_addon(): 3 BDMC points at β indices [20, 48, 1990] of the 2,000.
-# * the 100-latent MNIST models (hparams/vae_icml.py icml_vae100, gan_icml.py icml_{deep,shallow}_gan100_GP,
-#   aae_icml.py icml_aae100, and their BDMC_ sets): max_beta = 3333, anneal_steps = 1,600,000 and BDMC at β indices
-#   [20, 200, 1990] — the `by_latent` override below (rd-curve/mnist only).
-# * README "Two rounds of AIS runs": a tuning round that adapts and saves the step sizes, then a second round that
-#   loads them with another random seed (random_seed 6, then 7 in the *_rerun sets).
-_PAPER = {
-    "images": 50, "chains": 40, "steps": 60000, "schedule": "sigmoid", "sigmoid_rad": 10.0, "beta_max": 36000.0,
-    "points": 2000, "leapfrog": 20, "init_step": 0.01, "accept_window": None, "two_rounds": True,
-    "bdmc_at": [20 / 1999, 48 / 1999, 1990 / 1999], "bdmc_images": 50, "bdmc_chains": 40, "collapse_threshold": 0.05,
-    "time_limit_s": 0,
-    # the suite's floor check (`latentbench.rd_floor`), not part of the paper
-    "floor_restarts": 16, "floor_steps": 5000,
-}
-_PAPER_LATENT100 = {"beta_max": 3333.0, "steps": 1600000, "bdmc_at": [20 / 1999, 200 / 1999, 1990 / 1999]}
-
-
-def _quick(dataset: str, **overrides: Any) -> dict:
-    """A quick tier: ≥ 100 test images, ≥ 8 chains, a geometric schedule wide enough for the low-distortion end,
-    HMC adapted fast enough for ~1,000 steps (EMA acceptance over 20 steps, ×1.05 / ×0.95), BDMC at the middle and
-    the end of the curve; minutes per curve on 2 CPU cores (`time_limit_s` is a 2× safety net).
-
-    β_max = 3,333 (the public code's max_beta for its 100-latent MNIST models, hparams/vae_icml.py icml_vae100), not
-    the 36,000 of its 2- and 10-latent runs: with only ~1,000 annealing steps a larger β_max leaves large BDMC gaps
-    on the 100-latent models while the curve gains almost no distortion past β ≈ 3,000 (CHANGELOG.md, 2026-11).
-    CIFAR-10 keeps 3,333 with 400 steps; its BDMC gaps there say its high-β end is not reliable at this budget.
-
-    torch runs on one thread (`torch_threads`), whatever the runner's `--threads`: torch's CPU elementwise kernels
-    (tanh, sigmoid) give different bits for the elements a thread split leaves outside a full SIMD vector, so a
-    decoder pass over BDMC's 5–10 simulated images changes with the thread count (CHANGELOG.md, 2026-11-26).
-    Pinned, a quick row depends only on its seed and the code; the `--jobs` option still uses every core."""
-    base = {"dataset": dataset, "images": 100, "chains": 8, "steps": 1000, "schedule": "geometric", "beta_min": 1e-2,
-            "beta_max": 3333.0, "points": 50, "leapfrog": 5, "init_step": 0.1, "accept_window": 20, "step_up": 1.05,
-            "step_down": 0.95, "two_rounds": False, "bdmc_at": [0.5, 1.0], "bdmc_images": 10, "bdmc_chains": 8,
-            "collapse_threshold": 0.05, "time_limit_s": 1200, "floor_restarts": 8, "floor_steps": 1000,
-            "torch_threads": 1}
-    return {**base, **overrides}
-
-
-def _tiers(quick: dict, paper: dict, smoke: dict | None = None) -> dict[str, RDBudget]:
-    return {"smoke": RDBudget(**{**_SMOKE, **(smoke or {})}), "quick": RDBudget(**quick),
-            "paper": RDBudget(**{**_PAPER, **paper})}
-
 
 # ---------------------------------------------------------------------------------------------- metrics
 FIXED_RATES = (5.0, 10.0, 25.0, 50.0)  # nats per image
@@ -258,39 +136,6 @@ def _ranking_metrics(headline: str) -> tuple[Metric, ...]:
     return tuple(out)
 
 
-# ---------------------------------------------------------------------------------------------- data
-@dataclass(frozen=True)
-class RDData:
-    """What `evaluate` receives: the test images (N, n) float64 in the task's pixel range, and the spec."""
-
-    x: np.ndarray
-    spec: RDSpec
-
-
-def _pixels(images: np.ndarray, levels: float, pixel_range: tuple[float, float]) -> np.ndarray:
-    lo, hi = pixel_range
-    return lo + (hi - lo) * images.astype(np.float64) / levels
-
-
-@functools.lru_cache(maxsize=4)
-def _digits(pixel_range: tuple[float, float]) -> np.ndarray:
-    from ..data import get_dataset
-
-    return _pixels(get_dataset("digits").load("all").x[:, None], 16.0, pixel_range)  # (1797, 1, 8, 8)
-
-
-@functools.lru_cache(maxsize=4)
-def _split(dataset: str, split: str) -> np.ndarray:
-    from ..data import get_dataset
-
-    x = get_dataset(dataset).load(split).x
-    if dataset == "mnist":
-        return _pixels(x[:, None], 255.0, (0.0, 1.0))  # (N, 1, 28, 28)
-    if dataset == "cifar10":
-        return _pixels(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), 255.0, (-1.0, 1.0))  # (N, 3, 32, 32)
-    raise ValueError(dataset)
-
-
 # ---------------------------------------------------------------------------------------------- helpers
 def _crossing(xs: np.ndarray, ys: np.ndarray, target: float, increasing: bool) -> float | None:
     """y where the piecewise-linear path (xs[k], ys[k]) first reaches x = target (x moving in one direction)."""
@@ -302,21 +147,6 @@ def _crossing(xs: np.ndarray, ys: np.ndarray, target: float, increasing: bool) -
             t = (target - a) / (b - a) if b != a else 1.0
             return float(ys[k - 1] + t * (ys[k] - ys[k - 1]))
     return None
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    if not n:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _call(what: str, fn: Callable, *args: Any) -> Any:
@@ -357,13 +187,7 @@ class _RDTask(Task[RDBudget]):
     def data(self, tier: str, seed: int) -> RDData:
         budget = self.budget(tier)
         name = self._dataset(tier)
-        n_img = budget.images
-        if name == "digits":
-            allx = _digits(self.pixel_range)
-            test, train = allx[DIGITS_TRAIN:][:n_img], (lambda: _digits(self.pixel_range)[:DIGITS_TRAIN])
-        else:
-            test = _split(name, "test")[:n_img]
-            train = functools.partial(_split, name, "train")
+        test, train = test_and_train(name, budget.images, self.pixel_range)
         spec = RDSpec(task=self.name, dataset=name, tier=tier, data_shape=self._shape(tier),
                       pixel_range=self.pixel_range, data_copy=self.data_info(tier).copy, seed=int(seed), train=train)
         return RDData(x=test.reshape(len(test), -1), spec=spec)
@@ -480,7 +304,7 @@ class _RDTask(Task[RDBudget]):
     def evaluate(self, method: Any, data: RDData, budget: RDBudget, seed: int) -> Iterator[Measurement]:
         """Run the protocol (torch limited to `torch_threads` threads where the tier sets it: smoke's tensors are
         so small that more threads only add overhead) and return the measurements."""
-        with _torch_threads(budget.torch_threads):
+        with torch_threads(budget.torch_threads):
             return iter(list(self._measure(method, data, budget, seed)))
 
     def _measure(self, method: Any, data: RDData, budget: RDBudget, seed: int) -> Iterator[Measurement]:
@@ -567,9 +391,9 @@ class LinearVAE(_RDTask):
     # The paper's linear-VAE check (public code hparams/vae_icml.py icml_linear_vae100: 5,000 annealing steps,
     # 50 β values, max β 200 on the unit-variance Gaussian NLL, i.e. 100 on the squared error used here: its
     # analytic posterior, algorithms/analytical_linear_vae.py analytical_q_svd, has the variances 1/β + D², the
-    # path p(z) exp(−β ‖x − Wz − b‖² / 2); other settings from default_rd(), see _PAPER).
-    tiers = _tiers(
-        quick=_quick("mnist", chains=16, beta_max=100.0, points=40),
+    # path p(z) exp(−β ‖x − Wz − b‖² / 2); other settings from default_rd(), see `latentbench.rd_tiers`).
+    tiers = rd_tiers(
+        quick=quick_tier("mnist", chains=16, beta_max=100.0, points=40),
         # paper: a labelled departure from the public code's step rule, which stalls on this model in the public
         # code's own AIS loop too (benchmarks/bench_rd_curve.py --stall-check; CHANGELOG.md): the same x1.02 / x0.98
         # adapted on an EMA of each chain's acceptance over ~50 transitions (1 % of the schedule), the public rule
@@ -649,9 +473,9 @@ class MNIST(_RDTask):
     # 3: the floor's Adam starts from the nearest of 4,096 shared prior draws (`floor_screen`; CHANGELOG.md)
     # 4: the quick tier's torch threads are pinned (CHANGELOG.md)
     version = "4"
-    tiers = _tiers(
-        quick=_quick("mnist", floor_screen=4096),
-        paper={"by_latent": [(100, _PAPER_LATENT100)], "floor_screen": 4096},  # 100-latent runs: see _PAPER
+    tiers = rd_tiers(
+        quick=quick_tier("mnist", floor_screen=4096),
+        paper={"by_latent": [(100, PAPER_LATENT100)], "floor_screen": 4096},  # 100-latent runs: see rd_tiers
         smoke={"floor_screen": 4096},
     )
 
@@ -665,11 +489,11 @@ class CIFAR10(_RDTask):
     data_shape = (3, 32, 32)
     pixel_range = (-1.0, 1.0)
     metrics = _ranking_metrics(_rate_name(10.0)) + _curve_metrics() + _cost_metrics()
-    # 3: the quick tier pins torch to one thread (see `_quick`; CHANGELOG.md, 2026-11-26)
+    # 3: the quick tier pins torch to one thread (see `quick_tier`; CHANGELOG.md, 2026-11-26)
     version = "3"
     # public code hparams/gan_icml.py GAN_CIFAR: max β 3,333 (other settings as default_rd)
-    tiers = _tiers(
-        quick=_quick("cifar10", steps=400, beta_min=1e-3, beta_max=3333.0, points=40, accept_window=10,
+    tiers = rd_tiers(
+        quick=quick_tier("cifar10", steps=400, beta_min=1e-3, beta_max=3333.0, points=40, accept_window=10,
                      step_up=1.08, step_down=0.92, bdmc_at=[1.0], floor_restarts=4, floor_steps=500),
         paper={"beta_max": 3333.0},
     )

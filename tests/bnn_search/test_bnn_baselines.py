@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from latentbench.bnn_oracle import LossOracle
 from latentbench.registry import get_method, get_task, methods_for
-from latentbench.tasks.bnn_search import LossOracle
 
 TASK = "bnn-search/mnist4x4-0v1-17bit"
 EXPECTED = {"qhn-L0", "qhn-L1", "qhn-L2", "qhn-L3", "qhn-L4", "qhn-shots-L2", "exhaustive", "random-search",

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from latentbench.bnn_oracle import LossOracle
+from latentbench.bnn_scoring import score
 from latentbench.cell import Cell
 from latentbench.contracts import Measurement
 from latentbench.errors import MethodError
@@ -13,7 +15,6 @@ from latentbench.execute import run_cell
 from latentbench.protocols import SearchMethod, SearchResult
 from latentbench.registry import get_task, select_tasks
 from latentbench.reports import report_for
-from latentbench.tasks.bnn_search import LossOracle, score
 
 NAMES = ["bnn-search/gaussian-18bit", "bnn-search/mnist4x4-0v1-17bit", "bnn-search/mnist4x4-3v7-encoding-19bit",
          "bnn-search/mnist4x4-0v1-reference-17bit"]

@@ -8,7 +8,7 @@ import pytest
 from scipy import integrate, stats
 
 from latentbench import closed_forms as cf
-from latentbench.tasks.bounds import GaussianLatentProblem, RBMProblem
+from latentbench.bounds_problems import GaussianLatentProblem, RBMProblem
 
 
 def test_binary_entropy_known_values():

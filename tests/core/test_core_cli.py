@@ -101,3 +101,29 @@ def test_publish_writes_the_site_unless_told_not_to(tmp_path):
     assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "bounds" / "toy-mean.html").is_file()
     assert main(["publish", "--store", store, "--out", str(tmp_path / "plain"), "--no-html", "--no-figures"]) == 0
     assert (tmp_path / "plain" / "bounds" / "toy-mean.md").is_file() and not list((tmp_path / "plain").rglob("*.html"))
+
+
+def test_run_starts_the_contestants_fork_server_only_when_contestants_will_run(tmp_path, monkeypatch):
+    """`run` starts the fork server before it builds its grid (its imports then overlap the runner's), told the run's
+    selector — and not for a dry run or a trusted run, which fork no contestant."""
+    from latentbench import runner
+    from latentbench.isolation import process
+
+    events: list[str] = []
+    monkeypatch.setattr(process, "start_server_early", lambda target=None: events.append(f"server {target}"))
+    build = runner.build_cells
+    monkeypatch.setattr(runner, "build_cells", lambda *a, **k: (events.append("grid"), build(*a, **k))[1])
+    store = str(tmp_path / "s.sqlite")
+    assert main(["run", "bounds/toy-mean", "--store", store, "--dry-run"]) == 0
+    assert main(["run", "bounds/toy-mean", "--store", store, "--trusted", "--no-leaderboard"]) == 0
+    assert not any(e.startswith("server") for e in events)
+    events.clear()
+    assert main(["run", "bounds/toy-mean", "--store", str(tmp_path / "t.sqlite"), "--no-leaderboard"]) == 0
+    assert events and events[0] == "server bounds/toy-mean"  # the server preloads what that family's methods use
+    f = tmp_path / "mine.py"
+    f.write_text("from latentbench.protocols import Estimate\nclass Mine:\n"
+                 "    def estimate(self, problem, budget, rng):\n        return Estimate(value=1.0)\n")
+    events.clear()
+    assert main(["run", "bounds/toy-mean", "--method", f"{f}:Mine", "--store", str(tmp_path / "u.sqlite"),
+                 "--no-leaderboard"]) == 0
+    assert events[0] == "server None"  # a user's file may import anything: every family's libraries

@@ -69,3 +69,39 @@ def test_a_tier_name_must_be_storable():
     with pytest.raises(PluginError, match="tier names"):
         registry.register_family("toy-bad-tiers", (object,), tiers=("smoke", "../up"))
     assert "toy-bad-tiers" not in registry.families()
+
+
+def test_a_runs_preloaded_libraries_are_its_families_declared_ones(family_plugin):
+    """The fork server imports what the run's families' methods import inside calls: nothing extra for bounds
+    (its server is ready sooner), sklearn for representation, and everything for a family that declares nothing
+    (the plugin) or a selector that picks no task."""
+    everything = registry.contestant_imports(None)
+    assert registry.contestant_imports("bounds") == []
+    semisup = registry.contestant_imports("representation/semisup")
+    assert "sklearn.cluster" in semisup and "torch._dynamo" in semisup and "zstandard" not in semisup
+    assert set(registry.contestant_imports("lossless")) >= {"zstandard", "PIL.Image", "torch._dynamo"}
+    assert registry.contestant_imports("toy-count/items") == everything
+    assert registry.contestant_imports("no-such-task") == everything
+    assert set(everything) >= set(semisup) | set(registry.contestant_imports("bnn-search"))
+
+
+@pytest.mark.parametrize("target,torch_loaded", [("bounds", False), ("representation/semisup", True), ("", True)])
+def test_the_fork_servers_preload_follows_the_runs_families(target, torch_loaded):
+    """A bounds run's fork server imports no torch and no scikit-learn; a representation run's (and one without a
+    selector) imports torch, its optimizer machinery and scikit-learn; each imports its own family's baselines."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from latentbench.isolation.process import TARGET_ENV
+
+    probe = ("import json, sys, latentbench.isolation.preload; "
+             "print(json.dumps({m: m in sys.modules for m in ('torch', 'torch._dynamo', 'sklearn.cluster', "
+             "'latentbench.baselines.bounds.annealed')}))")
+    env = {**os.environ, TARGET_ENV: target}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert loaded["torch"] is torch_loaded and loaded["torch._dynamo"] is torch_loaded
+    assert loaded["sklearn.cluster"] is torch_loaded
+    assert loaded["latentbench.baselines.bounds.annealed"] is (target != "representation/semisup")

@@ -7,11 +7,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from latentbench.isolation import sandbox
 from latentbench.results import ResultsStore
 from latentbench.runner import run
 
 METHODS = Path(__file__).parent / "methods"
 COMPARED = ["task", "tier", "method", "params", "seed", "metric", "value", "unit", "point", "status", "error"]
+
+
+needs_landlock = pytest.mark.skipif(
+    sandbox.abi_version() <= 0, reason="Linux Landlock is not available here: contestants run without the "
+    "operating-system sandbox (the row's provenance says so)")
 
 
 def attacker(file: str, cls: str) -> str:
