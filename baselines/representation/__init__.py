@@ -35,7 +35,7 @@ def register() -> None:
                     description="PixelGAN autoencoder, categorical prior, small PixelCNN decoder "
                                 "(Makhzani & Frey 2017)",
                     meta=meta("pixelgan"))
-    register_method("iae", FAMILY, f"{M}.iae:IAE", tasks=("cluster/*", "semisup/*"), version="4",
+    register_method("iae", FAMILY, f"{M}.iae:IAE", tasks=("cluster/*", "semisup/*"), version="6",
                     description="implicit autoencoder, categorical code, adversarial reconstruction (Makhzani 2018)",
                     meta=meta("iae"))
     register_method("m1m2", FAMILY, f"{M}.m1m2:M1M2", tasks=("semisup/*",), version="2",

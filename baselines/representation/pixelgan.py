@@ -92,8 +92,8 @@ class PixelGAN(CategoricalAdversarialAE):
         maps = int(getattr(self, "maps", None) or maps)
         return build_pixelcnn(int(setting.image_shape[0]), k + s, maps, layers)
 
-    def _recon_phase(self, x: Any) -> None:
-        y_logits, z = self._encode(x)
+    def _recon_phase(self, x: Any, x_in: Any = None) -> None:
+        y_logits, z = self._encode(x if x_in is None else x_in)
         logits = self.decoder_(x, self._train_code(y_logits, z))  # soft q(y|x) unless `y_code` says otherwise
         loss = bce_logits_sum(logits.flatten(1), x.flatten(1))
         self.opt_ae_.zero_grad()

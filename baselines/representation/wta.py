@@ -12,7 +12,8 @@
 
 Both serve the probe tasks through `encode`, and the semisup tasks through `predict`: a logistic regression
 (scikit-learn, C = `clf_C`) on standardised features of the labelled draw ("a classifier on top"); `scale_on` says
-whether the standardisation's statistics come from the labelled draw (default) or the unlabelled images.
+whether the standardisation's statistics come from the unlabelled training images (default: the features' scale
+from tens of thousands of images, not from the 100 the classifier is fitted on) or the labelled draw.
 Sizes by tier: FC 64 / 1000 / 2000 hidden units; conv 16 / 32 / 128 maps, with the tier's step budget (conv on
 quick: capped at 1,000 steps, ~150 ms each on one core).
 """
@@ -59,7 +60,7 @@ class _WTABase(TorchLearner):
     kind = "probe"
 
     def __init__(self, sparsity: float = 0.05, hidden: int | None = None, lr: float = 1e-3, clf_C: float = 1.0,
-                 steps: int | None = None, batch_size: int | None = None, scale_on: str = "labelled", **extra: Any):
+                 steps: int | None = None, batch_size: int | None = None, scale_on: str = "unlabelled", **extra: Any):
         super().__init__(sparsity=sparsity, hidden=hidden, lr=lr, clf_C=clf_C, steps=steps, batch_size=batch_size,
                          scale_on=scale_on, **extra)
 
@@ -145,7 +146,7 @@ class WTAConv(_WTABase):
 
     def __init__(self, sparsity: float = 0.2, hidden: int | None = None, layers: int | None = None, lr: float = 1e-3,
                  clf_C: float = 1.0, steps: int | None = None, batch_size: int | None = None,
-                 scale_on: str = "labelled"):
+                 scale_on: str = "unlabelled"):
         super().__init__(sparsity=sparsity, hidden=hidden, lr=lr, clf_C=clf_C, steps=steps, batch_size=batch_size,
                          layers=layers, scale_on=scale_on)
 

@@ -168,8 +168,8 @@ def test_learners_state_the_model_size_they_build_per_tier():
 
 @pytest.mark.parametrize("method", ["wta-fc", "wta-conv"])
 def test_wta_classifier_standardises_on_the_set_scale_on_names(method):
-    """`scale_on="labelled"` (default) fits the feature scaler on the labelled draw; "unlabelled" on the unlabelled
-    training images (what removed wta-fc's rise in MNIST-100 error with training); anything else is refused."""
+    """`scale_on="unlabelled"` (default) fits the feature scaler on the unlabelled training images (what removed
+    wta-fc's rise in MNIST-100 error with training); "labelled" on the labelled draw; anything else is refused."""
     from latentbench.baselines.representation.common import default_setting
     from latentbench.protocols import Labelled
 
@@ -183,6 +183,9 @@ def test_wta_classifier_standardises_on_the_set_scale_on_names(method):
         seen[where] = int(m.scaler_.n_samples_seen_)
         assert m.predict(lab.x).shape == (20,) and m.labelled_ is None and m.unlabelled_ is None
     assert seen == {"labelled": 20, "unlabelled": 200}
+    default = get_method(method).build(steps=5)
+    default.fit(unl, lab, np.random.default_rng(1), default_setting(unl, lab, "semisup"))
+    assert int(default.scaler_.n_samples_seen_) == 200
     with pytest.raises(ValueError, match="scale_on"):
         get_method(method).build(steps=5, scale_on="test").fit(unl, lab, np.random.default_rng(1),
                                                                 default_setting(unl, lab, "semisup"))
