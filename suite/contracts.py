@@ -127,6 +127,14 @@ class Task(ABC, Generic[BudgetT]):
         `coder`, `particles` and `resample` for a latent-variable model: the suite's bits-back coder that wraps it."""
         return dict(params), {}
 
+    # columns of facts about a row (not measurements) the leaderboard shows beside its metrics: `board_facts`
+    fact_columns: ClassVar[tuple[str, ...]] = ()
+
+    def board_facts(self, method: str, params: str, tier: str) -> dict[str, str]:
+        """What a measured row's method did on `tier` that its metrics do not say (e.g. how long it trained), one
+        text per `fact_columns` entry; read from the method's registration, never by building or running it."""
+        return {}
+
     def data_info(self, tier: str) -> DataInfo:
         """The data copy and checksums for `tier`; called before a cell runs so the cell key names its data."""
         return DataInfo(copy="generated", checksums={})

@@ -130,6 +130,12 @@ def leaderboard(task: str | Task, store: ResultsStore | str | None = None, tier:
         tested_tiers = {t for t, _ in ranges}
         board["rank_group"] = [ranges.get((t, m), f"({int(r)})" if t in tested_tiers and not pd.isna(r) else "")
                                for t, m, r in zip(board["tier"], board["method"], board["rank"])]
+    if task_obj.fact_columns and not board.empty:
+        which = {params_label(m, p): (m, p) for m, p in zip(rows["method"], rows["params"])}
+        facts = [task_obj.board_facts(which[label][0], which[label][1], tier) if label in which else {}
+                 for label, tier in zip(board["method"], board["tier"])]
+        for column in task_obj.fact_columns:
+            board[column] = [f.get(column, "") for f in facts]
     if include_reference:
         ref = reference_rows(task_obj.name)
         if not ref.empty:
@@ -184,6 +190,9 @@ def format_board(board: pd.DataFrame, task: Task) -> pd.DataFrame:
                                         board["source"])]
     if "errors" in board and board["errors"].fillna(0).astype(int).sum() > 0:
         out["errors"] = [("" if pd.isna(e) or int(e) == 0 else str(int(e))) for e in board["errors"]]
+    for column in task.fact_columns:
+        if column in board:
+            out[column] = board[column].fillna("")
     out["source"] = board["source"].fillna("")
     if "note" in board:
         out["note"] = board["note"].fillna("")

@@ -29,7 +29,7 @@ def _declared(method: str) -> Any:
     return methods().get(method)
 
 
-def _trained_steps(method: str, params: str, task: "ReprTask", tier: str) -> tuple[int | None, int | None, str]:
+def trained_steps(method: str, params: str, task: "ReprTask", tier: str) -> tuple[int | None, int | None, str]:
     """(steps, batch, how) a method actually trains for on `tier`: the tier's step budget, a per-tier cap the method
     declared at registration (`meta["tier_steps"]`) or its own `steps` parameter (the row's parameters over the
     registered defaults); `how` says which when it is not the tier's. Read from the registration, never by building
@@ -52,6 +52,18 @@ def _trained_steps(method: str, params: str, task: "ReprTask", tier: str) -> tup
     return (None if steps is None else int(steps)), (None if batch is None else int(batch)), how
 
 
+def training_fact(method: str, params: str, task: "ReprTask", tier: str) -> str:
+    """A row's training length for the leaderboard's `training` column: "steps × batch" for a registered method
+    (what it trains for), "budget steps × batch" for one the registry does not know (what it was given: whether it
+    used it is its own), "none" for a method that declares it does not train; "" when the tier states no budget."""
+    steps, batch, _ = trained_steps(method, params, task, tier)
+    if steps is None or batch is None:
+        return ""
+    if _declared(method) is None:
+        return f"budget {steps:,} × {batch}"
+    return f"{steps:,} × {batch}" if _trains(method) else "none"
+
+
 def _declared_size(method: str, params: str, tier: str) -> str | None:
     """The model size the method declared for `tier` at its default parameters (None for a parameter variant, whose
     size the registration does not state, or a method that declared none)."""
@@ -63,7 +75,7 @@ def _declared_size(method: str, params: str, tier: str) -> str | None:
 
 def _training_budget(method: str, params: str, task: "ReprTask", tier: str) -> str:
     """What the method actually trains for on `tier`, in minibatches and in passes over the training split."""
-    steps, batch, how = _trained_steps(method, params, task, tier)
+    steps, batch, how = trained_steps(method, params, task, tier)
     if steps is None or batch is None:
         return f"the {tier} tier's budget"
     n_train = TRAIN_IMAGES.get((task.dataset, task.kind, tier))
@@ -98,13 +110,13 @@ def _verdict(m: float, s: float, n: int, fm: float, fs: float, fn: int, values: 
 
 
 def _steps_effect(row: Any, others: Any, task: "ReprTask", tier: str) -> tuple[str, str]:
-    """What the same method measured with other parameters says about this row's training length (`_trained_steps`):
+    """What the same method measured with other parameters says about this row's training length (`trained_steps`):
     ("worse", text) when a shorter run reached a lower (better) mean — more training made it worse, so the budget
     is not the cause; ("helps", text) when a longer run did better — a budget effect, measured; else ("", "")."""
-    own = _trained_steps(row["method"], row["params"], task, tier)[0]
+    own = trained_steps(row["method"], row["params"], task, tier)[0]
     if own is None:
         return "", ""
-    runs = [(_trained_steps(o["method"], o["params"], task, tier)[0], o) for _, o in others.iterrows()]
+    runs = [(trained_steps(o["method"], o["params"], task, tier)[0], o) for _, o in others.iterrows()]
     shorter = sorted(((st, o) for st, o in runs if st is not None and st < own and o["mean"] < row["mean"]),
                      key=lambda t: t[0])
     if shorter:
@@ -134,12 +146,12 @@ def _tier_effect(row: Any, same_label: Any, task: "ReprTask", tier: str) -> tupl
     training steps says: ("worse", text) when that shorter run reached a lower (better) mean, so this tier's
     training length is not what holds the row back; the text names both budgets and, where the method declared them
     at registration (`meta["size"]`), both model sizes."""
-    own = _trained_steps(row["method"], row["params"], task, tier)[0]
+    own = trained_steps(row["method"], row["params"], task, tier)[0]
     if own is None:
         return "", ""
     better = []
     for _, o in same_label.iterrows():
-        st = _trained_steps(o["method"], o["params"], task, o["tier"])[0]
+        st = trained_steps(o["method"], o["params"], task, o["tier"])[0]
         if st is not None and st < own and o["mean"] < row["mean"]:
             better.append((st, o))
     if not better:

@@ -172,6 +172,16 @@ class ReprTask(Task["ReprBudget"]):  # ReprBudget is defined with the tiers, bel
     def _evaluate(self, method: Any, data: ReprData, budget: ReprBudget, seed: int) -> Iterator[Measurement]:
         raise NotImplementedError
 
+    fact_columns = ("training",)
+
+    def board_facts(self, method: str, params: str, tier: str) -> dict[str, str]:
+        """The row's training length, "steps × batch" (the tier's budget, the method's declared per-tier cap or
+        its own `steps` parameter), so rows trained for different lengths are not read as like for like."""
+        from ..reports.representation_gains import training_fact
+
+        text = training_fact(method, params, self, tier)
+        return {"training": text} if text else {}
+
     def data(self, tier: str, seed: int) -> ReprData:
         self.budget(tier)  # unknown tier → a clear error
         return self._load(tier)

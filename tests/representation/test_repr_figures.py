@@ -224,3 +224,27 @@ def test_error_vs_labels_keeps_one_colour_per_method_and_one_marker_per_variant(
     assert style["wta-fc [mnist]"][1] == "o" and style["wta-fc [mnist]"][0] == unl[0][0]
     assert style["aae [mnist]"][0] != style["wta-fc [mnist]"][0]
     assert style["wta-fc(clf_C=0.1) [mnist]"][1] != unl[0][1]
+
+
+def test_each_row_says_how_long_its_method_trained():
+    """The leaderboard's `training` column: the tier's budget, a method's declared per-tier cap (wta-conv, pixelgan
+    quick: 1,000), its own `steps` parameter, "none" for k-means, and what an unregistered method was given."""
+    semi, clu = get_task("representation/semisup/mnist-100"), get_task("representation/cluster/mnist-30")
+    assert semi.board_facts("aae", "{}", "quick") == {"training": "3,000 × 100"}
+    assert semi.board_facts("aae", '{"steps": 6000}', "quick") == {"training": "6,000 × 100"}
+    assert semi.board_facts("wta-conv", "{}", "quick") == {"training": "1,000 × 100"}
+    assert semi.board_facts("pixelgan", "{}", "paper") == {"training": "100,000 × 100"}
+    assert semi.board_facts("my-model", "{}", "smoke") == {"training": "budget 100 × 64"}
+    assert clu.board_facts("kmeans", "{}", "quick") == {"training": "none"}
+
+
+def test_published_boards_carry_the_training_column(store, tmp_path):
+    from latentbench.leaderboard import leaderboard
+
+    board = leaderboard("representation/probe/mnist", store, tier="smoke")
+    facts = dict(zip(board["method"], board["training"]))
+    assert facts["wta-fc(sparsity=0.05)"] == "100 × 64" and facts["pixels"] == "none"
+    publish(store, tmp_path)
+    text = (tmp_path / "representation" / "semisup" / "mnist-100.md").read_text()
+    header = next(line for line in text.splitlines() if "| method " in line)
+    assert "| training " in header
