@@ -3,6 +3,10 @@
 Sizes: `smoke` = 8×8 digits-sized images, minibatch 64, the smoke widths; `quick` = 28×28 MNIST-sized images,
 minibatch 100, the quick widths. Single-threaded (as the tiers run). The floors' k-means is timed as one Lloyd
 iteration on 2,000 images.
+
+As a script, `python benchmarks/bench_representation.py --paper [METHOD ...]` prints the seconds per training step
+at the paper size (one thread, median of 5 after a warm-up): what `declared.PAPER_STEP_SECONDS` states for the
+methods that are GPU-scale at the paper tier.
 """
 from __future__ import annotations
 
@@ -51,3 +55,32 @@ class KMeansIteration:
                           steps=0, batch_size=100, n_clusters=16)
         with threadpool_limits(1):
             get_method(method).build(n_init=1, max_iter=1).fit(self.x, None, np.random.default_rng(0), setting)
+
+
+def paper_step_seconds(name: str, kind: str = "semisup", repeats: int = 5) -> float:
+    """Median seconds of one training step of `name` at the paper size, one thread, after a warm-up step."""
+    import time
+
+    import torch
+
+    from latentbench.baselines.representation.common import prepared_learner
+
+    torch.set_num_threads(1)
+    _, step = prepared_learner(name, "paper", kind)
+    step()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--paper", nargs="*", metavar="METHOD",
+                        default=["aae", "iae", "pixelgan", "wta-conv", "wta-fc", "m1m2", "supervised-mlp"])
+    for method in parser.parse_args().paper:
+        print(f"{method}: {paper_step_seconds(method):.3f} s per paper-size training step (one thread)", flush=True)

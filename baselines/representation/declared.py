@@ -37,6 +37,9 @@ _SIZE = {"supervised-mlp": _hidden, "aae": _hidden, "iae": _hidden, "pixelgan": 
          "wta-fc": lambda tier: f"{FC_WIDTH.get(tier, 1000)} hidden units", "wta-conv": _wta_conv}
 TIER_STEPS = {"pixelgan": dict(PixelGAN.tier_steps), "wta-conv": dict(WTAConv.tier_steps)}
 UNTRAINED = ("kmeans", "pca-kmeans", "pixels")
+# Seconds per training step at the paper size on one CPU core, for the methods that are GPU-scale there: the reports
+# say these are not run on CPU and why (`python benchmarks/bench_representation.py --paper`; machine: CHANGELOG)
+PAPER_STEP_SECONDS = {"pixelgan": 2.49, "wta-conv": 2.84}
 
 
 def meta(name: str) -> dict:
@@ -46,4 +49,6 @@ def meta(name: str) -> dict:
         out["size"] = {tier: _SIZE[name](tier) for tier in TIERS}
     if name in TIER_STEPS:
         out["tier_steps"] = TIER_STEPS[name]
+    if name in PAPER_STEP_SECONDS:
+        out["paper_step_seconds"] = PAPER_STEP_SECONDS[name]
     return out

@@ -180,6 +180,32 @@ def family_figures(rows: Any) -> dict[str, Any]:
     return out
 
 
+def paper_tier_note(task: Any, rows: Any) -> str:
+    """Which of the task's registered methods have no paper-tier row, and why: GPU-scale (a method that declared its
+    seconds per paper-size step on one CPU core, `meta["paper_step_seconds"]`) or not run yet."""
+    from ..registry import methods_for
+
+    budget = task.tiers.get("paper")
+    if budget is None:
+        return ""
+    measured = set(rows.loc[rows["tier"] == "paper", "method"]) if len(rows) else set()
+    missing = [spec for spec in methods_for(task) if spec.name not in measured]
+    if not missing:
+        return ""
+    steps = int(budget.steps)
+    heavy = [(spec.name, float(spec.meta["paper_step_seconds"])) for spec in missing
+             if spec.meta.get("paper_step_seconds")]
+    rest = [spec.name for spec in missing if not spec.meta.get("paper_step_seconds")]
+    parts = []
+    if heavy:
+        each = ", ".join(f"{name} ({sec:.1f} s per paper-size training step on one CPU core: "
+                         f"≈ {sec * steps / 3600:,.0f} h for the tier's {steps:,} steps)" for name, sec in heavy)
+        parts.append(f"Not run on CPU (GPU-scale): {each}.")
+    if rest:
+        parts.append(f"Not run yet: {', '.join(rest)}.")
+    return "**Paper tier.** " + " ".join(parts)
+
+
 class RepresentationReport(Report):
     def task_figure(self, task: Any, rows: Any) -> Any:
         for kind, draw in ((SemisupTask, semisup_figure), (ClusterTask, cluster_figure), (ProbeTask, probe_figure)):
@@ -192,6 +218,9 @@ class RepresentationReport(Report):
 
     def tables(self, rows: Any) -> dict[str, tuple[str, Any]]:
         return gains_tables(rows)
+
+    def task_note(self, task: Any, rows: Any) -> str:
+        return paper_tier_note(task, rows)
 
 
 REPORT = RepresentationReport()

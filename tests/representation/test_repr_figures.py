@@ -248,3 +248,15 @@ def test_published_boards_carry_the_training_column(store, tmp_path):
     text = (tmp_path / "representation" / "semisup" / "mnist-100.md").read_text()
     header = next(line for line in text.splitlines() if "| method " in line)
     assert "| training " in header
+
+
+def test_paper_tier_note_names_the_methods_without_a_paper_row_and_why():
+    """GPU-scale methods (a declared seconds-per-step at the paper size) are said not to run on CPU, with the hours
+    their paper budget would take; other methods without a paper row are 'not run yet'; a measured one is neither."""
+    from latentbench.reports.representation import paper_tier_note
+
+    rows = pd.DataFrame({"tier": ["paper", "quick"], "method": ["wta-fc", "aae"]})
+    note = paper_tier_note(get_task("representation/semisup/mnist-100"), rows)
+    gpu, _, rest = note.partition("Not run yet:")
+    assert "Not run on CPU (GPU-scale): pixelgan" in gpu and "wta-conv" in gpu and "100,000 steps" in gpu
+    assert "aae" in rest and "iae" in rest and "wta-fc" not in note and "supervised-mlp" in rest
