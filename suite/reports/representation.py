@@ -81,7 +81,11 @@ def semisup_figure(rows: Any) -> Any:
                     label=name, mfc="white" if label != base else color)
         n_series += 1
     _log_ticks(ax, stats["labels"])
-    ax.legend(fontsize=6 if n_series > 12 else 7, loc="best", ncol=2 if n_series > 12 else 1)
+    if n_series > 8:  # many variants: the legend beside the axes, not over the points (saved with a tight box)
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), ncol=2 if n_series > 24 else 1,
+                  borderaxespad=0.0)
+    else:
+        ax.legend(fontsize=7, loc="best")
     return fig
 
 
