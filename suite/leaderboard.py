@@ -116,6 +116,34 @@ def summarize(rows: pd.DataFrame, task: Task, items: dict | None = None) -> pd.D
     return out.reset_index(drop=True)
 
 
+def stale_rows(rows: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """{(tier, method label): note} for the rows of a registered method whose cells ran under another version of
+    its code or defaults than the one registered now (the version their provenance recorded; a row stored before
+    versions were recorded cannot be told and is not marked). Such a row's number is the old code's, not the
+    current method's with those parameters."""
+    import json
+
+    from .registry import methods
+
+    if rows.empty or "provenance" not in rows:
+        return {}
+    registered = methods()
+    ok = rows[rows["status"] == "ok"].drop_duplicates("cell_hash")
+    out: dict[tuple[str, str], str] = {}
+    for tier, method, params, prov in zip(ok["tier"], ok["method"], ok["params"], ok["provenance"]):
+        spec = registered.get(method)
+        if spec is None:
+            continue
+        try:
+            ran = (json.loads(prov) or {}).get("versions", {}).get("method") if isinstance(prov, str) else None
+        except ValueError:
+            ran = None
+        if ran and ran != spec.version:
+            out[(tier, params_label(method, params))] = (f"stale: ran under an earlier version of {method} "
+                                                        f"({ran}; now {spec.version}); re-run to update")
+    return out
+
+
 def leaderboard(task: str | Task, store: ResultsStore | str | None = None, tier: str | None = None,
                 include_reference: bool = True) -> pd.DataFrame:
     """The leaderboard of one task as a DataFrame: measured rows ranked, then labelled reference rows."""
@@ -130,6 +158,9 @@ def leaderboard(task: str | Task, store: ResultsStore | str | None = None, tier:
         tested_tiers = {t for t, _ in ranges}
         board["rank_group"] = [ranges.get((t, m), f"({int(r)})" if t in tested_tiers and not pd.isna(r) else "")
                                for t, m, r in zip(board["tier"], board["method"], board["rank"])]
+    stale = stale_rows(rows)
+    if stale and not board.empty:
+        board["note"] = [stale.get((t, m), "") for t, m in zip(board["tier"], board["method"])]
     if task_obj.fact_columns and not board.empty:
         which = {params_label(m, p): (m, p) for m, p in zip(rows["method"], rows["params"])}
         facts = [task_obj.board_facts(which[label][0], which[label][1], tier) if label in which else {}

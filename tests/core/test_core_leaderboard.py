@@ -71,3 +71,26 @@ def test_figure_tier_is_the_most_complete_not_a_partial_paper_run() -> None:
     assert figure_tiers(rows.iloc[:0]) == []
     assert figure_tiers(rows, prefer="paper") == ["paper", "quick", "smoke"]  # a task's figure_tier comes first
     assert figure_tiers(rows[rows["tier"] != "paper"], prefer="paper") == ["quick", "smoke"]  # ... when it has rows
+
+
+def test_a_row_from_an_earlier_version_of_the_method_is_marked_stale(store_path):
+    """A row whose cells ran under another version of a registered method's code than the one registered now says so
+    in its note (its number is the old code's); the current method's rows carry no such note."""
+    import json
+    import sqlite3
+
+    from latentbench.registry import get_method
+
+    run("bounds/toy-mean", tier="smoke", seeds=2, store=store_path)
+    with sqlite3.connect(store_path) as db:
+        query = "SELECT cell_hash, provenance FROM cells WHERE method = 'toy-noisy'"
+        for cell_hash, prov in db.execute(query).fetchall():
+            p = json.loads(prov)
+            p["versions"] = {**p.get("versions", {}), "method": "0+oldcode"}
+            db.execute("UPDATE cells SET provenance = ? WHERE cell_hash = ?", (json.dumps(p), cell_hash))
+    board = leaderboard("bounds/toy-mean", store_path).set_index("method")
+    note = board.loc["toy-noisy", "note"]
+    assert note.startswith("stale:") and "0+oldcode" in note and get_method("toy-noisy").version in note
+    assert not board.loc["toy-exact", "note"]
+    assert "stale: ran under an earlier version of toy-noisy" in render(board.reset_index(),
+                                                                         get_task("bounds/toy-mean"), "markdown")
