@@ -202,9 +202,10 @@ def paper_tier_note(task: Any, rows: Any) -> str:
     rest = [spec.name for spec in missing if not spec.meta.get("paper_step_seconds")]
     parts = []
     if heavy:
-        each = ", ".join(f"{name} ({sec:.1f} s per paper-size training step on one CPU core: "
-                         f"≈ {sec * steps / 3600:,.0f} h for the tier's {steps:,} steps)" for name, sec in heavy)
-        parts.append(f"Not run on CPU (GPU-scale): {each}.")
+        each = ", ".join(f"{name} ({sec:.1f} s per paper-size training step: ≈ {sec * steps / 3600:,.0f} h for the "
+                         f"tier's {steps:,} steps)" for name, sec in heavy)
+        parts.append(f"Not run on CPU (GPU-scale; one CPU core of the publishing machine with other jobs running, an "
+                     f"upper bound): {each}.")
     if rest:
         parts.append(f"Not run yet: {', '.join(rest)}.")
     return "**Paper tier.** " + " ".join(parts)

@@ -258,5 +258,5 @@ def test_paper_tier_note_names_the_methods_without_a_paper_row_and_why():
     rows = pd.DataFrame({"tier": ["paper", "quick"], "method": ["wta-fc", "aae"]})
     note = paper_tier_note(get_task("representation/semisup/mnist-100"), rows)
     gpu, _, rest = note.partition("Not run yet:")
-    assert "Not run on CPU (GPU-scale): pixelgan" in gpu and "wta-conv" in gpu and "100,000 steps" in gpu
+    assert "Not run on CPU (GPU-scale" in gpu and "pixelgan (" in gpu and "wta-conv (" in gpu and "100,000 steps" in gpu
     assert "aae" in rest and "iae" in rest and "wta-fc" not in note and "supervised-mlp" in rest
