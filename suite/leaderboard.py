@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -116,32 +117,45 @@ def summarize(rows: pd.DataFrame, task: Task, items: dict | None = None) -> pd.D
     return out.reset_index(drop=True)
 
 
+def _recorded_method_version(provenance: Any) -> str | None:
+    """The method version a row's provenance recorded, or None (not recorded, or provenance that is not the JSON
+    object a run writes: a foreign or damaged store never breaks a board)."""
+    import json
+
+    try:
+        prov = json.loads(provenance) if isinstance(provenance, str) else None
+    except ValueError:
+        return None
+    versions = prov.get("versions") if isinstance(prov, dict) else None
+    ran = versions.get("method") if isinstance(versions, dict) else None
+    return ran if isinstance(ran, str) and ran else None
+
+
 def stale_rows(rows: pd.DataFrame) -> dict[tuple[str, str], str]:
     """{(tier, method label): note} for the rows of a registered method whose cells ran under another version of
     its code or defaults than the one registered now (the version their provenance recorded; a row stored before
     versions were recorded cannot be told and is not marked). Such a row's number is the old code's, not the
-    current method's with those parameters."""
-    import json
-
+    current method's with those parameters; the note says how many of the row's cells are old."""
     from .registry import methods
 
     if rows.empty or "provenance" not in rows:
         return {}
     registered = methods()
     ok = rows[rows["status"] == "ok"].drop_duplicates("cell_hash")
-    out: dict[tuple[str, str], str] = {}
+    counts: dict[tuple[str, str], list] = {}  # (tier, label) -> [method, cells, old cells, old versions]
     for tier, method, params, prov in zip(ok["tier"], ok["method"], ok["params"], ok["provenance"]):
         spec = registered.get(method)
         if spec is None:
             continue
-        try:
-            ran = (json.loads(prov) or {}).get("versions", {}).get("method") if isinstance(prov, str) else None
-        except ValueError:
-            ran = None
+        entry = counts.setdefault((tier, params_label(method, params)), [method, 0, 0, set()])
+        entry[1] += 1
+        ran = _recorded_method_version(prov)
         if ran and ran != spec.version:
-            out[(tier, params_label(method, params))] = (f"stale: ran under an earlier version of {method} "
-                                                        f"({ran}; now {spec.version}); re-run to update")
-    return out
+            entry[2] += 1
+            entry[3].add(ran)
+    return {key: (f"stale: {n_old} of {n} cells ran under an earlier version of {method} "
+                  f"({', '.join(sorted(versions))}; now {registered[method].version}); re-run to update")
+            for key, (method, n, n_old, versions) in counts.items() if n_old}
 
 
 def leaderboard(task: str | Task, store: ResultsStore | str | None = None, tier: str | None = None,

@@ -75,22 +75,26 @@ def test_figure_tier_is_the_most_complete_not_a_partial_paper_run() -> None:
 
 def test_a_row_from_an_earlier_version_of_the_method_is_marked_stale(store_path):
     """A row whose cells ran under another version of a registered method's code than the one registered now says so
-    in its note (its number is the old code's); the current method's rows carry no such note."""
+    in its note, with how many of its cells (its number is the old code's); the current method's rows carry no such
+    note, and provenance that is not a run's JSON object (a damaged or foreign store) never breaks the board."""
     import json
     import sqlite3
 
     from latentbench.registry import get_method
 
-    run("bounds/toy-mean", tier="smoke", seeds=2, store=store_path)
+    run("bounds/toy-mean", tier="smoke", seeds=3, store=store_path)
     with sqlite3.connect(store_path) as db:
-        query = "SELECT cell_hash, provenance FROM cells WHERE method = 'toy-noisy'"
-        for cell_hash, prov in db.execute(query).fetchall():
+        query = "SELECT cell_hash, provenance FROM cells WHERE method = ? ORDER BY seed"
+        for cell_hash, prov in db.execute(query, ("toy-noisy",)).fetchall()[:2]:
             p = json.loads(prov)
             p["versions"] = {**p.get("versions", {}), "method": "0+oldcode"}
             db.execute("UPDATE cells SET provenance = ? WHERE cell_hash = ?", (json.dumps(p), cell_hash))
+        damaged = [h for h, _ in db.execute(query, ("toy-exact",)).fetchall()]
+        for cell_hash, text in zip(damaged, ("5", '{"versions": 7}', "not json")):
+            db.execute("UPDATE cells SET provenance = ? WHERE cell_hash = ?", (text, cell_hash))
     board = leaderboard("bounds/toy-mean", store_path).set_index("method")
     note = board.loc["toy-noisy", "note"]
-    assert note.startswith("stale:") and "0+oldcode" in note and get_method("toy-noisy").version in note
+    assert note.startswith("stale: 2 of 3 cells") and "0+oldcode" in note and get_method("toy-noisy").version in note
     assert not board.loc["toy-exact", "note"]
-    assert "stale: ran under an earlier version of toy-noisy" in render(board.reset_index(),
-                                                                         get_task("bounds/toy-mean"), "markdown")
+    assert "ran under an earlier version of toy-noisy" in render(board.reset_index(), get_task("bounds/toy-mean"),
+                                                                 "markdown")
